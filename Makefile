@@ -1,0 +1,31 @@
+# Two commands do all set-up on a fresh machine:
+#   make run    the product (web + worker + beat) with demo data
+#   make test   the whole test suite, lint and the import contract
+# With no DATABASE_URL / REDIS_URL both start an embedded PostgreSQL / Redis under var/.
+
+UV ?= $(shell command -v uv 2>/dev/null || echo .venv-tools/bin/uv)
+PY := .venv/bin/python
+
+.PHONY: run test lint format bench sync check-deploy
+
+$(UV):
+	python3 -m venv .venv-tools && .venv-tools/bin/pip install -q uv==0.13.9
+
+sync: $(UV)
+	$(UV) sync --frozen --extra local
+
+run: sync
+	$(PY) -m agency.localrun run
+
+test: sync
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen lint-imports
+	$(PY) -m agency.localrun test -- $(PYTEST_ARGS)
+
+lint: sync
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+bench: sync
+	$(PY) -m agency.localrun bench -- $(BENCH_ARGS)

@@ -1,0 +1,78 @@
+"""One JSON error shape for every API error.
+
+    {"error": {"code": "invalid", "message": "...", "fields": {"field": ["reason"]},
+               "request_id": "..."}}
+
+``fields`` is present for validation errors; nested and per-row errors keep their path
+(e.g. ``{"rows": {"3": {"views": ["..."]}}}`` for the fourth row of a bulk upload).
+"""
+
+from typing import Any
+
+import structlog
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from agency.errors import ApplicationError
+
+
+def _request_id() -> str | None:
+    return structlog.contextvars.get_contextvars().get("request_id")
+
+
+def error_body(*, code: str, message: str, fields: Any = None, extra: dict | None = None) -> dict:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    if extra:
+        body["detail"] = extra
+    request_id = _request_id()
+    if request_id:
+        body["request_id"] = request_id
+    return {"error": body}
+
+
+def _index_lists(detail: Any) -> Any:
+    """Turn DRF's list-of-rows errors into {index: errors} so every bad row keeps its number."""
+    if isinstance(detail, dict):
+        return {k: _index_lists(v) for k, v in detail.items()}
+    if isinstance(detail, list) and detail and all(isinstance(d, dict) for d in detail):
+        return {str(i): _index_lists(d) for i, d in enumerate(detail) if d}
+    return detail
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        return Response(
+            error_body(code=exc.code, message=exc.message, extra=exc.extra), status=exc.status
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: Django's 500 handling and logging take over
+
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if isinstance(detail, list):
+            detail = {"non_field_errors": detail}
+        response.data = error_body(
+            code="invalid", message="The request has invalid fields.", fields=_index_lists(detail)
+        )
+    else:
+        detail = getattr(exc, "detail", str(exc))
+        code = detail.code if hasattr(detail, "code") else "error"
+        response.data = error_body(code=str(code), message=str(detail))
+        if response.status_code == status.HTTP_401_UNAUTHORIZED:
+            response["WWW-Authenticate"] = "Api-Key"
+    return response

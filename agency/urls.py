@@ -1,0 +1,27 @@
+"""URLs: the admin, the partner API under /api/v1/, its schema and docs, and /healthz.
+
+App URL modules are named as strings so this package imports none of the apps above it.
+"""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from agency.api.views import healthz
+
+api_v1 = [
+    path("", include("agency.api.urls")),
+    path("", include("creators.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+]
+
+admin.site.site_header = "MCN back office"
+admin.site.site_title = "MCN back office"
+admin.site.index_title = "Roster, deals, revenue and payouts"

@@ -1,0 +1,65 @@
+"""Fixtures shared by every test folder."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from agency import services
+from agency.models import Partner
+from tests.factories.agency import PartnerFactory
+
+
+class PartnerClient(APIClient):
+    """An API client authenticated as one partner (``client.partner``, ``client.key``)."""
+
+    partner: Partner
+    key: str
+
+
+def make_partner_client(partner: Partner) -> PartnerClient:
+    _, key = services.partner_api_key_create(partner=partner, name="test key")
+    client = PartnerClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    client.partner = partner
+    client.key = key
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counters live in the cache; every test starts with none."""
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def partner_client_factory(db):
+    def make(**partner_fields) -> PartnerClient:
+        return make_partner_client(PartnerFactory(**partner_fields))
+
+    return make
+
+
+@pytest.fixture
+def brand_client(partner_client_factory) -> PartnerClient:
+    return partner_client_factory(kind=Partner.Kind.BRAND, name="Brand A")
+
+
+@pytest.fixture
+def other_brand_client(partner_client_factory) -> PartnerClient:
+    return partner_client_factory(kind=Partner.Kind.BRAND, name="Brand B")
+
+
+@pytest.fixture
+def sub_agency_client(partner_client_factory) -> PartnerClient:
+    return partner_client_factory(kind=Partner.Kind.SUB_AGENCY, name="Guild A")
+
+
+@pytest.fixture
+def other_sub_agency_client(partner_client_factory) -> PartnerClient:
+    return partner_client_factory(kind=Partner.Kind.SUB_AGENCY, name="Guild B")
+
+
+@pytest.fixture
+def data_partner_client(partner_client_factory) -> PartnerClient:
+    return partner_client_factory(kind=Partner.Kind.DATA_PARTNER, name="Data A")
