@@ -6,7 +6,7 @@
 UV ?= $(shell command -v uv 2>/dev/null || echo .venv-tools/bin/uv)
 PY := .venv/bin/python
 
-.PHONY: run test lint format bench sync check-deploy
+.PHONY: run test lint sync
 
 $(UV):
 	python3 -m venv .venv-tools && .venv-tools/bin/pip install -q uv==0.13.9
@@ -18,14 +18,12 @@ run: sync
 	$(PY) -m agency.localrun run
 
 test: sync
-	$(UV) run --frozen ruff check .
-	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen lint-imports
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
 	$(PY) -m agency.localrun test -- $(PYTEST_ARGS)
 
 lint: sync
-	$(UV) run --frozen ruff check --fix .
-	$(UV) run --frozen ruff format .
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
 
-bench: sync
-	$(PY) -m agency.localrun bench -- $(BENCH_ARGS)
