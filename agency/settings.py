@@ -170,7 +170,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "agency.api.schema.PartnerAutoSchema",
     "EXCEPTION_HANDLER": "agency.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": None,
@@ -243,9 +243,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Logging: structlog, JSON in production, a request id on every line, secrets redacted.
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING" if DJANGO_ENV == "test" else "INFO")
 LOG_JSON = env.bool("LOG_JSON", default=IS_PRODUCTION)
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# Honour an X-Request-ID set by the load balancer or the caller, for end-to-end correlation.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool("TRUST_UPSTREAM_REQUEST_ID", default=True)
 
 from agency.logging import configure_structlog, logging_dict  # noqa: E402
 

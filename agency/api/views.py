@@ -16,8 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agency import idempotency
-from agency.models import Partner
+from agency.models import Partner, PartnerAPIKey
 from agency.selectors import partner_api_key_list
+from agency.services import partner_api_key_revoke
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -90,12 +91,25 @@ class _ReplayResponse(Exception):
         self.replay = replay
 
 
-class PartnerListAPIView(PartnerAPIView, generics.ListAPIView):
-    """A paginated, partner-scoped list. Subclasses implement ``get_queryset()``."""
+class PartnerScopedMixin:
+    """Scoping for generic views: subclasses implement ``get_partner_queryset(partner)`` and
+    declare ``queryset = Model.objects.none()``, which only the schema generator sees."""
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return super().get_queryset()
+        return self.get_partner_queryset(self.partner)
+
+    def get_partner_queryset(self, partner: Partner):
+        raise NotImplementedError
 
 
-class PartnerRetrieveAPIView(PartnerAPIView, generics.RetrieveAPIView):
-    """A partner-scoped detail: an object outside ``get_queryset()`` is a 404."""
+class PartnerListAPIView(PartnerScopedMixin, PartnerAPIView, generics.ListAPIView):
+    """A paginated, partner-scoped list."""
+
+
+class PartnerRetrieveAPIView(PartnerScopedMixin, PartnerAPIView, generics.RetrieveAPIView):
+    """A partner-scoped detail: an object outside the partner's queryset is a 404."""
 
 
 # --- the platform's own partner endpoints -------------------------------------------------
@@ -124,18 +138,20 @@ class ApiKeyOutputSerializer(serializers.Serializer):
 class PartnerApiKeyListApi(PartnerListAPIView):
     """The partner's own API keys (never the secret part, which is not stored)."""
 
+    queryset = PartnerAPIKey.objects.none()
     serializer_class = ApiKeyOutputSerializer
 
-    def get_queryset(self):
-        return partner_api_key_list(partner=self.partner)
+    def get_partner_queryset(self, partner: Partner):
+        return partner_api_key_list(partner=partner)
 
 
 class PartnerApiKeyDetailApi(PartnerRetrieveAPIView):
+    queryset = PartnerAPIKey.objects.none()
     serializer_class = ApiKeyOutputSerializer
     lookup_field = "prefix"
 
-    def get_queryset(self):
-        return partner_api_key_list(partner=self.partner)
+    def get_partner_queryset(self, partner: Partner):
+        return partner_api_key_list(partner=partner)
 
 
 class PartnerApiKeyRevokeApi(PartnerAPIView):
@@ -148,8 +164,6 @@ class PartnerApiKeyRevokeApi(PartnerAPIView):
         summary="Revoke an API key",
     )
     def post(self, request: Request, prefix: str) -> Response:
-        from agency.services import partner_api_key_revoke
-
         api_key = generics.get_object_or_404(
             partner_api_key_list(partner=self.partner), prefix=prefix
         )
