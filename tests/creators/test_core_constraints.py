@@ -37,7 +37,7 @@ def test_contract_must_end_after_it_starts():
 
 
 def test_country_must_be_iso2_and_status_known():
-    assert refused(CreatorFactory, country="usa")
+    assert refused(CreatorFactory, country="us")
     assert refused(CreatorFactory, status="retired")
 
 

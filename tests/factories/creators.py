@@ -21,6 +21,7 @@ class CreatorFactory(DjangoModelFactory[Creator]):
 class PlatformAccountFactory(DjangoModelFactory[PlatformAccount]):
     class Meta:
         model = PlatformAccount
+        skip_postgeneration_save = True
 
     creator = factory.SubFactory(CreatorFactory)
     platform = Platform.TIKTOK
