@@ -2,8 +2,8 @@ from django.contrib import admin, messages
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
-from agency import services
-from agency.models import Partner, PartnerAPIKey
+from agency import services, webhooks
+from agency.models import Partner, PartnerAPIKey, WebhookDelivery, WebhookEndpoint
 
 admin.site.unregister(APIKey)  # partners use PartnerAPIKey, bound to one partner
 
@@ -53,3 +53,50 @@ class PartnerAPIKeyAdmin(APIKeyModelAdmin):
         for api_key in queryset:
             services.partner_api_key_revoke(api_key=api_key)
         self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
+
+
+class WebhookDeliveryInline(admin.TabularInline):
+    model = WebhookDelivery
+    fields = ["event_type", "status", "attempts", "last_status_code", "created_at", "delivered_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ["-created_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["url", "partner", "is_active", "created_at"]
+    list_filter = ["is_active", "partner__kind"]
+    search_fields = ["url", "partner__name"]
+    list_select_related = ["partner"]
+    readonly_fields = ["secret", "created_at"]
+    autocomplete_fields = ["partner"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "event_type", "endpoint", "status", "attempts", "last_status_code",
+        "next_attempt_at", "created_at",
+    ]  # fmt: skip
+    list_filter = ["status", "event_type"]
+    search_fields = ["event_id", "endpoint__url", "endpoint__partner__name"]
+    list_select_related = ["endpoint"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    actions = ["replay"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Replay selected deliveries now")
+    def replay(self, request, queryset) -> None:
+        for delivery in queryset:
+            webhooks.webhook_delivery_replay(delivery=delivery)
+        self.message_user(
+            request, f"Queued {queryset.count()} delivery(ies) again.", messages.SUCCESS
+        )

@@ -182,6 +182,9 @@ if DEBUG:
     )
 
 API_KEY_CUSTOM_HEADER = None  # the key travels as "Authorization: Api-Key <key>"
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=IS_PRODUCTION)
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=not IS_PRODUCTION)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48))
 IDEMPOTENCY_LOCK_TIMEOUT = timedelta(
     seconds=env.int("IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", default=300)
@@ -239,6 +242,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "agency.tasks.idempotency_records_purge",
         "schedule": crontab(minute=17),
         "options": {"queue": Queue.DEFAULT.value},
+    },
+    # Send webhook deliveries whose retry backoff has elapsed.
+    "webhook-deliveries-retry-due": {
+        "task": "agency.tasks.webhook_deliveries_retry_due",
+        "schedule": 30.0,
+        "options": {"queue": Queue.WEBHOOKS.value},
     },
 }
 

@@ -76,3 +76,25 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         if response.status_code == status.HTTP_401_UNAUTHORIZED:
             response["WWW-Authenticate"] = "Api-Key"
     return response
+
+
+def api_not_found(request, exception=None):
+    """handler404: under /api/ a URL that matches no route gets the JSON error shape too."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        body = error_body(code="not_found", message="No such resource.")
+        return JsonResponse(body, status=404)
+    return page_not_found(request, exception)
+
+
+def api_server_error(request):
+    """handler500: a bug under /api/ answers the JSON error shape (details stay in the logs)."""
+    from django.http import JsonResponse
+    from django.views.defaults import server_error
+
+    if request.path.startswith("/api/"):
+        body = error_body(code="server_error", message="Internal error; it has been logged.")
+        return JsonResponse(body, status=500)
+    return server_error(request)

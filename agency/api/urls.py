@@ -16,3 +16,28 @@ urlpatterns = [
         name="partner-api-key-revoke",
     ),
 ]
+
+from agency.api import webhook_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "webhooks/endpoints/",
+        webhook_views.WebhookEndpointListCreateApi.as_view(),
+        name="webhook-endpoint-list",
+    ),
+    path(
+        "webhooks/endpoints/<int:pk>/",
+        webhook_views.WebhookEndpointDetailApi.as_view(),
+        name="webhook-endpoint-detail",
+    ),
+    path(
+        "webhooks/endpoints/<int:pk>/deactivate/",
+        webhook_views.WebhookEndpointDeactivateApi.as_view(),
+        name="webhook-endpoint-deactivate",
+    ),
+    path(
+        "webhooks/deliveries/",
+        webhook_views.WebhookDeliveryListApi.as_view(),
+        name="webhook-delivery-list",
+    ),
+]

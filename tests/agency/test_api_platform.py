@@ -144,8 +144,11 @@ def test_partner_create_command_prints_a_working_key(client):
     assert response.json()["kind"] == "data_partner"
 
 
-def test_unknown_route_under_api_is_404(brand_client):
-    assert brand_client.get("/api/v1/nothing-here/").status_code == 404
+def test_unknown_route_under_api_is_a_json_404(brand_client):
+    response = brand_client.get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert brand_client.get("/api/v1/webhooks/endpoints/not-an-id/").json()["error"]
 
 
 def test_partner_factory_kinds():
