@@ -240,6 +240,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=17),
         "options": {"queue": Queue.DEFAULT.value},
     },
+    # creators
+    # Nightly incremental performance + eligibility recalculation for yesterday (UTC).
+    "creators-recalc-nightly": {
+        "task": "creators.tasks.recalc_nightly",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"queue": Queue.RECALC.value},
+    },
 }
 
 # Logging: structlog, JSON in production, a request id on every line, secrets redacted.
