@@ -175,8 +175,8 @@ def test_creator_rollup_adds_accounts_and_takes_best_tier():
                  completed_views=0)  # fmt: skip
     VideoFactory(account=youtube, posted_at=at(AS_OF), views=2_000, qualified_views=0,
                  completed_views=0)  # fmt: skip
-    DailyAccountMetricFactory(account=tiktok, date=AS_OF, followers=5_000, views=10, qualified_views=0)
-    DailyAccountMetricFactory(account=youtube, date=AS_OF, followers=700, views=20, qualified_views=0)
+    DailyAccountMetricFactory(account=tiktok, date=AS_OF, followers=5_000, views=10)
+    DailyAccountMetricFactory(account=youtube, date=AS_OF, followers=700, views=20)
     performance_compute_chunk(as_of=AS_OF, creator_ids=[creator.id])
     row = CreatorPerformance.objects.get(creator=creator, as_of=AS_OF, window_days=28)
     assert row.followers == 5_700

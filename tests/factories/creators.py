@@ -67,7 +67,7 @@ class DailyAccountMetricFactory(DjangoModelFactory[DailyAccountMetric]):
     date = dt.date(2026, 1, 31)
     followers = 1_000
     views = 1_000
-    qualified_views = 800
+    qualified_views = factory.LazyAttribute(lambda m: m.views * 4 // 5)
     watch_time_seconds = 3_600
     videos_posted = 1
 
