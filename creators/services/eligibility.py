@@ -87,8 +87,8 @@ SELECT a.id, w.days,
 FROM creators_platformaccount a
 CROSS JOIN unnest(%(windows)s::int[]) AS w(days)
 LEFT JOIN LATERAL (
-    SELECT SUM(m.views) AS views, SUM(m.qualified_views) AS qualified_views,
-           SUM(m.watch_time_seconds) AS watch
+    SELECT SUM(m.views)::bigint AS views, SUM(m.qualified_views)::bigint AS qualified_views,
+           SUM(m.watch_time_seconds)::bigint AS watch
     FROM creators_dailyaccountmetric m
     WHERE m.account_id = a.id AND m.date BETWEEN %(as_of)s::date - w.days + 1 AND %(as_of)s::date
 ) d ON true
