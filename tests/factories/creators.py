@@ -81,8 +81,8 @@ class VideoFactory(DjangoModelFactory[Video]):
     posted_at = dt.datetime(2026, 1, 30, 12, 0, tzinfo=dt.UTC)
     duration_seconds = 30
     views = 1_000
-    qualified_views = 800
-    completed_views = 400
+    qualified_views = factory.LazyAttribute(lambda v: v.views * 4 // 5)
+    completed_views = factory.LazyAttribute(lambda v: v.views * 2 // 5)
     replays = 50
     likes = 100
     comments = 10
