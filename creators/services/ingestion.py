@@ -337,3 +337,17 @@ def _ingest_batches(*, kind: Kind, batches: list[tuple[int, list]], dry_run: boo
     if all_errors:
         raise ValidationError({"rows": all_errors})
     return total
+
+
+def format_errors(detail) -> list[str]:
+    """``{"rows": {"3": {"views": [..]}}}`` -> "line 5 (row 3): views: ..." lines."""
+    if not isinstance(detail, dict):
+        return [str(detail)]
+    rows = detail.get("rows")
+    if isinstance(rows, dict):
+        return [
+            f"line {int(index) + 2} (row {index}): {field}: {'; '.join(map(str, messages))}"
+            for index, fields in rows.items()
+            for field, messages in fields.items()
+        ]
+    return [f"{field}: {messages}" for field, messages in detail.items()]
