@@ -31,6 +31,11 @@ class RecalcRun(models.Model):
     status = models.CharField(
         "status", max_length=20, choices=Status.choices, default=Status.RUNNING, db_index=True
     )
+    selected_only = models.BooleanField(
+        "selected creators only",
+        default=False,
+        help_text="Limited to chosen creators; not a baseline for incremental runs.",
+    )
     chunk_size = models.PositiveIntegerField("chunk size")
     creators_total = models.PositiveIntegerField("creators", default=0)
     chunks_total = models.PositiveIntegerField("chunks", default=0)

@@ -52,24 +52,22 @@ def recalc_creator_ids(
     creators = Creator.objects.filter(has_account)
     if mode == RecalcRun.Mode.INCREMENTAL:
         last = (
-            RecalcRun.objects.filter(status=RecalcRun.Status.SUCCEEDED)
+            RecalcRun.objects.filter(status=RecalcRun.Status.SUCCEEDED, selected_only=False)
             .order_by("-started_at")
             .values_list("started_at", flat=True)
             .first()
         )
-        missing = ~Exists(CreatorPerformance.objects.filter(creator=OuterRef("pk"), as_of=as_of))
-        condition = missing
-        if last is not None:
+        if last is not None:  # with no successful run yet, everyone
+            missing = ~Exists(
+                CreatorPerformance.objects.filter(creator=OuterRef("pk"), as_of=as_of)
+            )
             changed_metric = DailyAccountMetric.objects.filter(
                 account__creator=OuterRef("pk"), updated_at__gte=last
             )
             changed_video = Video.objects.filter(
                 account__creator=OuterRef("pk"), updated_at__gte=last
             )
-            condition = missing | Exists(changed_metric) | Exists(changed_video)
-        else:
-            condition = Q(pk__isnull=False)  # no run ever succeeded: everyone
-        creators = creators.filter(condition)
+            creators = creators.filter(missing | Exists(changed_metric) | Exists(changed_video))
     return list(creators.order_by("pk").values_list("pk", flat=True))
 
 
@@ -90,6 +88,7 @@ def recalc_start(
         as_of=as_of,
         mode=mode,
         trigger=trigger,
+        selected_only=bool(creator_ids),
         chunk_size=chunk_size,
         creators_total=len(ids),
         chunks_total=len(chunks),

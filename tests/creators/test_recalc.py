@@ -161,3 +161,21 @@ def test_explicit_creators_and_empty_runs():
     assert (run.creators_total, run.status) == (0, RecalcRun.Status.SUCCEEDED)
     assert run.finished_at <= timezone.now()
     assert not RecalcChunk.objects.filter(run=run).exists()
+
+
+def test_a_run_for_chosen_creators_is_not_an_incremental_baseline(roster):
+    recalc.recalc_run_inline(as_of=AS_OF, mode="full")
+    changed = roster[0]
+    VideoFactory(account=changed, posted_at=dt.datetime(2026, 1, 31, tzinfo=dt.UTC))
+    other = roster[1]
+    recalc.recalc_run_inline(as_of=AS_OF, creator_ids=[other.creator_id])  # e.g. the admin
+    assert recalc.recalc_creator_ids(as_of=AS_OF, mode="incremental") == [changed.creator_id]
+
+
+def test_nightly_task_called_as_a_function_runs_once(roster, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run_id = tasks.recalc_nightly()
+        assert tasks.recalc_nightly() is None
+    run = RecalcRun.objects.get(pk=run_id)
+    assert (run.trigger, run.as_of, run.mode) == ("nightly", recalc.default_as_of(), "incremental")
+    assert len(callbacks) == run.chunks_total == 1  # one chunk task, sent after commit
