@@ -1,34 +1,24 @@
-"""The creators admin: thin; reads through selectors, actions call services."""
+"""Creators (with accounts, contracts, latest score, eligibility and chart) and accounts."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.db.models import Sum
 from django.http import HttpRequest
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from rest_framework.exceptions import ValidationError
 
 from creators import selectors
+from creators.admin.base import ScopedByCreatorAdmin
 from creators.models import (
     AccountHandle,
     Contract,
     Creator,
-    CreatorPerformance,
     DailyAccountMetric,
     EligibilityProgram,
-    EligibilityResult,
-    EligibilityRuleSet,
     PlatformAccount,
-    RecalcChunk,
     RecalcRun,
     Tier,
-    Video,
 )
 from creators.services import recalc
-from creators.services.ingestion import format_errors, metrics_ingest_csv
 
 
 class PlatformAccountInline(admin.TabularInline):
@@ -238,93 +228,6 @@ def svg_chart(*, creator: Creator, days: int = 90, width: int = 600, height: int
     )
 
 
-class ScopedByCreatorAdmin(admin.ModelAdmin):
-    creator_path = "account__creator"
-
-    def get_queryset(self, request: HttpRequest):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(**{f"{self.creator_path}__talent_manager": request.user})
-
-
-class ImportMetricsForm(forms.Form):
-    file = forms.FileField(help_text="CSV with a header row (see the API for the columns).")
-    kind = forms.ChoiceField(choices=[("daily", "Daily account metrics"), ("videos", "Videos")])
-    dry_run = forms.BooleanField(
-        required=False, initial=True, help_text="Report what would change; write nothing."
-    )
-
-
-class MetricsImportMixin:
-    """An "Import CSV" page on the metrics admins, using the ingestion service."""
-
-    def get_urls(self):
-        info = self.model._meta.app_label, self.model._meta.model_name
-        return [
-            path(
-                "import-csv/",
-                self.admin_site.admin_view(self.import_csv_view),
-                name="{}_{}_import_csv".format(*info),
-            ),
-            *super().get_urls(),
-        ]
-
-    def import_csv_view(self, request: HttpRequest):
-        if not self.has_add_permission(request):
-            return redirect("admin:index")
-        form = ImportMetricsForm(request.POST or None, request.FILES or None)
-        result, errors = None, []
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            text = (line.decode("utf-8-sig") for line in upload)
-            try:
-                result = metrics_ingest_csv(
-                    kind=form.cleaned_data["kind"], file=text, dry_run=form.cleaned_data["dry_run"]
-                )
-            except (ValidationError, UnicodeDecodeError) as exc:
-                errors = format_errors(getattr(exc, "detail", str(exc)))
-            else:
-                if not result.dry_run:
-                    self.message_user(
-                        request,
-                        f"Imported: {result.created} created, {result.updated} updated, "
-                        f"{result.unchanged} unchanged.",
-                        messages.SUCCESS,
-                    )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Import metrics from CSV",
-            "form": form,
-            "result": result,
-            "changes": result.changes[:200] if result else [],
-            "errors": errors,
-        }
-        return TemplateResponse(request, "admin/creators/import_metrics.html", context)
-
-
-@admin.register(DailyAccountMetric)
-class DailyAccountMetricAdmin(MetricsImportMixin, ScopedByCreatorAdmin):
-    list_display = ["account", "date", "followers", "views", "qualified_views", "videos_posted"]
-    list_filter = ["account__platform", "date"]
-    search_fields = ["account__handle", "account__platform_account_id"]
-    list_select_related = ["account"]
-    raw_id_fields = ["account"]
-    date_hierarchy = "date"
-    change_list_template = "admin/creators/metrics_change_list.html"
-
-
-@admin.register(Video)
-class VideoAdmin(MetricsImportMixin, ScopedByCreatorAdmin):
-    list_display = ["platform_video_id", "account", "posted_at", "duration_seconds", "views"]
-    list_filter = ["account__platform", "is_original"]
-    search_fields = ["platform_video_id", "account__handle"]
-    list_select_related = ["account"]
-    raw_id_fields = ["account"]
-    change_list_template = "admin/creators/metrics_change_list.html"
-
-
 class AccountHandleInline(admin.TabularInline):
     model = AccountHandle
     fields = ["handle", "valid_from", "valid_to"]
@@ -340,86 +243,3 @@ class PlatformAccountAdmin(ScopedByCreatorAdmin):
     list_select_related = ["creator"]
     raw_id_fields = ["creator"]
     inlines = [AccountHandleInline]
-
-
-class RuleSetInline(admin.StackedInline):
-    model = EligibilityRuleSet
-    extra = 0
-
-
-@admin.register(EligibilityProgram)
-class EligibilityProgramAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "platform"]
-    inlines = [RuleSetInline]
-
-
-@admin.register(EligibilityRuleSet)
-class EligibilityRuleSetAdmin(admin.ModelAdmin):
-    list_display = ["program", "version", "effective_from", "effective_to", "min_followers"]
-    list_filter = ["program"]
-
-
-@admin.register(EligibilityResult)
-class EligibilityResultAdmin(ScopedByCreatorAdmin):
-    creator_path = "creator"
-    list_display = ["creator", "program", "as_of", "eligible", "estimate_min_minor"]
-    list_filter = ["program", "eligible", "as_of"]
-    list_select_related = ["creator", "program"]
-    search_fields = ["creator__stage_name"]
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # written by the recalculation only
-
-
-@admin.register(CreatorPerformance)
-class CreatorPerformanceAdmin(ScopedByCreatorAdmin):
-    creator_path = "creator"
-    list_display = ["creator", "as_of", "window_days", "views", "tier", "score"]
-    list_filter = ["window_days", "tier", "as_of"]
-    list_select_related = ["creator"]
-    search_fields = ["creator__stage_name"]
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class RecalcChunkInline(admin.TabularInline):
-    model = RecalcChunk
-    fields = ["index", "status", "attempts", "rows_written", "error", "started_at", "finished_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(RecalcRun)
-class RecalcRunAdmin(admin.ModelAdmin):
-    list_display = [
-        "pk",
-        "as_of",
-        "mode",
-        "trigger",
-        "status",
-        "creators_total",
-        "chunks_done",
-        "chunks_failed",
-        "chunks_total",
-        "started_at",
-        "duration",
-    ]
-    list_filter = ["status", "mode", "trigger"]
-    inlines = [RecalcChunkInline]
-    actions = ["retry_failed"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    @admin.action(description="Retry failed chunks (queued to workers)")
-    def retry_failed(self, request: HttpRequest, queryset) -> None:
-        total = sum(len(recalc.recalc_run_retry_failed(run_id=run.pk)) for run in queryset)
-        self.message_user(request, f"{total} chunk(s) queued again.", messages.SUCCESS)
