@@ -194,3 +194,50 @@ def test_rerun_changes_nothing():
     stamps = list(EligibilityResult.objects.values_list("computed_at", flat=True))
     assert eligibility_evaluate_chunk(as_of=AS_OF, creator_ids=[account.creator_id]) == 0
     assert list(EligibilityResult.objects.values_list("computed_at", flat=True)) == stamps
+
+
+def _fund(views: int) -> PlatformAccount:
+    """Creator Fund v2 (IT, ES): 10,000 followers and 10,000 views in 30 days, original."""
+    creator = CreatorFactory(country="IT", date_of_birth=dt.date(1990, 1, 1))
+    account = PlatformAccountFactory(creator=creator)
+    DailyAccountMetricFactory(account=account, date=AS_OF, followers=10_000, views=views)
+    VideoFactory(account=account, posted_at=dt.datetime(2026, 1, 20, tzinfo=dt.UTC))
+    return account
+
+
+@pytest.mark.parametrize(("views", "eligible"), [(10_000, True), (9_999, False)])
+def test_views_in_window_at_the_boundary(views, eligible):
+    res = result(_fund(views), code="tiktok_creator_fund")
+    assert res.eligible is eligible
+    if not eligible:
+        assert rules(res)["views"]["distance"] == 1
+
+
+def test_views_outside_the_30_day_window_do_not_count():
+    account = _fund(5_000)
+    DailyAccountMetricFactory(account=account, date=AS_OF - dt.timedelta(days=30), views=50_000)
+    assert rules(result(account, code="tiktok_creator_fund"))["views"]["actual"] == 5_000
+
+
+@pytest.mark.parametrize(("qualified", "eligible"), [(100_000, True), (99_999, False)])
+def test_qualified_views_at_the_boundary(qualified, eligible):
+    assert result(ready_account(qualified_views=qualified)).eligible is eligible
+
+
+@pytest.mark.parametrize(("seconds", "eligible"), [(4_000 * 3600, True), (4_000 * 3600 - 1, False)])
+def test_watch_hours_at_the_boundary(seconds, eligible):
+    account = ready_account(platform=Platform.YOUTUBE, followers=1_000)
+    # ready_account's day already holds one watch hour (the factory's default).
+    DailyAccountMetricFactory(
+        account=account, date=AS_OF - dt.timedelta(days=364), watch_time_seconds=seconds - 3600
+    )
+    res = result(account, code="youtube_partner")
+    assert res.eligible is eligible
+    if not eligible:
+        assert rules(res)["watch_hours"]["actual"] == "3999.9"
+
+
+@pytest.mark.parametrize(("followers", "eligible"), [(200_000, True), (199_999, False)])
+def test_brand_deal_ready_on_any_platform(followers, eligible):
+    account = ready_account(platform=Platform.INSTAGRAM, followers=followers)
+    assert result(account, code="brand_deal_ready").eligible is eligible
