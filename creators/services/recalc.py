@@ -117,13 +117,18 @@ def recalc_chunk_process(*, chunk_id: int) -> RecalcChunk:
     """Compute one chunk. Safe to run twice: a done chunk returns at once."""
     with transaction.atomic():
         chunk = RecalcChunk.objects.select_for_update().select_related("run").get(pk=chunk_id)
-        if chunk.status == RecalcChunk.Status.DONE:
-            return chunk
-        chunk.status = RecalcChunk.Status.RUNNING
-        chunk.attempts += 1
-        chunk.started_at = timezone.now()
-        chunk.error = ""
-        chunk.save(update_fields=["status", "attempts", "started_at", "error"])
+        already_done = chunk.status == RecalcChunk.Status.DONE
+        if not already_done:
+            chunk.status = RecalcChunk.Status.RUNNING
+            chunk.attempts += 1
+            chunk.started_at = timezone.now()
+            chunk.error = ""
+            chunk.save(update_fields=["status", "attempts", "started_at", "error"])
+    if already_done:
+        # A redelivery after the chunk committed: settle the run in case the worker died
+        # before it did (settling twice is harmless).
+        _run_settle(run_id=chunk.run_id)
+        return chunk
     run = chunk.run
     try:
         with transaction.atomic():
@@ -150,6 +155,8 @@ def recalc_chunk_process(*, chunk_id: int) -> RecalcChunk:
 def _run_settle(*, run_id: int) -> RecalcRun:
     """Count the chunks in the database; the last one to finish scores and closes the run."""
     run = RecalcRun.objects.select_for_update().get(pk=run_id)
+    if run.status == RecalcRun.Status.SUCCEEDED:
+        return run
     counts = run.chunks.aggregate(
         done=Count("pk", filter=Q(status=RecalcChunk.Status.DONE)),
         failed=Count("pk", filter=Q(status=RecalcChunk.Status.FAILED)),
@@ -160,10 +167,9 @@ def _run_settle(*, run_id: int) -> RecalcRun:
     errors = run.chunks.filter(status=RecalcChunk.Status.FAILED).values_list("error", flat=True)
     run.error = "\n".join(errors)[:10_000]
     if run.chunks_done == run.chunks_total:
-        if run.status != RecalcRun.Status.SUCCEEDED:
-            run.rows_written += performance_score(as_of=run.as_of)
-            run.status = RecalcRun.Status.SUCCEEDED
-            run.finished_at = timezone.now()
+        run.rows_written += performance_score(as_of=run.as_of)
+        run.status = RecalcRun.Status.SUCCEEDED
+        run.finished_at = timezone.now()
     elif run.chunks_done + run.chunks_failed == run.chunks_total:
         run.status = RecalcRun.Status.FAILED
         run.finished_at = timezone.now()

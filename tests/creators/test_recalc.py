@@ -179,3 +179,20 @@ def test_nightly_task_called_as_a_function_runs_once(roster, django_capture_on_c
     run = RecalcRun.objects.get(pk=run_id)
     assert (run.trigger, run.as_of, run.mode) == ("nightly", recalc.default_as_of(), "incremental")
     assert len(callbacks) == run.chunks_total == 1  # one chunk task, sent after commit
+
+
+def test_redelivered_chunk_settles_a_run_its_worker_left_open(roster, monkeypatch):
+    real_settle = recalc._run_settle
+    run = recalc.recalc_start(as_of=AS_OF, mode="full", chunk_size=5, enqueue=False)
+    chunk = run.chunks.get()
+    monkeypatch.setattr(recalc, "_run_settle", lambda *, run_id: None)  # worker dies here
+    tasks.recalc_chunk(chunk.pk)
+    run.refresh_from_db()
+    assert run.status == RecalcRun.Status.RUNNING
+    monkeypatch.setattr(recalc, "_run_settle", real_settle)
+    tasks.recalc_chunk(chunk.pk)  # the broker redelivers (acks_late)
+    run.refresh_from_db()
+    chunk.refresh_from_db()
+    assert run.status == RecalcRun.Status.SUCCEEDED
+    assert chunk.attempts == 1  # the work was not done twice
+    assert not CreatorPerformance.objects.filter(score__isnull=True).exists()
