@@ -208,3 +208,24 @@ class DailyIngestDoc(serializers.Serializer):
 class VideoIngestDoc(serializers.Serializer):
     rows = VideoRowSerializer(many=True, max_length=MAX_BATCH_ROWS)
     dry_run = serializers.BooleanField(default=False)
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.JSONField(
+        required=False, help_text="Per field; bulk rows as {rows: {<index>: {field: [..]}}}."
+    )
+    detail = serializers.JSONField(required=False)
+    request_id = serializers.CharField(required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape of the API (agency.api.errors)."""
+
+    error = ErrorBodySerializer()
+
+
+def responses(ok, *statuses: int) -> dict:
+    """``{200: ok, 4xx: ErrorSerializer, ...}`` for extend_schema; 401 and 429 always apply."""
+    return {200: ok, **{code: ErrorSerializer for code in sorted({401, 429, *statuses})}}

@@ -32,6 +32,7 @@ class _CreatorScoped:
 
 @extend_schema(
     summary="List creators",
+    responses=s.responses(s.CreatorSerializer(many=True), 400, 403, 404),
     description=(
         "Sub-agencies: their own creators with private fields. Brands: the public profile "
         "of active creators. Data partners: not available."
@@ -47,7 +48,7 @@ class CreatorListApi(_CreatorScoped, PartnerListAPIView):
         return selectors.creator_list_for_partner(partner=self.partner)
 
 
-@extend_schema(summary="A creator's profile")
+@extend_schema(summary="A creator's profile", responses=s.responses(s.CreatorSerializer, 403, 404))
 class CreatorDetailApi(_CreatorScoped, PartnerRetrieveAPIView):
     serializer_class = s.CreatorSerializer
 
@@ -74,7 +75,7 @@ class CreatorPerformanceApi(PartnerAPIView):
     @extend_schema(
         summary="A creator's performance snapshot (7, 28, 90 days)",
         parameters=[AS_OF_PARAMETER],
-        responses=s.PerformanceOutputSerializer,
+        responses=s.responses(s.PerformanceOutputSerializer, 400, 403, 404),
     )
     def get(self, request: Request, pk: int) -> Response:
         as_of = _as_of(request)
@@ -96,7 +97,7 @@ class CreatorEligibilityApi(PartnerAPIView):
     @extend_schema(
         summary="A creator's eligibility for every monetisation program",
         parameters=[AS_OF_PARAMETER],
-        responses=s.EligibilityOutputSerializer,
+        responses=s.responses(s.EligibilityOutputSerializer, 400, 403, 404),
     )
     def get(self, request: Request, pk: int) -> Response:
         as_of = _as_of(request)
@@ -150,7 +151,7 @@ class DailyMetricsIngestApi(_IngestApi):
         summary="Upsert daily account metrics",
         description=_INGEST_DESCRIPTION,
         request=s.DailyIngestDoc,
-        responses=s.IngestionOutputSerializer,
+        responses=s.responses(s.IngestionOutputSerializer, 400, 403, 409, 422),
         parameters=[idempotency_key_parameter],
     )
     def post(self, request: Request) -> Response:
@@ -165,7 +166,7 @@ class VideoMetricsIngestApi(_IngestApi):
         summary="Upsert video metrics",
         description=_INGEST_DESCRIPTION,
         request=s.VideoIngestDoc,
-        responses=s.IngestionOutputSerializer,
+        responses=s.responses(s.IngestionOutputSerializer, 400, 403, 409, 422),
         parameters=[idempotency_key_parameter],
     )
     def post(self, request: Request) -> Response:
