@@ -132,6 +132,11 @@ def _n(value: int | Decimal) -> str:
     return f"{value:,}"
 
 
+def _count(value: int, noun: str) -> str:
+    """``2,300 more followers``, ``1 more follower``."""
+    return f"{value:,} {noun}{'' if value == 1 else 's'}"
+
+
 def evaluate(
     *,
     rule_set: EligibilityRuleSet,
@@ -159,7 +164,8 @@ def evaluate(
                         rs.min_age,
                         age,
                         days,
-                        f"needs to be {rs.min_age}: turns {rs.min_age} on {turns} (in {days} days)",
+                        f"needs to be {rs.min_age}: turns {rs.min_age} on {turns}"
+                        f" (in {_count(days, 'day')})",
                     )
                 )
     if rs.countries and creator.country not in rs.countries:
@@ -191,23 +197,27 @@ def evaluate(
     if min_followers is not None and facts.followers < min_followers:
         gap = min_followers - facts.followers
         failures.append(
-            _failure(rule, min_followers, facts.followers, gap, f"needs {_n(gap)} more followers")
+            _failure(
+                rule, min_followers, facts.followers, gap, f"needs {_count(gap, 'more follower')}"
+            )
         )
 
     w = rs.views_window_days
     for rule, minimum, actual, noun in (
-        ("views", rs.min_views, facts.views.get(w, 0), "views"),
+        ("views", rs.min_views, facts.views.get(w, 0), "view"),
         (
             "qualified_views",
             rs.min_qualified_views,
             facts.qualified_views.get(w, 0),
-            "qualified views",
+            "qualified view",
         ),
     ):
         if minimum is not None and actual < minimum:
             gap = minimum - actual
             failures.append(
-                _failure(rule, minimum, actual, gap, f"needs {_n(gap)} more {noun} in {w} days")
+                _failure(
+                    rule, minimum, actual, gap, f"needs {_count(gap, 'more ' + noun)} in {w} days"
+                )
             )
 
     if rs.min_watch_hours is not None:

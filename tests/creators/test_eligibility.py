@@ -74,6 +74,7 @@ def test_followers_exactly_at_the_threshold_pass_one_below_fails():
     assert res.eligible is False
     failure = rules(res)["followers"]
     assert (failure["required"], failure["actual"], failure["distance"]) == (10_000, 9_999, 1)
+    assert failure["message"] == "needs 1 more follower"
     assert res.estimate_min_minor is None
 
 
@@ -91,7 +92,7 @@ def test_age_18_today_passes_17_years_364_days_fails():
     res = result(ready_account(dob=turns_18_tomorrow))
     failure = rules(res)["age"]
     assert (failure["required"], failure["actual"], failure["distance"]) == (18, 17, 1)
-    assert "2026-02-01" in failure["message"]
+    assert failure["message"] == "needs to be 18: turns 18 on 2026-02-01 (in 1 day)"
 
 
 def test_leap_day_birthday_counts_from_first_of_march():
