@@ -5,6 +5,7 @@ period; periods of one program never overlap (PostgreSQL exclusion constraint), 
 one rule set applies on any date. Results are stored per (creator, program, as_of).
 """
 
+import pghistory
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, RangeOperators
 from django.db import models
@@ -33,8 +34,13 @@ class EligibilityProgram(models.Model):
         return self.name
 
 
+@pghistory.track()
 class EligibilityRuleSet(models.Model):
-    """One version of a program's rules. Empty thresholds are not checked."""
+    """One version of a program's rules. Empty thresholds are not checked.
+
+    Every insert and update is recorded by django-pghistory (with the admin user and
+    request id from its middleware), so a past evaluation can be traced to its thresholds.
+    """
 
     class RateBasis(models.TextChoices):
         NONE = "none", "No estimate (revenue share or commission)"

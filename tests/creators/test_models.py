@@ -81,3 +81,13 @@ def test_an_earnings_rate_must_be_complete():
             rate_per_views=1000,
             rate_currency="USD",
         )
+
+
+def test_rule_set_changes_are_recorded():
+    rule_set = EligibilityRuleSet.objects.get(program__code="live_gifts", version=1)
+    rule_set.min_followers = 2_000
+    rule_set.save()
+    EligibilityRuleSet.objects.filter(pk=rule_set.pk).update(min_followers=3_000)  # bulk too
+    events = rule_set.events.order_by("pgh_id")
+    assert [e.min_followers for e in events] == [2_000, 3_000]
+    assert {e.pgh_label for e in events} == {"update"}
