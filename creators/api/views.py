@@ -11,6 +11,7 @@ from agency.api.views import (
     PartnerRetrieveAPIView,
     idempotency_key_parameter,
 )
+from agency.errors import NotFound
 from agency.models import Partner
 from creators import selectors
 from creators.api import serializers as s
@@ -19,6 +20,7 @@ from creators.models import Creator
 from creators.services.ingestion import MAX_BATCH_ROWS, metrics_ingest
 
 READERS = (Partner.Kind.BRAND.value, Partner.Kind.SUB_AGENCY.value)
+NO_SNAPSHOT = "No snapshot on or before that date."
 
 
 class _CreatorScoped:
@@ -84,7 +86,7 @@ class CreatorPerformanceApi(PartnerAPIView):
         )
         found, windows, accounts = selectors.creator_performance(creator=creator, as_of=as_of)
         if found is None:
-            return _no_snapshot()
+            raise NotFound(NO_SNAPSHOT)
         data = {"creator_id": creator.pk, "as_of": found, "windows": windows, "accounts": accounts}
         return Response(s.PerformanceOutputSerializer(data).data)
 
@@ -106,17 +108,9 @@ class CreatorEligibilityApi(PartnerAPIView):
         )
         found, results = selectors.creator_eligibility(creator=creator, as_of=as_of)
         if found is None:
-            return _no_snapshot()
+            raise NotFound(NO_SNAPSHOT)
         data = {"creator_id": creator.pk, "as_of": found, "results": results}
         return Response(s.EligibilityOutputSerializer(data).data)
-
-
-def _no_snapshot() -> Response:
-    from agency.api.errors import error_body
-
-    return Response(
-        error_body(code="not_found", message="No snapshot on or before that date."), status=404
-    )
 
 
 class _IngestApi(PartnerAPIView):
