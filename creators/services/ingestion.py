@@ -149,10 +149,15 @@ class _Spec:
 
 
 def metrics_ingest(
-    *, kind: Kind, rows: Sequence[Mapping[str, Any]], dry_run: bool = False
+    *,
+    kind: Kind,
+    rows: Sequence[Mapping[str, Any]],
+    dry_run: bool = False,
+    max_rows: int | None = MAX_BATCH_ROWS,
 ) -> IngestionResult:
     """Validate every row, then upsert them all (or, with ``dry_run``, only report).
 
+    ``max_rows`` caps a batch (the API's limit); files from operators pass None.
     Raises ``ValidationError({"rows": {"<index>": {field: [reason]}}})`` when any row is bad;
     nothing is written then.
     """
@@ -160,10 +165,8 @@ def metrics_ingest(
         raise ValidationError({"kind": [f"Unknown kind {kind!r}; use daily or videos."]})
     if not rows:
         raise ValidationError({"rows": ["No rows."]})
-    if len(rows) > MAX_BATCH_ROWS:
-        raise ValidationError(
-            {"rows": [f"At most {MAX_BATCH_ROWS} rows per batch; got {len(rows)}."]}
-        )
+    if max_rows is not None and len(rows) > max_rows:
+        raise ValidationError({"rows": [f"At most {max_rows} rows per batch; got {len(rows)}."]})
     spec = _Spec(kind)
     errors: dict[str, dict[str, list[str]]] = {}
     valid: dict[int, dict] = {}
@@ -187,9 +190,7 @@ def metrics_ingest(
             continue
         key = (account_id, row[spec.key_field])
         if key in seen:
-            errors.setdefault(str(index), {})[spec.key_field] = [
-                f"Duplicate of row {seen[key]} in this batch."
-            ]
+            errors.setdefault(str(index), {})[spec.key_field] = [f"Duplicate of row {seen[key]}."]
         seen.setdefault(key, index)
     if errors:
         raise ValidationError({"rows": dict(sorted(errors.items(), key=lambda kv: int(kv[0])))})
@@ -250,17 +251,14 @@ def _upsert(
     *, spec: _Spec, rows: Mapping[int, dict], accounts: Mapping[int, int], dry_run: bool
 ) -> IngestionResult:
     result = IngestionResult(kind=spec.kind, dry_run=dry_run, rows=len(rows))
-    keys = {accounts[i]: set() for i in rows}
-    for index, row in rows.items():
-        keys[accounts[index]].add(row[spec.key_field])
-    existing_query = Q()
-    for account_id, values in keys.items():
-        existing_query |= Q(account_id=account_id, **{f"{spec.key_field}__in": values})
+    # A superset (accounts x keys of the batch), narrowed to exact pairs in Python.
+    candidates = spec.model.objects.filter(
+        account_id__in={accounts[i] for i in rows},
+        **{f"{spec.key_field}__in": {row[spec.key_field] for row in rows.values()}},
+    )
     existing = {
         (e["account_id"], e[spec.key_field]): e
-        for e in spec.model.objects.filter(existing_query).values(
-            "account_id", spec.key_field, *spec.fields
-        )
+        for e in candidates.values("account_id", spec.key_field, *spec.fields).iterator()
     }
     now = timezone.now()
     to_write = []
@@ -307,36 +305,9 @@ def metrics_ingest_csv(*, kind: Kind, file: io.TextIOBase | Iterable[str], dry_r
         raise ValidationError({"file": [f"Not a readable CSV file: {exc}"]}) from exc
     if reader.fieldnames is None:
         raise ValidationError({"file": ["The file is empty; a header row is needed."]})
-    batches = [
-        (start, rows[start : start + MAX_BATCH_ROWS])
-        for start in range(0, max(len(rows), 1), MAX_BATCH_ROWS)
-    ]
-    return _ingest_batches(kind=kind, batches=batches, dry_run=dry_run)
-
-
-@transaction.atomic
-def _ingest_batches(*, kind: Kind, batches: list[tuple[int, list]], dry_run: bool):
-    """Large files go in batches inside one transaction: one bad row anywhere writes nothing."""
-    total = IngestionResult(kind=kind, dry_run=dry_run)
-    all_errors: dict[str, Any] = {}
-    for start, batch in batches:
-        try:
-            with transaction.atomic():
-                result = metrics_ingest(kind=kind, rows=batch, dry_run=dry_run)
-        except ValidationError as exc:
-            detail = exc.detail.get("rows") if isinstance(exc.detail, dict) else None
-            if isinstance(detail, dict):
-                all_errors.update({str(start + int(i)): e for i, e in detail.items()})
-                continue
-            raise
-        total.rows += result.rows
-        total.created += result.created
-        total.updated += result.updated
-        total.unchanged += result.unchanged
-        total.changes += [(start + i, key, action) for i, key, action in result.changes]
-    if all_errors:
-        raise ValidationError({"rows": all_errors})
-    return total
+    # One pass over the whole file: errors (duplicates included) span every row, and the
+    # write is one transaction; the API's batch limit does not apply to operators' files.
+    return metrics_ingest(kind=kind, rows=rows, dry_run=dry_run, max_rows=None)
 
 
 def format_errors(detail) -> list[str]:

@@ -42,7 +42,17 @@ def test_csv_import_writes_and_second_import_changes_nothing():
     assert DailyAccountMetric.objects.get().updated_at == stamp
 
 
-def test_large_csv_is_all_or_nothing_across_batches():
+def test_csv_duplicates_are_found_anywhere_in_the_file():
+    account = PlatformAccountFactory()
+    start = dt.date(2020, 1, 1)
+    lines = [f"{start + dt.timedelta(days=i)},1,1,1,1,0" for i in range(MAX_BATCH_ROWS + 5)]
+    lines.append(lines[0])
+    with pytest.raises(ValidationError) as exc:
+        metrics_ingest_csv(kind="daily", file=io.StringIO(csv_for(account, *lines)))
+    assert exc.value.detail["rows"] == {str(MAX_BATCH_ROWS + 5): {"date": ["Duplicate of row 0."]}}
+
+
+def test_large_csv_is_all_or_nothing():
     account = PlatformAccountFactory()
     start = dt.date(2020, 1, 1)
     lines = [f"{start + dt.timedelta(days=i)},1,1,1,1,0" for i in range(MAX_BATCH_ROWS + 5)]
@@ -51,6 +61,9 @@ def test_large_csv_is_all_or_nothing_across_batches():
         metrics_ingest_csv(kind="daily", file=io.StringIO(csv_for(account, *lines)))
     assert list(exc.value.detail["rows"]) == [str(MAX_BATCH_ROWS + 4)]
     assert not DailyAccountMetric.objects.exists()
+    lines[-1] = lines[0].replace("2020-01-01", str(start + dt.timedelta(days=MAX_BATCH_ROWS + 4)))
+    result = metrics_ingest_csv(kind="daily", file=io.StringIO(csv_for(account, *lines)))
+    assert result.created == DailyAccountMetric.objects.count() == MAX_BATCH_ROWS + 5
 
 
 def test_unknown_kind_and_empty_batch_are_refused():
