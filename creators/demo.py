@@ -30,7 +30,10 @@ DAYS = 90
 MANAGERS = ["ana.manager", "ben.manager", "chen.manager"]
 MANAGER_PASSWORD = "demo-manager-password"  # demo only; change it on any shared machine
 COUNTRIES = ["US", "GB", "DE", "FR", "IT", "ES", "JP", "KR", "BR", "ID", "MY", "PH", "TH", "VN"]
-CURRENCY = {"US": "USD", "GB": "GBP", "JP": "JPY", "KR": "KRW", "BR": "BRL", "ID": "IDR"}
+CURRENCY = {
+    "US": "USD", "GB": "GBP", "JP": "JPY", "KR": "KRW", "BR": "BRL", "ID": "IDR",
+    "DE": "EUR", "FR": "EUR", "IT": "EUR", "ES": "EUR",
+}  # fmt: skip
 NICHES = ["beauty", "gaming", "food", "fitness", "comedy", "tech", "travel", "fashion"]
 PLATFORM_WEIGHTS = [
     (Platform.TIKTOK, 50),
@@ -60,7 +63,7 @@ def seed(*, stdout) -> None:
                 stage_name=f"{rng.choice(NICHES)}_{rng.choice(FIRST).lower()}{i:03d}",
                 date_of_birth=today - dt.timedelta(days=age_days) if rng.random() > 0.05 else None,
                 country=country,
-                payout_currency=CURRENCY.get(country, "EUR" if country in "DEFRITES" else "USD"),
+                payout_currency=CURRENCY.get(country, "USD"),
                 status=rng.choices(
                     [Creator.Status.ACTIVE, Creator.Status.PROSPECT, Creator.Status.PAUSED],
                     [85, 10, 5],
