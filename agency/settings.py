@@ -249,6 +249,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"queue": Queue.WEBHOOKS.value},
     },
+    # creators
+    # Nightly incremental performance + eligibility recalculation for yesterday (UTC).
+    "creators-recalc-nightly": {
+        "task": "creators.tasks.recalc_nightly",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"queue": Queue.RECALC.value},
+    },
 }
 
 # Logging: structlog, JSON in production, a request id on every line, secrets redacted.

@@ -1,1 +1,20 @@
-urlpatterns: list = []
+from django.urls import path
+
+from creators.api import views
+
+urlpatterns = [
+    path("creators/", views.CreatorListApi.as_view(), name="creator-list"),
+    path("creators/<int:pk>/", views.CreatorDetailApi.as_view(), name="creator-detail"),
+    path(
+        "creators/<int:pk>/performance/",
+        views.CreatorPerformanceApi.as_view(),
+        name="creator-performance",
+    ),
+    path(
+        "creators/<int:pk>/eligibility/",
+        views.CreatorEligibilityApi.as_view(),
+        name="creator-eligibility",
+    ),
+    path("metrics/daily/", views.DailyMetricsIngestApi.as_view(), name="metrics-daily"),
+    path("metrics/videos/", views.VideoMetricsIngestApi.as_view(), name="metrics-videos"),
+]

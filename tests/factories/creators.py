@@ -3,7 +3,15 @@ import datetime as dt
 import factory
 from factory.django import DjangoModelFactory
 
-from creators.models import AccountHandle, Contract, Creator, Platform, PlatformAccount
+from creators.models import (
+    AccountHandle,
+    Contract,
+    Creator,
+    DailyAccountMetric,
+    Platform,
+    PlatformAccount,
+    Video,
+)
 
 
 class CreatorFactory(DjangoModelFactory[Creator]):
@@ -49,3 +57,35 @@ class ContractFactory(DjangoModelFactory[Contract]):
     ends_on = None
     exclusive = True
     payout_currency = factory.SelfAttribute("creator.payout_currency")
+
+
+class DailyAccountMetricFactory(DjangoModelFactory[DailyAccountMetric]):
+    class Meta:
+        model = DailyAccountMetric
+
+    account = factory.SubFactory(PlatformAccountFactory)
+    date = dt.date(2026, 1, 31)
+    followers = 1_000
+    views = 1_000
+    qualified_views = factory.LazyAttribute(lambda m: m.views * 4 // 5)
+    watch_time_seconds = 3_600
+    videos_posted = 1
+
+
+class VideoFactory(DjangoModelFactory[Video]):
+    class Meta:
+        model = Video
+
+    account = factory.SubFactory(PlatformAccountFactory)
+    platform_video_id = factory.Sequence(lambda n: f"vid{n:08d}")
+    posted_at = dt.datetime(2026, 1, 30, 12, 0, tzinfo=dt.UTC)
+    duration_seconds = 30
+    views = 1_000
+    qualified_views = factory.LazyAttribute(lambda v: v.views * 4 // 5)
+    completed_views = factory.LazyAttribute(lambda v: v.views * 2 // 5)
+    replays = 50
+    likes = 100
+    comments = 10
+    shares = 5
+    is_original = True
+    niche = "beauty"

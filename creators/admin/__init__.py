@@ -1,0 +1,5 @@
+"""The creators admin: thin; reads through selectors, actions call services."""
+
+from creators.admin import eligibility, metrics, roster, runs
+
+__all__ = ["eligibility", "metrics", "roster", "runs"]

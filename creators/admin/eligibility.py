@@ -1,0 +1,52 @@
+"""Programs and rule sets (editable data), stored results and snapshots (read-only)."""
+
+from django.contrib import admin
+
+from creators.admin.base import ScopedByCreatorAdmin
+from creators.models import (
+    CreatorPerformance,
+    EligibilityProgram,
+    EligibilityResult,
+    EligibilityRuleSet,
+)
+
+
+class RuleSetInline(admin.StackedInline):
+    model = EligibilityRuleSet
+    extra = 0
+
+
+@admin.register(EligibilityProgram)
+class EligibilityProgramAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "platform"]
+    inlines = [RuleSetInline]
+
+
+@admin.register(EligibilityRuleSet)
+class EligibilityRuleSetAdmin(admin.ModelAdmin):
+    list_display = ["program", "version", "effective_from", "effective_to", "min_followers"]
+    list_filter = ["program"]
+
+
+@admin.register(EligibilityResult)
+class EligibilityResultAdmin(ScopedByCreatorAdmin):
+    creator_path = "creator"
+    list_display = ["creator", "program", "as_of", "eligible", "estimate_min_minor"]
+    list_filter = ["program", "eligible", "as_of"]
+    list_select_related = ["creator", "program"]
+    search_fields = ["creator__stage_name"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # written by the recalculation only
+
+
+@admin.register(CreatorPerformance)
+class CreatorPerformanceAdmin(ScopedByCreatorAdmin):
+    creator_path = "creator"
+    list_display = ["creator", "as_of", "window_days", "views", "tier", "score"]
+    list_filter = ["window_days", "tier", "as_of"]
+    list_select_related = ["creator"]
+    search_fields = ["creator__stage_name"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,245 @@
+"""Creators (with accounts, contracts, latest score, eligibility and chart) and accounts."""
+
+from django.contrib import admin, messages
+from django.db.models import Sum
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from creators import selectors
+from creators.admin.base import ScopedByCreatorAdmin
+from creators.models import (
+    AccountHandle,
+    Contract,
+    Creator,
+    DailyAccountMetric,
+    EligibilityProgram,
+    PlatformAccount,
+    RecalcRun,
+    Tier,
+)
+from creators.services import recalc
+
+
+class PlatformAccountInline(admin.TabularInline):
+    model = PlatformAccount
+    fields = ["platform", "platform_account_id", "handle", "account_type", "niche"]
+    extra = 0
+    show_change_link = True
+
+
+class ContractInline(admin.TabularInline):
+    model = Contract
+    fields = ["starts_on", "ends_on", "exclusive", "payout_currency", "signed_at"]
+    extra = 0
+
+
+class TierFilter(admin.SimpleListFilter):
+    title = "tier (latest 28 days)"
+    parameter_name = "tier"
+
+    def lookups(self, request, model_admin):
+        return [(t.name, t.name) for t in Tier]
+
+    def queryset(self, request, queryset):
+        if self.value() in Tier.__members__:
+            return queryset.filter(latest_tier=Tier[self.value()].value)
+        return queryset
+
+
+class EligibleForFilter(admin.SimpleListFilter):
+    title = "eligible for (latest)"
+    parameter_name = "eligible_for"
+
+    def lookups(self, request, model_admin):
+        return list(EligibilityProgram.objects.values_list("code", "name"))
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return selectors.creators_eligible_for(queryset, self.value())
+        return queryset
+
+
+@admin.register(Creator)
+class CreatorAdmin(admin.ModelAdmin):
+    list_display = [
+        "stage_name",
+        "country",
+        "status",
+        "talent_manager",
+        "sub_agency",
+        "tier_display",
+        "score_display",
+    ]
+    list_filter = [TierFilter, EligibleForFilter, "talent_manager", "status", "country"]
+    search_fields = ["stage_name", "legal_name", "accounts__handle"]
+    list_select_related = ["talent_manager", "sub_agency"]
+    readonly_fields = ["performance_summary", "eligibility_summary", "views_chart"]
+    autocomplete_fields = ["sub_agency"]
+    inlines = [PlatformAccountInline, ContractInline]
+    actions = ["recalculate_now"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("stage_name", "legal_name"),
+                    ("date_of_birth", "country", "payout_currency"),
+                    ("status", "talent_manager", "sub_agency"),
+                ]
+            },
+        ),
+        ("Performance", {"fields": ["performance_summary", "views_chart"]}),
+        ("Monetisation eligibility", {"fields": ["eligibility_summary"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest):
+        """A talent manager (staff, not superuser) sees only their own creators."""
+        return selectors.creator_with_latest(selectors.creators_for_staff(user=request.user))
+
+    @admin.display(description="tier", ordering="latest_tier")
+    def tier_display(self, obj: Creator) -> str:
+        return Tier(obj.latest_tier).name if obj.latest_tier else "-"
+
+    @admin.display(description="score", ordering="latest_score")
+    def score_display(self, obj: Creator):
+        return obj.latest_score if obj.latest_score is not None else "-"
+
+    @admin.display(description="latest performance")
+    def performance_summary(self, obj: Creator):
+        if not obj.pk:
+            return "-"
+        as_of, rows, _ = selectors.creator_performance(creator=obj, as_of=None)
+        if as_of is None:
+            return "Not computed yet."
+        header = mark_safe(  # a constant, no data
+            "<tr><th>window</th><th>views</th><th>completion</th><th>engagement</th>"
+            "<th>followers</th><th>growth</th><th>videos/wk</th><th>tier</th><th>score</th></tr>"
+        )
+        body = format_html_join(
+            "",
+            "<tr><td>{} d</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    r.window_days,
+                    f"{r.views:,}",
+                    _pct(r.completion_rate),
+                    _pct(r.engagement_rate),
+                    f"{r.followers:,}",
+                    f"{r.follower_growth:+,}",
+                    r.videos_per_week,
+                    Tier(r.tier).name,
+                    r.score if r.score is not None else "-",
+                )
+                for r in rows
+            ),
+        )
+        return format_html("As of {}<table>{}{}</table>", as_of, header, body)
+
+    @admin.display(description="eligibility")
+    def eligibility_summary(self, obj: Creator):
+        if not obj.pk:
+            return "-"
+        as_of, results = selectors.creator_eligibility(creator=obj, as_of=None)
+        if as_of is None:
+            return "Not evaluated yet."
+        rows = []
+        for r in results:
+            if r.eligible:
+                status = "eligible"
+                if r.estimate_min_minor is not None:
+                    status += (
+                        f"; about {r.estimate_min_minor:,}-{r.estimate_max_minor:,} "
+                        f"{r.estimate_currency} minor units a month"
+                    )
+            else:
+                status = "not eligible: " + "; ".join(f["message"] for f in r.failures)
+            rows.append((r.program.name, r.rule_set.version, status))
+        return format_html(
+            "As of {}<table><tr><th>program</th><th>rules</th><th>result</th></tr>{}</table>",
+            as_of,
+            format_html_join("", "<tr><td>{}</td><td>v{}</td><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description="views and followers, 90 days")
+    def views_chart(self, obj: Creator):
+        if not obj.pk:
+            return "-"
+        return svg_chart(creator=obj)
+
+    @admin.action(description="Recalculate now (performance and eligibility)")
+    def recalculate_now(self, request: HttpRequest, queryset) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        run = recalc.recalc_run_inline(
+            as_of=recalc.default_as_of(),
+            mode=RecalcRun.Mode.FULL,
+            trigger=RecalcRun.Trigger.ADMIN,
+            creator_ids=ids,
+        )
+        self.message_user(
+            request,
+            f"Run {run.pk}: {run.status}, {run.creators_total} creators, "
+            f"{run.rows_written} rows changed.",
+            messages.SUCCESS if run.status == RecalcRun.Status.SUCCEEDED else messages.ERROR,
+        )
+
+
+def _pct(rate) -> str:
+    return "-" if rate is None else f"{rate * 100:.1f} %"
+
+
+def svg_chart(*, creator: Creator, days: int = 90, width: int = 600, height: int = 160):
+    """Daily views (bars' line, blue) and followers (green), each scaled to its own max."""
+    series = list(
+        DailyAccountMetric.objects.filter(account__creator=creator)
+        .values("date")
+        .annotate(views=Sum("views"), followers=Sum("followers"))
+        .order_by("-date")[:days]
+    )[::-1]
+    if len(series) < 2:
+        return "Not enough daily metrics for a chart."
+
+    def points(key: str) -> str:
+        top = max(row[key] for row in series) or 1
+        step = width / (len(series) - 1)
+        return " ".join(
+            f"{i * step:.1f},{height - 4 - (row[key] / top) * (height - 8):.1f}"
+            for i, row in enumerate(series)
+        )
+
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+        'viewBox="0 0 {w} {h}" role="img" aria-label="views and followers">'
+        '<rect width="{w}" height="{h}" fill="#fafafa" stroke="#ddd"/>'
+        '<polyline fill="none" stroke="#2f6fdf" stroke-width="1.5" points="{views}"/>'
+        '<polyline fill="none" stroke="#2a9d50" stroke-width="2" points="{followers}"/>'
+        "</svg><br>{start} to {end}: "
+        '<span style="color:#2f6fdf">views (max {vmax})</span>, '
+        '<span style="color:#2a9d50">followers (max {fmax})</span>',
+        w=width,
+        h=height,
+        views=points("views"),
+        followers=points("followers"),
+        start=series[0]["date"],
+        end=series[-1]["date"],
+        vmax=f"{max(r['views'] for r in series):,}",
+        fmax=f"{max(r['followers'] for r in series):,}",
+    )
+
+
+class AccountHandleInline(admin.TabularInline):
+    model = AccountHandle
+    fields = ["handle", "valid_from", "valid_to"]
+    extra = 0
+
+
+@admin.register(PlatformAccount)
+class PlatformAccountAdmin(ScopedByCreatorAdmin):
+    creator_path = "creator"
+    list_display = ["handle", "platform", "platform_account_id", "creator", "account_type"]
+    list_filter = ["platform", "account_type"]
+    search_fields = ["handle", "platform_account_id", "creator__stage_name"]
+    list_select_related = ["creator"]
+    raw_id_fields = ["creator"]
+    inlines = [AccountHandleInline]

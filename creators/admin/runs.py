@@ -1,0 +1,52 @@
+"""Recalculation runs and their chunks; failed chunks can be retried."""
+
+from django.contrib import admin, messages
+from django.http import HttpRequest
+
+from creators.models import (
+    RecalcChunk,
+    RecalcRun,
+)
+from creators.services import recalc
+
+
+class RecalcChunkInline(admin.TabularInline):
+    model = RecalcChunk
+    fields = ["index", "status", "attempts", "rows_written", "error", "started_at", "finished_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RecalcRun)
+class RecalcRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "as_of",
+        "mode",
+        "trigger",
+        "status",
+        "creators_total",
+        "chunks_done",
+        "chunks_failed",
+        "chunks_total",
+        "started_at",
+        "duration",
+    ]
+    list_filter = ["status", "mode", "trigger"]
+    inlines = [RecalcChunkInline]
+    actions = ["retry_failed"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Retry failed chunks (queued to workers)")
+    def retry_failed(self, request: HttpRequest, queryset) -> None:
+        total = sum(len(recalc.recalc_run_retry_failed(run_id=run.pk)) for run in queryset)
+        self.message_user(request, f"{total} chunk(s) queued again.", messages.SUCCESS)

@@ -1,0 +1,231 @@
+"""Output and input shapes of the creators API. No logic: services and selectors do that."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from creators.models import (
+    AccountPerformance,
+    CreatorPerformance,
+    EligibilityResult,
+    PlatformAccount,
+    Tier,
+)
+from creators.services.ingestion import MAX_BATCH_ROWS, DailyMetricRowSerializer, VideoRowSerializer
+
+PRIVATE_CREATOR_FIELDS = ("legal_name", "date_of_birth", "status", "payout_currency", "created_at")
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlatformAccount
+        fields = ["id", "platform", "handle", "niche"]
+
+
+class CreatorSerializer(serializers.Serializer):
+    """A creator's roster profile. Private fields are only sent to the creator's own
+    sub-agency (``context["private"]``); they are optional in the schema for that reason."""
+
+    id = serializers.IntegerField(read_only=True)
+    stage_name = serializers.CharField(read_only=True)
+    country = serializers.CharField(read_only=True)
+    accounts = AccountSerializer(many=True, read_only=True)
+    score = serializers.DecimalField(
+        source="latest_score",
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        read_only=True,
+        help_text="0-100, latest 28-day score.",
+    )
+    tier = serializers.SerializerMethodField(help_text="Traffic-pool tier L1-L5 (28 days).")
+    performance_as_of = serializers.DateField(
+        source="latest_as_of", allow_null=True, read_only=True
+    )
+    # Private: the creator's own sub-agency only.
+    legal_name = serializers.CharField(required=False)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    status = serializers.CharField(required=False)
+    payout_currency = serializers.CharField(required=False)
+    created_at = serializers.DateTimeField(required=False)
+
+    def get_tier(self, creator) -> str | None:
+        tier = getattr(creator, "latest_tier", None)
+        return Tier(tier).name if tier else None
+
+    def to_representation(self, instance) -> dict:
+        data = super().to_representation(instance)
+        if not self.context.get("private"):
+            for name in PRIVATE_CREATOR_FIELDS:
+                data.pop(name, None)
+        return data
+
+
+PERFORMANCE_FIELDS = [
+    "window_days",
+    "views",
+    "qualified_views",
+    "watch_time_seconds",
+    "videos",
+    "video_views",
+    "median_views",
+    "completion_rate",
+    "replay_rate",
+    "like_rate",
+    "comment_rate",
+    "share_rate",
+    "engagement_rate",
+    "followers",
+    "follower_growth",
+    "follower_growth_rate",
+    "videos_per_week",
+    "posting_gap_stddev_days",
+    "niche_consistency",
+    "tier",
+    "score",
+]
+
+
+class _TierField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=[t.name for t in Tier], **kwargs)
+
+    def to_representation(self, value) -> str:
+        return Tier(value).name
+
+
+class CreatorPerformanceSerializer(serializers.ModelSerializer):
+    tier = _TierField(read_only=True)
+
+    class Meta:
+        model = CreatorPerformance
+        fields = PERFORMANCE_FIELDS
+
+
+class AccountPerformanceSerializer(serializers.ModelSerializer):
+    tier = _TierField(read_only=True)
+    account_id = serializers.IntegerField(read_only=True)
+    platform = serializers.CharField(read_only=True)
+    handle = serializers.CharField(source="account.handle", read_only=True)
+
+    class Meta:
+        model = AccountPerformance
+        fields = ["account_id", "platform", "handle", *PERFORMANCE_FIELDS]
+
+
+class PerformanceOutputSerializer(serializers.Serializer):
+    creator_id = serializers.IntegerField()
+    as_of = serializers.DateField(help_text="The snapshot's date: the latest on or before ?as_of.")
+    windows = CreatorPerformanceSerializer(many=True)
+    accounts = AccountPerformanceSerializer(many=True)
+
+
+class FailureSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    required = serializers.JSONField()
+    actual = serializers.JSONField(allow_null=True)
+    distance = serializers.JSONField(allow_null=True)
+    message = serializers.CharField()
+
+
+class EstimateSerializer(serializers.Serializer):
+    """A monthly earnings range in integer minor units of ``currency`` (e.g. cents)."""
+
+    min_minor = serializers.IntegerField()
+    max_minor = serializers.IntegerField()
+    currency = serializers.CharField()
+
+
+class EligibilityResultSerializer(serializers.ModelSerializer):
+    program = serializers.CharField(source="program.code")
+    program_name = serializers.CharField(source="program.name")
+    rule_set_version = serializers.IntegerField(source="rule_set.version")
+    failures = FailureSerializer(many=True)
+    estimated_monthly_earnings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EligibilityResult
+        fields = [
+            "program",
+            "program_name",
+            "rule_set_version",
+            "eligible",
+            "failures",
+            "estimated_monthly_earnings",
+        ]
+
+    @extend_schema_field(EstimateSerializer(allow_null=True))
+    def get_estimated_monthly_earnings(self, result) -> dict | None:
+        if result.estimate_min_minor is None:
+            return None
+        return {
+            "min_minor": result.estimate_min_minor,
+            "max_minor": result.estimate_max_minor,
+            "currency": result.estimate_currency,
+        }
+
+
+class EligibilityOutputSerializer(serializers.Serializer):
+    creator_id = serializers.IntegerField()
+    as_of = serializers.DateField()
+    results = EligibilityResultSerializer(many=True)
+
+
+class AsOfQuerySerializer(serializers.Serializer):
+    as_of = serializers.DateField(required=False, help_text="YYYY-MM-DD; default: latest.")
+
+
+class IngestionOutputSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    dry_run = serializers.BooleanField()
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class _IngestInput(serializers.Serializer):
+    """Rows are plain objects here; the service validates every row in one pass."""
+
+    rows = serializers.ListField(
+        child=serializers.DictField(), allow_empty=False, max_length=MAX_BATCH_ROWS
+    )
+    dry_run = serializers.BooleanField(default=False)
+
+
+class DailyIngestInput(_IngestInput):
+    pass
+
+
+class VideoIngestInput(_IngestInput):
+    pass
+
+
+class DailyIngestDoc(serializers.Serializer):
+    rows = DailyMetricRowSerializer(many=True, max_length=MAX_BATCH_ROWS)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class VideoIngestDoc(serializers.Serializer):
+    rows = VideoRowSerializer(many=True, max_length=MAX_BATCH_ROWS)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.JSONField(
+        required=False, help_text="Per field; bulk rows as {rows: {<index>: {field: [..]}}}."
+    )
+    detail = serializers.JSONField(required=False)
+    request_id = serializers.CharField(required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape of the API (agency.api.errors)."""
+
+    error = ErrorBodySerializer()
+
+
+def responses(ok, *statuses: int) -> dict:
+    """``{200: ok, 4xx: ErrorSerializer, ...}`` for extend_schema; 401 and 429 always apply."""
+    return {200: ok, **{code: ErrorSerializer for code in sorted({401, 429, *statuses})}}

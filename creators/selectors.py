@@ -1,0 +1,105 @@
+"""Read queries for the API, the admin and jobs: set-based, scoped, no N+1.
+
+Partner scoping (quality.md, API1 and API3):
+- a sub-agency sees only its own creators (``Creator.sub_agency``), with private fields;
+- a brand sees the public profile of active creators (never date of birth, legal name,
+  status or payout details: the serializer drops them);
+- a data partner reads no creators: it only pushes metrics (its kind is refused by the
+  read endpoints, and this selector returns nothing for it as a second line).
+"""
+
+import datetime as dt
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+
+from agency.models import Partner
+from creators.models import (
+    AccountPerformance,
+    Creator,
+    CreatorPerformance,
+    EligibilityResult,
+    PlatformAccount,
+)
+from creators.models.performance import TIER_WINDOW
+
+
+def creator_scope_for_partner(*, partner: Partner) -> QuerySet[Creator]:
+    if partner.kind == Partner.Kind.SUB_AGENCY:
+        return Creator.objects.filter(sub_agency=partner)
+    if partner.kind == Partner.Kind.BRAND:
+        return Creator.objects.filter(status=Creator.Status.ACTIVE)
+    return Creator.objects.none()
+
+
+def creator_with_latest(qs: QuerySet[Creator]) -> QuerySet[Creator]:
+    """Annotate the latest 28-day snapshot (as_of, score, tier) and prefetch accounts."""
+    latest = CreatorPerformance.objects.filter(
+        creator=OuterRef("pk"), window_days=TIER_WINDOW
+    ).order_by("-as_of")
+    return qs.annotate(
+        latest_as_of=Subquery(latest.values("as_of")[:1]),
+        latest_score=Subquery(latest.values("score")[:1]),
+        latest_tier=Subquery(latest.values("tier")[:1]),
+    ).prefetch_related(
+        Prefetch("accounts", queryset=PlatformAccount.objects.order_by("platform", "handle"))
+    )
+
+
+def creator_list_for_partner(*, partner: Partner) -> QuerySet[Creator]:
+    return creator_with_latest(creator_scope_for_partner(partner=partner)).order_by(
+        "stage_name", "pk"
+    )
+
+
+def creators_on_platform(qs: QuerySet[Creator], platform: str) -> QuerySet[Creator]:
+    return qs.filter(
+        Exists(PlatformAccount.objects.filter(creator=OuterRef("pk"), platform=platform))
+    )
+
+
+def creators_eligible_for(qs: QuerySet[Creator], program_code: str) -> QuerySet[Creator]:
+    """Creators whose latest result for the program says eligible."""
+    latest = EligibilityResult.objects.filter(
+        creator=OuterRef("pk"), program__code=program_code
+    ).order_by("-as_of")
+    return qs.annotate(_eligible=Subquery(latest.values("eligible")[:1])).filter(_eligible=True)
+
+
+def creator_performance(
+    *, creator: Creator, as_of: dt.date | None
+) -> tuple[dt.date | None, list[CreatorPerformance], list[AccountPerformance]]:
+    """The snapshots of the latest date on or before ``as_of`` (latest overall if None)."""
+    dates = CreatorPerformance.objects.filter(creator=creator)
+    if as_of is not None:
+        dates = dates.filter(as_of__lte=as_of)
+    found = dates.order_by("-as_of").values_list("as_of", flat=True).first()
+    if found is None:
+        return None, [], []
+    creator_rows = list(
+        CreatorPerformance.objects.filter(creator=creator, as_of=found).order_by("window_days")
+    )
+    account_rows = list(
+        AccountPerformance.objects.filter(account__creator=creator, as_of=found)
+        .select_related("account")
+        .order_by("account__platform", "account_id", "window_days")
+    )
+    return found, creator_rows, account_rows
+
+
+def creator_eligibility(
+    *, creator: Creator, as_of: dt.date | None
+) -> tuple[dt.date | None, list[EligibilityResult]]:
+    dates = EligibilityResult.objects.filter(creator=creator)
+    if as_of is not None:
+        dates = dates.filter(as_of__lte=as_of)
+    found = dates.order_by("-as_of").values_list("as_of", flat=True).first()
+    if found is None:
+        return None, []
+    results = EligibilityResult.objects.filter(creator=creator, as_of=found)
+    return found, list(results.select_related("program", "rule_set").order_by("program__code"))
+
+
+def creators_for_staff(*, user) -> QuerySet[Creator]:
+    """The admin's roster: a superuser sees everyone, a talent manager their own creators."""
+    qs = Creator.objects.all()
+    return qs if user.is_superuser else qs.filter(talent_manager=user)

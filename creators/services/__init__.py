@@ -1,0 +1,1 @@
+"""Write use cases of the creators app, one module per concept."""

@@ -1,0 +1,324 @@
+"""Metrics ingestion: one service for the API, the admin CSV upload and ``import_metrics``.
+
+All or nothing: every row is validated first (types, counts, dates, account match,
+duplicates in the batch); if any row is bad nothing is written and each bad row is
+reported by its 0-based index with field and reason. Otherwise rows are upserted by
+their natural key with one ``INSERT ... ON CONFLICT DO UPDATE`` per batch; rows whose
+values are unchanged are left alone, so re-sending a file changes nothing.
+"""
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from creators.models import AccountHandle, DailyAccountMetric, Platform, PlatformAccount, Video
+from creators.models.metrics import DAILY_COUNT_FIELDS, VIDEO_COUNT_FIELDS
+
+MAX_BATCH_ROWS = 1000
+Kind = Literal["daily", "videos"]
+
+
+def _today() -> dt.date:
+    return timezone.now().date()
+
+
+class _AccountRowSerializer(serializers.Serializer):
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    platform_account_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    handle = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Used (with the handle history) when platform_account_id is absent.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        attrs["handle"] = attrs.get("handle", "").lstrip("@")
+        if not attrs.get("platform_account_id") and not attrs["handle"]:
+            raise serializers.ValidationError(
+                {"platform_account_id": ["Give platform_account_id or handle."]}
+            )
+        return attrs
+
+
+def _count() -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=0, max_value=10**15)
+
+
+class DailyMetricRowSerializer(_AccountRowSerializer):
+    date = serializers.DateField()
+    followers = _count()
+    views = _count()
+    qualified_views = _count()
+    watch_time_seconds = _count()
+    videos_posted = serializers.IntegerField(min_value=0, max_value=100_000)
+
+    def validate_date(self, value: dt.date) -> dt.date:
+        if value > _today():
+            raise serializers.ValidationError("Dates in the future are refused.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        if attrs["qualified_views"] > attrs["views"]:
+            raise serializers.ValidationError({"qualified_views": ["Cannot exceed views."]})
+        return attrs
+
+
+class VideoRowSerializer(_AccountRowSerializer):
+    platform_video_id = serializers.CharField(max_length=100)
+    posted_at = serializers.DateTimeField()
+    duration_seconds = serializers.IntegerField(min_value=0, max_value=86_400)
+    views = _count()
+    qualified_views = _count()
+    completed_views = _count()
+    replays = _count()
+    likes = _count()
+    comments = _count()
+    shares = _count()
+    is_original = serializers.BooleanField(default=True)
+    niche = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+
+    def validate_posted_at(self, value: dt.datetime) -> dt.datetime:
+        if value > timezone.now():
+            raise serializers.ValidationError("Dates in the future are refused.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        for subset in ("completed_views", "qualified_views"):
+            if attrs[subset] > attrs["views"]:
+                raise serializers.ValidationError({subset: ["Cannot exceed views."]})
+        return attrs
+
+
+ROW_SERIALIZERS: dict[str, type[_AccountRowSerializer]] = {
+    "daily": DailyMetricRowSerializer,
+    "videos": VideoRowSerializer,
+}
+
+
+@dataclass
+class IngestionResult:
+    kind: str
+    dry_run: bool
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    # (row index, natural key, "created" | "updated") for rows that would change.
+    changes: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "dry_run": self.dry_run,
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
+
+
+class _Spec:
+    def __init__(self, kind: str):
+        self.kind = kind
+        if kind == "daily":
+            self.model, self.key_field, self.fields = (
+                DailyAccountMetric,
+                "date",
+                DAILY_COUNT_FIELDS,
+            )
+        else:
+            self.model, self.key_field = Video, "platform_video_id"
+            self.fields = ["posted_at", "duration_seconds", *VIDEO_COUNT_FIELDS]
+            self.fields += ["is_original", "niche"]
+
+    def row_date(self, row: dict) -> dt.date:
+        return row["date"] if self.kind == "daily" else row["posted_at"].date()
+
+
+def metrics_ingest(
+    *,
+    kind: Kind,
+    rows: Sequence[Mapping[str, Any]],
+    dry_run: bool = False,
+    max_rows: int | None = MAX_BATCH_ROWS,
+) -> IngestionResult:
+    """Validate every row, then upsert them all (or, with ``dry_run``, only report).
+
+    ``max_rows`` caps a batch (the API's limit); files from operators pass None.
+    Raises ``ValidationError({"rows": {"<index>": {field: [reason]}}})`` when any row is bad;
+    nothing is written then.
+    """
+    if kind not in ROW_SERIALIZERS:
+        raise ValidationError({"kind": [f"Unknown kind {kind!r}; use daily or videos."]})
+    if not rows:
+        raise ValidationError({"rows": ["No rows."]})
+    if max_rows is not None and len(rows) > max_rows:
+        raise ValidationError({"rows": [f"At most {max_rows} rows per batch; got {len(rows)}."]})
+    spec = _Spec(kind)
+    errors: dict[str, dict[str, list[str]]] = {}
+    valid: dict[int, dict] = {}
+    row_serializer = ROW_SERIALIZERS[kind]
+    for index, raw in enumerate(rows):
+        serializer = row_serializer(data=raw)
+        if serializer.is_valid():
+            valid[index] = dict(serializer.validated_data)
+        else:
+            errors[str(index)] = {k: [str(m) for m in v] for k, v in serializer.errors.items()}
+
+    accounts = _resolve_accounts(spec=spec, rows=valid)
+    seen: dict[tuple, int] = {}
+    for index, row in valid.items():
+        account_id = accounts.get(index)
+        if account_id is None:
+            errors.setdefault(str(index), {})["account"] = [
+                "No account on the roster matches this platform account id or handle"
+                f" on {spec.row_date(row)}."
+            ]
+            continue
+        key = (account_id, row[spec.key_field])
+        if key in seen:
+            errors.setdefault(str(index), {})[spec.key_field] = [f"Duplicate of row {seen[key]}."]
+        seen.setdefault(key, index)
+    if errors:
+        raise ValidationError({"rows": dict(sorted(errors.items(), key=lambda kv: int(kv[0])))})
+
+    return _upsert(spec=spec, rows=valid, accounts=accounts, dry_run=dry_run)
+
+
+def _resolve_accounts(*, spec: _Spec, rows: Mapping[int, dict]) -> dict[int, int]:
+    """Row index -> account id: by (platform, platform account id), else by handle history."""
+    by_id_keys = {(r["platform"], r["platform_account_id"]) for r in rows.values() if _pid(r)}
+    by_id: dict[tuple[str, str], int] = {}
+    if by_id_keys:
+        query = Q()
+        for platform in {p for p, _ in by_id_keys}:
+            ids = [i for p, i in by_id_keys if p == platform]
+            query |= Q(platform=platform, platform_account_id__in=ids)
+        for account_id, platform, pid in PlatformAccount.objects.filter(query).values_list(
+            "id", "platform", "platform_account_id"
+        ):
+            by_id[(platform, pid)] = account_id
+
+    handle_keys = {(r["platform"], r["handle"].lower()) for r in rows.values() if not _pid(r)}
+    handles: dict[tuple[str, str], list[AccountHandle]] = {}
+    if handle_keys:
+        query = Q()
+        for platform in {p for p, _ in handle_keys}:
+            names = [h for p, h in handle_keys if p == platform]
+            query |= Q(platform=platform, handle_lower__in=names)
+        matches = AccountHandle.objects.annotate(handle_lower=Lower("handle")).filter(query)
+        for h in matches.only("account_id", "platform", "handle", "valid_from", "valid_to"):
+            handles.setdefault((h.platform, h.handle.lower()), []).append(h)
+
+    resolved: dict[int, int] = {}
+    for index, row in rows.items():
+        if _pid(row):
+            account_id = by_id.get((row["platform"], row["platform_account_id"]))
+        else:
+            day = spec.row_date(row)
+            account_id = next(
+                (
+                    h.account_id
+                    for h in handles.get((row["platform"], row["handle"].lower()), [])
+                    if h.valid_from <= day and (h.valid_to is None or day < h.valid_to)
+                ),
+                None,
+            )
+        if account_id is not None:
+            resolved[index] = account_id
+    return resolved
+
+
+def _pid(row: Mapping) -> str:
+    return row.get("platform_account_id") or ""
+
+
+@transaction.atomic
+def _upsert(
+    *, spec: _Spec, rows: Mapping[int, dict], accounts: Mapping[int, int], dry_run: bool
+) -> IngestionResult:
+    result = IngestionResult(kind=spec.kind, dry_run=dry_run, rows=len(rows))
+    # A superset (accounts x keys of the batch), narrowed to exact pairs in Python.
+    candidates = spec.model.objects.filter(
+        account_id__in={accounts[i] for i in rows},
+        **{f"{spec.key_field}__in": {row[spec.key_field] for row in rows.values()}},
+    )
+    existing = {
+        (e["account_id"], e[spec.key_field]): e
+        for e in candidates.values("account_id", spec.key_field, *spec.fields).iterator()
+    }
+    now = timezone.now()
+    to_write = []
+    for index, row in sorted(rows.items()):
+        key = (accounts[index], row[spec.key_field])
+        values = {f: row[f] for f in spec.fields}
+        current = existing.get(key)
+        if current is not None and all(current[f] == values[f] for f in spec.fields):
+            result.unchanged += 1
+            continue
+        action = "created" if current is None else "updated"
+        setattr(result, action, getattr(result, action) + 1)
+        result.changes.append((index, f"account {key[0]} / {key[1]}", action))
+        to_write.append(
+            spec.model(
+                account_id=key[0],
+                **{spec.key_field: key[1]},
+                **values,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    if to_write and not dry_run:
+        spec.model.objects.bulk_create(
+            to_write,
+            batch_size=MAX_BATCH_ROWS,
+            update_conflicts=True,
+            unique_fields=["account", spec.key_field],
+            update_fields=[*spec.fields, "updated_at"],
+        )
+    return result
+
+
+def metrics_ingest_csv(*, kind: Kind, file: io.TextIOBase | Iterable[str], dry_run: bool = False):
+    """The same ingestion from a CSV with a header row; empty cells count as absent.
+
+    Row indexes in errors are 0-based data rows (the header is not counted): data row 0 is
+    line 2 of the file.
+    """
+    try:
+        reader = csv.DictReader(file)
+        rows = [{k: v for k, v in row.items() if k and v not in ("", None)} for row in reader]
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise ValidationError({"file": [f"Not a readable CSV file: {exc}"]}) from exc
+    if reader.fieldnames is None:
+        raise ValidationError({"file": ["The file is empty; a header row is needed."]})
+    # One pass over the whole file: errors (duplicates included) span every row, and the
+    # write is one transaction; the API's batch limit does not apply to operators' files.
+    return metrics_ingest(kind=kind, rows=rows, dry_run=dry_run, max_rows=None)
+
+
+def format_errors(detail) -> list[str]:
+    """``{"rows": {"3": {"views": [..]}}}`` -> "line 5 (row 3): views: ..." lines."""
+    if not isinstance(detail, dict):
+        return [str(detail)]
+    rows = detail.get("rows")
+    if isinstance(rows, dict):
+        return [
+            f"line {int(index) + 2} (row {index}): {field}: {'; '.join(map(str, messages))}"
+            for index, fields in rows.items()
+            for field, messages in fields.items()
+        ]
+    return [f"{field}: {messages}" for field, messages in detail.items()]

@@ -1,0 +1,239 @@
+"""Recalculation runs: fan out creator ids in chunks, count completion in PostgreSQL.
+
+``recalc_start`` records a run and its chunks and enqueues one task per chunk after
+commit. ``recalc_chunk_process`` computes one chunk (performance snapshots, then
+eligibility) in one transaction and marks it done; whichever chunk finishes last, under a
+lock on the run row, scores the cohort and closes the run. Everything is an upsert that
+skips unchanged rows, so a re-run (or a redelivered task) changes nothing, and a failed
+chunk can be retried alone (``recalc_run_retry_failed``).
+
+Incremental mode takes the creators whose metrics or videos changed since the last
+successful run started, plus those with no snapshot for ``as_of`` yet (windows move every
+day, so a new date needs everyone once). Full mode takes every creator with an account.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+
+import structlog
+from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.utils import timezone
+
+from creators.models import (
+    Creator,
+    CreatorPerformance,
+    DailyAccountMetric,
+    PlatformAccount,
+    RecalcChunk,
+    RecalcRun,
+    Video,
+)
+from creators.services.eligibility import eligibility_evaluate_chunk
+from creators.services.performance import performance_compute_chunk, performance_score
+
+logger = structlog.get_logger(__name__)
+
+DEFAULT_CHUNK_SIZE = 500
+NIGHTLY_LOCK_KEY = 0x6372_6561  # "crea": pg advisory lock for the nightly trigger
+
+
+def default_as_of() -> dt.date:
+    """Yesterday (UTC): the last complete day of metrics."""
+    return timezone.now().date() - dt.timedelta(days=1)
+
+
+def recalc_creator_ids(
+    *, as_of: dt.date, mode: str, creator_ids: Sequence[int] | None = None
+) -> list[int]:
+    if creator_ids:
+        return sorted(set(Creator.objects.filter(id__in=creator_ids).values_list("id", flat=True)))
+    has_account = Exists(PlatformAccount.objects.filter(creator=OuterRef("pk")))
+    creators = Creator.objects.filter(has_account)
+    if mode == RecalcRun.Mode.INCREMENTAL:
+        last = (
+            RecalcRun.objects.filter(status=RecalcRun.Status.SUCCEEDED, selected_only=False)
+            .order_by("-started_at")
+            .values_list("started_at", flat=True)
+            .first()
+        )
+        if last is not None:  # with no successful run yet, everyone
+            missing = ~Exists(
+                CreatorPerformance.objects.filter(creator=OuterRef("pk"), as_of=as_of)
+            )
+            changed_metric = DailyAccountMetric.objects.filter(
+                account__creator=OuterRef("pk"), updated_at__gte=last
+            )
+            changed_video = Video.objects.filter(
+                account__creator=OuterRef("pk"), updated_at__gte=last
+            )
+            creators = creators.filter(missing | Exists(changed_metric) | Exists(changed_video))
+    return list(creators.order_by("pk").values_list("pk", flat=True))
+
+
+@transaction.atomic
+def recalc_start(
+    *,
+    as_of: dt.date,
+    mode: str = RecalcRun.Mode.INCREMENTAL,
+    trigger: str = RecalcRun.Trigger.COMMAND,
+    creator_ids: Sequence[int] | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    enqueue: bool = True,
+) -> RecalcRun:
+    """Record a run and its chunks; with ``enqueue`` each chunk task is sent after commit."""
+    ids = recalc_creator_ids(as_of=as_of, mode=mode, creator_ids=creator_ids)
+    chunks = [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)]
+    run = RecalcRun.objects.create(
+        as_of=as_of,
+        mode=mode,
+        trigger=trigger,
+        selected_only=bool(creator_ids),
+        chunk_size=chunk_size,
+        creators_total=len(ids),
+        chunks_total=len(chunks),
+    )
+    chunk_rows = RecalcChunk.objects.bulk_create(
+        [RecalcChunk(run=run, index=i, creator_ids=c) for i, c in enumerate(chunks)]
+    )
+    if not chunks:
+        run.status = RecalcRun.Status.SUCCEEDED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+    if enqueue:
+        _enqueue([c.pk for c in chunk_rows])
+    logger.info("recalc_started", run_id=run.pk, creators=len(ids), chunks=len(chunks))
+    return run
+
+
+def _enqueue(chunk_ids: Sequence[int]) -> None:
+    from creators.tasks import recalc_chunk  # tasks import this module
+
+    for chunk_id in chunk_ids:
+        recalc_chunk.delay_on_commit(chunk_id)
+
+
+def recalc_chunk_process(*, chunk_id: int) -> RecalcChunk:
+    """Compute one chunk. Safe to run twice: a done chunk returns at once."""
+    with transaction.atomic():
+        chunk = RecalcChunk.objects.select_for_update().select_related("run").get(pk=chunk_id)
+        already_done = chunk.status == RecalcChunk.Status.DONE
+        if not already_done:
+            chunk.status = RecalcChunk.Status.RUNNING
+            chunk.attempts += 1
+            chunk.started_at = timezone.now()
+            chunk.error = ""
+            chunk.save(update_fields=["status", "attempts", "started_at", "error"])
+    if already_done:
+        # A redelivery after the chunk committed: settle the run in case the worker died
+        # before it did (settling twice is harmless).
+        _run_settle(run_id=chunk.run_id)
+        return chunk
+    run = chunk.run
+    try:
+        with transaction.atomic():
+            rows = performance_compute_chunk(as_of=run.as_of, creator_ids=chunk.creator_ids)
+            rows += eligibility_evaluate_chunk(as_of=run.as_of, creator_ids=chunk.creator_ids)
+            RecalcChunk.objects.filter(pk=chunk.pk).update(
+                status=RecalcChunk.Status.DONE, rows_written=rows, finished_at=timezone.now()
+            )
+    except Exception as exc:
+        RecalcChunk.objects.filter(pk=chunk.pk).update(
+            status=RecalcChunk.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
+        )
+        logger.warning("recalc_chunk_failed", run_id=run.pk, chunk_id=chunk.pk, error=str(exc))
+        _run_settle(run_id=run.pk)
+        raise
+    _run_settle(run_id=run.pk)
+    chunk.refresh_from_db()
+    return chunk
+
+
+@transaction.atomic
+def _run_settle(*, run_id: int) -> RecalcRun:
+    """Count the chunks in the database; the last one to finish scores and closes the run."""
+    run = RecalcRun.objects.select_for_update().get(pk=run_id)
+    if run.status == RecalcRun.Status.SUCCEEDED:
+        return run
+    counts = run.chunks.aggregate(
+        done=Count("pk", filter=Q(status=RecalcChunk.Status.DONE)),
+        failed=Count("pk", filter=Q(status=RecalcChunk.Status.FAILED)),
+        rows=Sum("rows_written", default=0),
+    )
+    run.chunks_done, run.chunks_failed = counts["done"], counts["failed"]
+    run.rows_written = counts["rows"]
+    errors = run.chunks.filter(status=RecalcChunk.Status.FAILED).values_list("error", flat=True)
+    run.error = "\n".join(errors)[:10_000]
+    if run.chunks_done == run.chunks_total:
+        run.rows_written += performance_score(as_of=run.as_of)
+        run.status = RecalcRun.Status.SUCCEEDED
+        run.finished_at = timezone.now()
+    elif run.chunks_done + run.chunks_failed == run.chunks_total:
+        run.status = RecalcRun.Status.FAILED
+        run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+@transaction.atomic
+def recalc_run_retry_failed(*, run_id: int, enqueue: bool = True) -> list[int]:
+    """Put a run's failed chunks back to pending (and enqueue them); others are untouched."""
+    run = RecalcRun.objects.select_for_update().get(pk=run_id)
+    chunk_ids = list(
+        run.chunks.filter(status=RecalcChunk.Status.FAILED).values_list("pk", flat=True)
+    )
+    if chunk_ids:
+        RecalcChunk.objects.filter(pk__in=chunk_ids).update(status=RecalcChunk.Status.PENDING)
+        run.status, run.finished_at = RecalcRun.Status.RUNNING, None
+        run.save(update_fields=["status", "finished_at"])
+        if enqueue:
+            _enqueue(chunk_ids)
+    return chunk_ids
+
+
+@transaction.atomic
+def recalc_nightly(*, as_of: dt.date | None = None, enqueue: bool = True) -> RecalcRun | None:
+    """The scheduled run. An advisory lock plus a unique row per date: triggered twice, it
+    runs once (the second call returns None)."""
+    as_of = as_of or default_as_of()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [NIGHTLY_LOCK_KEY])
+        (locked,) = cursor.fetchone()
+    if not locked:
+        return None
+    if RecalcRun.objects.filter(as_of=as_of, trigger=RecalcRun.Trigger.NIGHTLY).exists():
+        return None
+    return recalc_start(
+        as_of=as_of,
+        mode=RecalcRun.Mode.INCREMENTAL,
+        trigger=RecalcRun.Trigger.NIGHTLY,
+        enqueue=enqueue,
+    )
+
+
+def recalc_run_inline(
+    *,
+    as_of: dt.date,
+    mode: str = RecalcRun.Mode.FULL,
+    trigger: str = RecalcRun.Trigger.COMMAND,
+    creator_ids: Sequence[int] | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress=None,
+) -> RecalcRun:
+    """The same run in this process (command, admin, demo): chunks one after another."""
+    run = recalc_start(
+        as_of=as_of,
+        mode=mode,
+        trigger=trigger,
+        creator_ids=creator_ids,
+        chunk_size=chunk_size,
+        enqueue=False,
+    )
+    for chunk_id in run.chunks.order_by("index").values_list("pk", flat=True):
+        recalc_chunk_process(chunk_id=chunk_id)
+        if progress is not None:
+            progress(1)
+    run.refresh_from_db()
+    return run

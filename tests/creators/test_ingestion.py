@@ -1,0 +1,113 @@
+"""Ingestion service, CSV import and the import_metrics command."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from rest_framework.exceptions import ValidationError
+
+from creators.models import DailyAccountMetric, Video
+from creators.services.ingestion import MAX_BATCH_ROWS, metrics_ingest, metrics_ingest_csv
+from tests.factories.creators import DailyAccountMetricFactory, PlatformAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "platform,platform_account_id,handle,date,followers,views,qualified_views,"
+HEADER += "watch_time_seconds,videos_posted\n"
+
+
+def csv_for(account, *lines: str) -> str:
+    return HEADER + "".join(f"tiktok,{account.platform_account_id},,{line}\n" for line in lines)
+
+
+def test_csv_dry_run_reports_and_writes_nothing():
+    account = PlatformAccountFactory()
+    DailyAccountMetricFactory(account=account, date=dt.date(2026, 1, 1), views=10)
+    text = csv_for(account, "2026-01-01,100,20,10,60,0", "2026-01-02,100,20,10,60,0")
+    result = metrics_ingest_csv(kind="daily", file=io.StringIO(text), dry_run=True)
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 0)
+    assert [action for _, _, action in result.changes] == ["updated", "created"]
+    assert DailyAccountMetric.objects.get().views == 10  # untouched
+    assert DailyAccountMetric.objects.count() == 1
+
+
+def test_csv_import_writes_and_second_import_changes_nothing():
+    account = PlatformAccountFactory()
+    text = csv_for(account, "2026-01-01,100,20,10,60,0")
+    first = metrics_ingest_csv(kind="daily", file=io.StringIO(text))
+    stamp = DailyAccountMetric.objects.get().updated_at
+    second = metrics_ingest_csv(kind="daily", file=io.StringIO(text))
+    assert (first.created, second.unchanged) == (1, 1)
+    assert DailyAccountMetric.objects.get().updated_at == stamp
+
+
+def test_csv_duplicates_are_found_anywhere_in_the_file():
+    account = PlatformAccountFactory()
+    start = dt.date(2020, 1, 1)
+    lines = [f"{start + dt.timedelta(days=i)},1,1,1,1,0" for i in range(MAX_BATCH_ROWS + 5)]
+    lines.append(lines[0])
+    with pytest.raises(ValidationError) as exc:
+        metrics_ingest_csv(kind="daily", file=io.StringIO(csv_for(account, *lines)))
+    assert exc.value.detail["rows"] == {str(MAX_BATCH_ROWS + 5): {"date": ["Duplicate of row 0."]}}
+
+
+def test_large_csv_is_all_or_nothing():
+    account = PlatformAccountFactory()
+    start = dt.date(2020, 1, 1)
+    lines = [f"{start + dt.timedelta(days=i)},1,1,1,1,0" for i in range(MAX_BATCH_ROWS + 5)]
+    lines[-1] = lines[-1].replace(",1,1,1,1,0", ",1,-1,1,1,0")  # last row, second batch
+    with pytest.raises(ValidationError) as exc:
+        metrics_ingest_csv(kind="daily", file=io.StringIO(csv_for(account, *lines)))
+    assert list(exc.value.detail["rows"]) == [str(MAX_BATCH_ROWS + 4)]
+    assert not DailyAccountMetric.objects.exists()
+    lines[-1] = lines[0].replace("2020-01-01", str(start + dt.timedelta(days=MAX_BATCH_ROWS + 4)))
+    result = metrics_ingest_csv(kind="daily", file=io.StringIO(csv_for(account, *lines)))
+    assert result.created == DailyAccountMetric.objects.count() == MAX_BATCH_ROWS + 5
+
+
+def test_unknown_kind_and_empty_batch_are_refused():
+    with pytest.raises(ValidationError):
+        metrics_ingest(kind="nope", rows=[{}])
+    with pytest.raises(ValidationError):
+        metrics_ingest(kind="daily", rows=[])
+
+
+def test_video_row_errors_name_their_field():
+    account = PlatformAccountFactory()
+    row = {
+        "platform": "tiktok", "platform_account_id": account.platform_account_id,
+        "platform_video_id": "v", "posted_at": "2026-01-01T00:00:00Z", "duration_seconds": 5,
+        "views": 10, "qualified_views": 5, "completed_views": 11, "replays": 0, "likes": 0,
+        "comments": 0, "shares": 0,
+    }  # fmt: skip
+    with pytest.raises(ValidationError) as exc:
+        metrics_ingest(kind="videos", rows=[row, row | {"platform_video_id": "w", "likes": -1}])
+    rows = exc.value.detail["rows"]
+    assert "completed_views" in rows["0"]
+    assert "likes" in rows["1"]
+    assert not Video.objects.exists()
+
+
+def test_command_dry_run_and_import(tmp_path):
+    account = PlatformAccountFactory()
+    path = tmp_path / "daily.csv"
+    path.write_text(csv_for(account, "2026-01-01,100,20,10,60,0"))
+    out = io.StringIO()
+    call_command("import_metrics", str(path), "--dry-run", stdout=out)
+    assert "Would create 1" in out.getvalue()
+    assert "nothing was written" in out.getvalue()
+    assert not DailyAccountMetric.objects.exists()
+    call_command("import_metrics", str(path), "--kind", "daily", stdout=io.StringIO())
+    assert DailyAccountMetric.objects.get().followers == 100
+
+
+def test_command_reports_bad_lines(tmp_path):
+    account = PlatformAccountFactory()
+    path = tmp_path / "daily.csv"
+    path.write_text(csv_for(account, "2026-01-01,100,20,10,60,0", "2026-01-02,x,20,10,60,0"))
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        call_command("import_metrics", str(path), stdout=io.StringIO(), stderr=err)
+    assert "line 3 (row 1): followers" in err.getvalue()
+    assert not DailyAccountMetric.objects.exists()

@@ -1,0 +1,88 @@
+"""A recalculation fanned out to a real Celery worker over a real Redis broker.
+
+The worker is another process, so the data must be committed: this test writes to the
+test database outside a test transaction and deletes exactly what it created afterwards
+(no flush, which would also drop the eligibility programs seeded by a data migration).
+"""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from creators.models import Creator, CreatorPerformance, RecalcRun
+from creators.services import recalc
+from tests.factories.creators import DailyAccountMetricFactory, PlatformAccountFactory, VideoFactory
+
+pytestmark = pytest.mark.integration
+
+AS_OF = dt.date(2026, 1, 31)
+
+
+@pytest.fixture
+def worker(django_db_setup):
+    if "REDIS_URL" not in os.environ:
+        pytest.skip("needs an explicit REDIS_URL (a broker of its own)")
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "agency", "worker", "-Q", "recalc", "-c", "2",
+         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def committed_roster(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        ids = []
+        for i in range(6):
+            account = PlatformAccountFactory()
+            DailyAccountMetricFactory(account=account, date=AS_OF, followers=1_000 * (i + 1))
+            VideoFactory(account=account, posted_at=dt.datetime(2026, 1, 30, tzinfo=dt.UTC))
+            ids.append(account.creator_id)
+        runs_before = set(RecalcRun.objects.values_list("pk", flat=True))
+        yield ids
+        RecalcRun.objects.exclude(pk__in=runs_before).delete()
+        Creator.objects.filter(pk__in=ids).delete()  # cascades to snapshots and results
+
+
+def test_chunks_run_on_a_worker_and_the_run_completes(worker, committed_roster):
+    from agency.celery import app
+
+    with app.connection_for_write() as conn:  # start from an empty recalc queue
+        conn.default_channel.queue_purge("recalc")
+    run = recalc.recalc_start(  # commits, then sends one task per chunk
+        as_of=AS_OF, mode="full", creator_ids=committed_roster, chunk_size=2
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.status != RecalcRun.Status.RUNNING:
+            break
+        time.sleep(0.5)
+    assert run.status == RecalcRun.Status.SUCCEEDED, run.error
+    assert (run.chunks_done, run.chunks_total) == (3, 3)
+    scored = CreatorPerformance.objects.filter(
+        creator_id__in=committed_roster, as_of=AS_OF, score__isnull=False
+    )
+    assert scored.count() == 18
