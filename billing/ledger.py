@@ -31,16 +31,28 @@ class UnbalancedPosting(ApplicationError):
     code = "unbalanced_posting"
 
 
+def _pk(value) -> int | None:
+    return getattr(value, "pk", value)
+
+
 def account_get(
-    *, kind: str, currency: str, creator=None, manager=None, sub_agency=None
+    *,
+    kind: str,
+    currency: str,
+    creator=None,
+    manager=None,
+    sub_agency=None,
+    creator_id: int | None = None,
+    manager_id: int | None = None,
+    sub_agency_id: int | None = None,
 ) -> Account:
-    """The account for a party, kind and currency, created on first use."""
+    """The account for a party (object or id), kind and currency, created on first use."""
     lookup = {
         "kind": kind,
         "currency": currency,
-        "creator": creator,
-        "manager": manager,
-        "sub_agency": sub_agency,
+        "creator_id": _pk(creator) or creator_id,
+        "manager_id": _pk(manager) or manager_id,
+        "sub_agency_id": _pk(sub_agency) or sub_agency_id,
     }
     account = Account.objects.filter(**lookup).first()
     if account is not None:
