@@ -191,8 +191,26 @@ def _refunded(original: RevenueEvent) -> int:
     return -total
 
 
+# Defaults, also seeded by migration 0002; the table is the source of truth once it exists.
+DEFAULT_HOLD_DAYS = {
+    Stream.BRAND_DEAL: 45,
+    Stream.LIVE_GIFTS: 15,
+    Stream.LIVE_COMMERCE: 15,
+    Stream.AFFILIATE: 45,
+    Stream.CREATOR_FUND: 30,
+    Stream.AGENCY_SERVICE: 30,
+}
+
+
 def _hold_days() -> dict[str, HoldPolicy]:
-    return {p.stream: p for p in HoldPolicy.objects.all()}
+    """Every stream's hold policy; a stream missing from the table gets its default row."""
+    policies = {p.stream: p for p in HoldPolicy.objects.all()}
+    for stream, days in DEFAULT_HOLD_DAYS.items():
+        if stream not in policies:
+            policies[stream], _ = HoldPolicy.objects.get_or_create(
+                stream=stream, defaults={"hold_days": days}
+            )
+    return policies
 
 
 @transaction.atomic
@@ -218,8 +236,8 @@ def revenue_events_ingest(
         gross = data["gross_minor"]
         if original is None:
             fee = data["fee_minor"]
-            policy = policies.get(data["stream"])
-            locks_on = data["occurred_on"] + dt.timedelta(days=policy.hold_days if policy else 0)
+            hold = dt.timedelta(days=policies[data["stream"]].hold_days)
+            locks_on = data["occurred_on"] + hold
             status = RevenueEvent.Status.PENDING
         else:  # the fee share of a refund follows the original's split
             fee = -(original.platform_fee_minor * -gross // original.gross_minor)

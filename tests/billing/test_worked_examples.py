@@ -21,11 +21,27 @@ EXAMPLES = {
     "brand_deal": ("0.20", "0.25", "0.10", "gross", "1000.00", "0", (0, 13000, 5000, 2000, 80000)),
     # 500.00 of gifts, the platform keeps 250.00; 30 % of the net 250.00 = 75.00;
     # manager 18.75, sub-agency 7.50, agency 48.75; creator 250.00 - 75.00 = 175.00.
-    "live_gifts": ("0.30", "0.25", "0.10", "net", "500.00", "250.00", (25000, 4875, 1875, 750, 17500)),
+    "live_gifts": (
+        "0.30",
+        "0.25",
+        "0.10",
+        "net",
+        "500.00",
+        "250.00",
+        (25000, 4875, 1875, 750, 17500),
+    ),
     # 1,234.57 GMV, fee 61.73, net 1,172.84; 15 % = 175.926 -> exact shares (cents):
     # agency 65 % 11435.19, manager 25 % 4398.15, sub 10 % 1759.26, creator 99691.4.
     # Floors sum to 117283; the 1 cent left goes to the largest remainder (creator .4).
-    "live_commerce": ("0.15", "0.25", "0.10", "net", "1234.57", "61.73", (6173, 11435, 4398, 1759, 99692)),
+    "live_commerce": (
+        "0.15",
+        "0.25",
+        "0.10",
+        "net",
+        "1234.57",
+        "61.73",
+        (6173, 11435, 4398, 1759, 99692),
+    ),
     # 333.33 at 10 % of gross = 33.333: agency 21.66645, manager 8.33325, sub 3.3333,
     # creator 299.997. Floors sum to 33331; 2 cents go to creator (.7) then agency (.645).
     "affiliate": ("0.10", "0.25", "0.10", "gross", "333.33", "0", (0, 2167, 833, 333, 30000)),
@@ -35,7 +51,7 @@ EXAMPLES = {
     # 3,500.00 livestream operation sold by the agency: 100 % agency revenue,
     # the manager gets 5 % of it = 175.00; nothing to the creator.
     "agency_service": ("1", "0.05", "0", "gross", "3500.00", "0", (0, 332500, 17500, 0, 0)),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("stream", EXAMPLES)
