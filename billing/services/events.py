@@ -98,6 +98,8 @@ def revenue_events_validate(*, rows: Sequence[EventInput], today: dt.date) -> li
     refund_totals: dict[int, int] = {}
     clean: list[dict] = []
     for row in rows:
+        if row.errors:  # could not even be parsed
+            continue
         key = (row.source_type, row.source_id)
         if key in seen:
             row.errors.setdefault("source_id", []).append("Duplicate source id in this batch.")
@@ -414,6 +416,22 @@ def revenue_event_post(*, event: RevenueEvent) -> RevenueEvent:
     event.platform_fee_minor = split.fee_minor  # a refund's fee share is the split's
     event.save(update_fields=["posted_at", "platform_fee_minor"])
     return event
+
+
+@transaction.atomic
+def revenue_events_import(
+    *, rows: Sequence[EventInput], filename: str, dry_run: bool = False
+) -> tuple[ImportBatch | None, int, int]:
+    """Stage a CSV import: validate every row (all or nothing), then create an ImportBatch
+    whose events post money only when a staff member approves it. With ``dry_run`` nothing
+    is written. Returns (batch, new rows, rows already imported)."""
+    today = timezone.localdate()
+    clean = revenue_events_validate(rows=rows, today=today)
+    if dry_run:
+        return None, len(clean), len(rows) - len(clean)
+    batch = ImportBatch.objects.create(filename=filename[:255], row_count=len(clean))
+    revenue_events_ingest(rows=rows, import_batch=batch, post=False, today=today)
+    return batch, len(clean), len(rows) - len(clean)
 
 
 @transaction.atomic
