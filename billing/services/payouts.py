@@ -106,9 +106,11 @@ def payout_create(
     return payout
 
 
-def payout_batch_prepare(*, currency: str, prepared_by=None, today: dt.date | None = None):
+def payout_batch_prepare(*, currency: str, prepared_by=None) -> PayoutBatch | None:
     """A draft batch paying every creator in ``currency`` whose available balance reaches
-    the minimum. Each payout locks only its own creator's balance, briefly."""
+    the minimum (None when there is nobody to pay). Each payout locks only its own
+    creator's balance, briefly. Running it again pays nobody twice: the first run reserved
+    the money."""
     batch = payout_batch_create(currency=currency, prepared_by=prepared_by)
     creator_ids = (
         Account.objects.filter(
@@ -119,6 +121,9 @@ def payout_batch_prepare(*, currency: str, prepared_by=None, today: dt.date | No
     )
     for creator in Creator.objects.filter(pk__in=list(creator_ids)).order_by("pk"):
         payout_create(batch=batch, creator=creator)
+    if not batch.payouts.exists():  # nothing to pay: leave no empty batch behind
+        batch.delete()
+        return None
     return batch
 
 

@@ -114,7 +114,7 @@ def test_negative_balance_carries_forward_and_blocks_payouts(ingest):
     assert batch.payouts.get().amount_minor == 80000
     ingest(creator, gross="500.00", kind="refund", refund_of=sale, on=dt.date(2025, 3, 25))
     assert balance(Account.Kind.CREATOR_PAYABLE, "USD", creator=creator) == -40000
-    assert not svc.payout_batch_prepare(currency="USD").payouts.exists()
+    assert svc.payout_batch_prepare(currency="USD") is None
     with pytest.raises(Conflict):
         svc.payout_create(
             batch=svc.payout_batch_create(currency="USD"), creator=creator, amount_minor=5000
