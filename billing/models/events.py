@@ -80,7 +80,8 @@ class ImportBatch(models.Model):
 class RevenueEvent(models.Model):
     """One revenue fact. A refund or chargeback is a negative event linked to its original.
 
-    ``source_type`` + ``source_id`` is unique, so re-importing the same report is a no-op.
+    ``source_type`` + ``source_id`` is unique per partner (NULLS NOT DISTINCT: staff imports
+    share one namespace), so re-importing the same report is a no-op.
     """
 
     class Kind(models.TextChoices):
@@ -135,7 +136,8 @@ class RevenueEvent(models.Model):
         ordering = ["-occurred_on", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source_type", "source_id"],
+                fields=["partner", "source_type", "source_id"],
+                nulls_distinct=False,
                 name="revenue_event_unique_source",
                 violation_error_message="This source record was imported already.",
             ),

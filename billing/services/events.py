@@ -30,7 +30,12 @@ from billing.models import (
     Stream,
 )
 from billing.services.plans import commission_plan_in_force, plan_terms
-from billing.services.statements import month_start, next_month, statement_line_add
+from billing.services.statements import (
+    advisory_lock,
+    month_start,
+    next_month,
+    statement_line_add,
+)
 from billing.splits import Legs, PlanTerms, split_event, split_refund
 from creators.models import Creator, PlatformAccount
 
@@ -77,19 +82,25 @@ def _amount(row: EventInput, name: str, value: str) -> int | None:
     return minor
 
 
-def revenue_events_validate(*, rows: Sequence[EventInput], today: dt.date) -> list[dict]:
+def revenue_events_validate(
+    *, rows: Sequence[EventInput], today: dt.date, partner: Partner | None = None
+) -> list[dict]:
     """Validate every row against the database; return clean field dicts or raise RowErrors
-    listing every bad row (index, field, reason)."""
+    listing every bad row (index, field, reason).
+
+    Sources are namespaced per partner (staff CSV imports have none): a partner's re-post is
+    a no-op, another partner's ids neither collide nor can be refunded."""
     creators = Creator.objects.in_bulk({r.creator_id for r in rows})
     accounts = PlatformAccount.objects.in_bulk({r.account_id for r in rows if r.account_id})
+    own = RevenueEvent.objects.filter(partner=partner)
     existing = set(
-        RevenueEvent.objects.filter(source_id__in=[r.source_id for r in rows]).values_list(
+        own.filter(source_id__in=[r.source_id for r in rows]).values_list(
             "source_type", "source_id"
         )
     )
     originals = {
         (e.source_type, e.source_id): e
-        for e in RevenueEvent.objects.filter(
+        for e in own.filter(
             source_id__in=[r.refund_of_source_id for r in rows if r.refund_of_source_id],
             kind=RevenueEvent.Kind.SALE,
         )
@@ -230,7 +241,7 @@ def revenue_events_ingest(
     new events and the number of skipped rows.
     """
     today = today or timezone.localdate()
-    clean = revenue_events_validate(rows=rows, today=today)
+    clean = revenue_events_validate(rows=rows, today=today, partner=partner)
     policies = _hold_days()
     created: list[RevenueEvent] = []
     for data in clean:
@@ -288,6 +299,8 @@ def _month_to_date(*, event: RevenueEvent, currency: str) -> Fraction:
 def _split(event: RevenueEvent) -> RevenueSplit:
     creator = event.creator
     if event.refund_of_id is None:
+        # one sale at a time per creator, stream and month, so month-to-date is exact
+        advisory_lock("month_to_date", creator.pk, event.stream, month_start(event.occurred_on))
         plan = commission_plan_in_force(creator=creator, stream=event.stream, on=event.occurred_on)
         terms: PlanTerms = plan_terms(plan=plan, creator=creator)
         to_plan = fx.rate_for(base=event.currency, quote=terms.currency, on=event.occurred_on)

@@ -176,3 +176,23 @@ def test_list_pages_use_a_constant_number_of_queries(
         assert len(sub_agency_client.get(COMMISSION_LINES).json()["results"]) == 5
     with django_assert_max_num_queries(6):
         assert len(data_partner_client.get(EVENTS).json()["results"]) == 3
+
+
+def test_sources_are_namespaced_per_partner_and_refunds_stay_within_one(
+    data_partner_client, partner_client_factory
+):
+    other = partner_client_factory(kind="data_partner", name="Data B")
+    creator = creator_on_plan()
+    data_partner_client.post(EVENTS, {"events": [_row(creator, "same")]}, format="json")
+    response = other.post(EVENTS, {"events": [_row(creator, "same")]}, format="json")
+    assert response.json()["created"] == 1  # not "skipped": A's ids are invisible to B
+    refund = _row(creator, "r-1", kind="refund", gross="10.00", refund_of_source_id="same")
+    data_partner_client.post(EVENTS, {"events": [refund]}, format="json")
+    # B refunds its own "same" only; A's event keeps its single refund
+    assert RevenueEvent.objects.filter(kind="refund", refund_of__partner=other.partner).count() == 0
+    assert RevenueEvent.objects.get(kind="refund").refund_of.partner == data_partner_client.partner
+    missing = _row(creator, "r-2", kind="refund", gross="1.00", refund_of_source_id="only-a")
+    data_partner_client.post(EVENTS, {"events": [_row(creator, "only-a")]}, format="json")
+    response = other.post(EVENTS, {"events": [missing]}, format="json")
+    assert response.status_code == 400
+    assert "refund_of_source_id" in response.json()["error"]["fields"]["events"]["0"]
