@@ -148,3 +148,15 @@ def test_concurrent_payouts_never_exceed_the_balance(ingest):
     assert sorted(results) == ["conflict", "ok"]
     assert Payout.objects.count() == 1
     assert balance(Account.Kind.CREATOR_PAYABLE, "USD", creator=creator) == 4000
+
+
+@pytest.mark.django_db
+def test_payout_state_changes_are_recorded_in_history(ingest):
+    creator = creator_on_plan(streams=["brand_deal"])
+    _payable(ingest(creator, gross="1000.00"))
+    batch = svc.payout_batch_prepare(currency="USD", prepared_by=finance_user("p"))
+    svc.payout_batch_approve(batch=batch, approved_by=finance_user("q"))
+    payout = batch.payouts.get()
+    svc.payout_send(payout_id=payout.pk)
+    states = list(payout.history.order_by("pgh_id").values_list("status", flat=True))
+    assert states == ["draft", "approved", "sent"]

@@ -87,3 +87,20 @@ def test_a_new_rate_applies_from_its_start_and_never_reprices_the_past(ingest):
     assert RevenueSplit.objects.get(event=march).agency_minor == 2000
     assert RevenueSplit.objects.get(event=april).agency_minor == 3000
     assert RevenueSplit.objects.get(event=march).rates["terms"]["plan_id"] == first.pk
+
+
+def test_a_refund_reverses_at_the_rates_charged_not_the_current_plan(ingest):
+    contract = ContractFactory(starts_on=dt.date(2025, 1, 1))
+    first = _propose(contract, StaffUserFactory())
+    commission_plan_approve(plan=first, approved_by=StaffUserFactory())
+    sale = ingest(contract.creator, gross="100.00", on=dt.date(2025, 3, 10))
+    later = _propose(
+        contract, StaffUserFactory(), effective_from=dt.date(2025, 4, 1), agency_rate="0.5"
+    )
+    commission_plan_approve(plan=later, approved_by=StaffUserFactory())
+    refund = ingest(
+        contract.creator, gross="100.00", kind="refund", refund_of=sale, on=dt.date(2025, 4, 10)
+    )
+    split = RevenueSplit.objects.get(event=refund)
+    assert (split.agency_minor, split.creator_minor) == (-2000, -8000)  # 20 %, not 50 %
+    assert split.rates["terms"]["plan_id"] == first.pk

@@ -35,23 +35,32 @@ def terms_strategy(draw):
     fee_share=st.fractions(0, 1),
     terms=terms_strategy(),
     mtd=st.integers(0, 2 * 10**6),
+    currency=st.sampled_from(["USD", "JPY", "KWD"]),
+    to_plan=st.decimals(min_value="0.0001", max_value="20000", places=4),
 )
 @settings(max_examples=300, deadline=None)
-def test_legs_sum_exactly_and_each_is_within_one_unit(gross, fee_share, terms, mtd):
+def test_legs_sum_exactly_and_each_is_within_one_unit(
+    gross, fee_share, terms, mtd, currency, to_plan
+):
     fee = int(gross * fee_share)
-    result = split_event(
-        gross_minor=gross, fee_minor=fee, currency="USD", terms=terms, month_to_date=Fraction(mtd)
-    )
+    kwargs = {
+        "gross_minor": gross,
+        "fee_minor": fee,
+        "currency": currency,
+        "terms": terms,
+        "month_to_date": Fraction(mtd),
+        "to_plan_rate": to_plan,
+    }
+    result = split_event(**kwargs)
     legs = result.legs
     assert legs.total == gross
     assert legs.fee == fee
     for part, exact in zip(legs.as_tuple()[1:], result.exact, strict=True):
         assert abs(part - exact) < 1
         assert part >= 0
-    again = split_event(
-        gross_minor=gross, fee_minor=fee, currency="USD", terms=terms, month_to_date=Fraction(mtd)
-    )
-    assert again == result
+    assert split_event(**kwargs) == result
+    # the tier portions cover the whole event exactly once
+    assert sum(f for _, f in result.portions) == 1
 
 
 @given(

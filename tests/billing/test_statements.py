@@ -199,3 +199,34 @@ def test_statement_lines_follow_the_statement_currency(ingest):
     creator = creator_on_plan(currency="EUR", streams=["creator_fund"])
     ingest(creator, stream="creator_fund", gross="12.34")
     assert Statement.objects.get(creator=creator).currency == "EUR"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_closing_twice_at_once_closes_once(ingest):
+    import threading
+
+    from django.db import connection as conn
+
+    creator = creator_on_plan(streams=["brand_deal"])
+    advance_issue(
+        creator=creator, amount_minor=10000, recoup_cap_rate="0.5", issued_on=dt.date(2025, 2, 1)
+    )
+    ingest(creator, gross="100.00")
+    barrier = threading.Barrier(2)
+    results = []
+
+    def close():
+        try:
+            barrier.wait()
+            results.append(statement_close(creator=creator, period=MARCH).closing_minor)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=close) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # 80.00 earned, 40.00 recouped exactly once
+    assert results == [4000, 4000]
+    assert StatementLine.objects.filter(kind="recoupment").count() == 1
