@@ -133,7 +133,17 @@ class RevenueEventAdmin(ReadOnlyAdmin):
 class ImportBatchAdmin(ReadOnlyAdmin):
     list_display = ["id", "filename", "status", "row_count", "created_at", "approved_by"]
     list_filter = ["status"]
-    actions = ["approve"]
+    actions = ["approve", "reject"]
+
+    @admin.action(description="Reject the selected imports (their events are dropped)")
+    def reject(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda b: event_services.import_batch_reject(batch=b),
+            "Imports rejected",
+        )
 
     @admin.action(description="Approve and post the selected imports")
     def approve(self, request, queryset):

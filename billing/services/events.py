@@ -147,7 +147,13 @@ def revenue_events_validate(
             row.errors.setdefault("kind", []).append(f"Unknown kind {row.kind!r}.")
         if creator is not None and not row.errors and row.kind == RevenueEvent.Kind.SALE:
             try:
-                commission_plan_in_force(creator=creator, stream=row.stream, on=row.occurred_on)
+                plan = commission_plan_in_force(
+                    creator=creator, stream=row.stream, on=row.occurred_on
+                )
+                if plan.tiers:  # tiers measure the event in the plan's currency
+                    fx.rate_for(base=row.currency, quote=plan.currency, on=row.occurred_on)
+            except fx.MissingExchangeRate as exc:
+                row.errors.setdefault("currency", []).append(exc.message)
             except ApplicationError as exc:
                 row.errors.setdefault("creator_id", []).append(exc.message)
         if creator is not None and not row.errors:
@@ -276,6 +282,21 @@ def revenue_events_import(
     batch = ImportBatch.objects.create(filename=filename[:255], row_count=len(clean))
     revenue_events_ingest(rows=rows, import_batch=batch, post=False, today=today)
     return batch, len(clean), len(rows) - len(clean)
+
+
+@transaction.atomic
+def import_batch_reject(*, batch: ImportBatch) -> ImportBatch:
+    """Reject a pending import: its unposted events are removed, so the corrected file can
+    be imported again. Rejecting twice changes nothing."""
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == ImportBatch.Status.REJECTED:
+        return batch
+    if batch.status != ImportBatch.Status.PENDING:
+        raise Conflict("Only a pending import can be rejected.")
+    batch.events.filter(posted_at__isnull=True).delete()
+    batch.status = ImportBatch.Status.REJECTED
+    batch.save(update_fields=["status"])
+    return batch
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ database transaction. The creator's share is converted to the payout currency on
 rate of the event's date (``billing.fx``), through the FX clearing account.
 """
 
+from decimal import Decimal
 from fractions import Fraction
 
 from django.db import transaction
@@ -41,8 +42,9 @@ def _month_to_date(*, event: RevenueEvent, currency: str) -> Fraction:
     ).values_list("rates", flat=True)
     total = Fraction(0)
     for rates in snapshots:
-        if rates["terms"]["currency"] == currency:
-            total += Fraction(rates["gross_in_plan_currency"])
+        in_plan = rates["gross_in_plan_currency"]
+        if rates["terms"]["currency"] == currency and in_plan is not None:
+            total += Fraction(in_plan)
     return total
 
 
@@ -53,16 +55,23 @@ def _split(event: RevenueEvent) -> RevenueSplit:
         advisory_lock("month_to_date", creator.pk, event.stream, month_start(event.occurred_on))
         plan = commission_plan_in_force(creator=creator, stream=event.stream, on=event.occurred_on)
         terms: PlanTerms = plan_terms(plan=plan, creator=creator)
-        to_plan = fx.rate_for(base=event.currency, quote=terms.currency, on=event.occurred_on)
+        try:
+            to_plan = fx.rate_for(base=event.currency, quote=terms.currency, on=event.occurred_on)
+        except fx.MissingExchangeRate:
+            if terms.tiers:
+                raise  # tiers need the event measured in the plan's currency
+            to_plan = None  # a flat rate needs no conversion
         result = split_event(
             gross_minor=event.gross_minor,
             fee_minor=event.platform_fee_minor,
             currency=event.currency,
             terms=terms,
             month_to_date=_month_to_date(event=event, currency=terms.currency),
-            to_plan_rate=to_plan,
+            to_plan_rate=to_plan or Decimal(1),
         )
-        legs, rates = result.legs, result.snapshot(terms, to_plan_rate=to_plan)
+        legs, rates = result.legs, result.snapshot(terms, to_plan_rate=to_plan or Decimal(1))
+        if to_plan is None:
+            rates["gross_in_plan_currency"] = rates["to_plan_rate"] = None
         manager_id, sub_agency_id = creator.talent_manager_id, creator.sub_agency_id
     else:
         original = RevenueSplit.objects.select_for_update().get(event_id=event.refund_of_id)

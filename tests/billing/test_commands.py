@@ -137,3 +137,17 @@ def test_import_fx_rates(tmp_path):
     path.write_text("base,quote,valid_on,rate\nEUR,EUR,2025-03-03,1\n")
     with pytest.raises(CommandError):
         call_command("import_fx_rates", str(path))
+
+
+def test_rejected_import_drops_its_events_so_a_fixed_file_can_be_imported(tmp_path):
+    from billing.services.events import import_batch_reject
+
+    creator = creator_on_plan()
+    path = tmp_path / "report.csv"
+    path.write_text(CSV.format(c=creator.pk))
+    call_command("import_revenue", str(path))
+    batch = ImportBatch.objects.get()
+    import_batch_reject(batch=batch)
+    assert not RevenueEvent.objects.exists()
+    call_command("import_revenue", str(path))
+    assert ImportBatch.objects.filter(status="pending").get().events.count() == 2

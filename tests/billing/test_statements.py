@@ -14,7 +14,7 @@ from billing.services.events import EventInput, RowErrors, revenue_events_ingest
 from billing.services.statements import statement_close
 from tests.billing.conftest import TODAY
 from tests.billing.helpers import balance, creator_on_plan
-from tests.factories.billing import ExchangeRateFactory
+from tests.factories.billing import CommissionPlanFactory, ExchangeRateFactory
 
 pytestmark = pytest.mark.django_db
 MARCH, APRIL = dt.date(2025, 3, 1), dt.date(2025, 4, 1)
@@ -230,3 +230,13 @@ def test_closing_twice_at_once_closes_once(ingest):
     # 80.00 earned, 40.00 recouped exactly once
     assert results == [4000, 4000]
     assert StatementLine.objects.filter(kind="recoupment").count() == 1
+
+
+def test_flat_plan_in_another_currency_needs_no_plan_rate(ingest):
+    """A creator paid in USD on a EUR-priced flat plan: only the payout conversion applies."""
+    creator = creator_on_plan(streams=["creator_fund"])
+    CommissionPlanFactory(contract=creator.contracts.get(), currency="EUR", stream="brand_deal")
+    event = ingest(creator, gross="100.00")
+    split = RevenueSplit.objects.get(event=event)
+    assert split.rates["gross_in_plan_currency"] is None
+    assert split.creator_minor == 8000
