@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -245,23 +245,31 @@ def revenue_events_ingest(
             fee = -(original.platform_fee_minor * -gross // original.gross_minor)
             locks_on = data["occurred_on"]
             status = RevenueEvent.Status.PAYABLE  # a clawback needs no hold
-        event = RevenueEvent.objects.create(
-            stream=data["stream"] if original is None else original.stream,
-            kind=data["kind"],
-            creator=data["creator"],
-            account_id=data["account_id"],
-            occurred_on=data["occurred_on"],
-            gross_minor=gross,
-            platform_fee_minor=fee,
-            currency=data["currency"],
-            source_type=data["source_type"],
-            source_id=data["source_id"],
-            refund_of=original,
-            status=status,
-            locks_on=locks_on,
-            partner=partner,
-            import_batch=import_batch,
-        )
+        fields = {
+            "stream": data["stream"] if original is None else original.stream,
+            "kind": data["kind"],
+            "creator": data["creator"],
+            "account_id": data["account_id"],
+            "occurred_on": data["occurred_on"],
+            "gross_minor": gross,
+            "platform_fee_minor": fee,
+            "currency": data["currency"],
+            "source_type": data["source_type"],
+            "source_id": data["source_id"],
+            "refund_of": original,
+            "status": status,
+            "locks_on": locks_on,
+            "partner": partner,
+            "import_batch": import_batch,
+        }
+        try:
+            with transaction.atomic():
+                event = RevenueEvent.objects.create(**fields)
+        except IntegrityError as exc:  # the same source is being posted concurrently
+            raise Conflict(
+                f"Source {data['source_type']}:{data['source_id']} is being posted by another "
+                "request; retry and it will be skipped."
+            ) from exc
         if post:
             revenue_event_post(event=event)
         created.append(event)
