@@ -193,6 +193,7 @@ class StatementListApi(PartnerListAPIView):
 
     partner_kinds = (Partner.Kind.SUB_AGENCY,)
     serializer_class = StatementSerializer
+    filterset_fields = ["period", "status", "creator"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
@@ -253,6 +254,7 @@ class CommissionLineListApi(PartnerListAPIView):
 
     partner_kinds = (Partner.Kind.SUB_AGENCY,)
     serializer_class = CommissionLineSerializer
+    filterset_fields = ["event__creator", "event__stream"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no partner

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from agency.errors import Conflict
+from agency.errors import ApplicationError, Conflict
 from agency.money import round_minor
 from billing import ledger
 from billing.models import Account, Advance, RecoupableExpense, Statement, StatementLine
@@ -159,10 +159,12 @@ def statement_close(*, creator: Creator, period: dt.date) -> Statement:
     """Close a creator's month: deduct recoupable expenses, recoup advances, fix the opening
     and closing balances and make the statement immutable.
 
-    Idempotent under concurrency: an advisory lock on (creator, period) serialises closers
-    and a closed statement is returned unchanged. Months close in order.
+    Idempotent under concurrency: an advisory lock on the creator serialises closers and a
+    closed statement is returned unchanged. Months close in order, once they have ended.
     """
     period = month_start(period)
+    if period >= month_start(timezone.localdate()):
+        raise ApplicationError("A month can be closed only after it has ended.")
     advisory_lock("statement_close", creator.pk)
     statement, _ = Statement.objects.get_or_create(
         creator=creator, period=period, defaults={"currency": creator.payout_currency}

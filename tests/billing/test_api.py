@@ -196,3 +196,15 @@ def test_sources_are_namespaced_per_partner_and_refunds_stay_within_one(
     response = other.post(EVENTS, {"events": [missing]}, format="json")
     assert response.status_code == 400
     assert "refund_of_source_id" in response.json()["error"]["fields"]["events"]["0"]
+
+
+def test_filters_naming_another_partners_creator_find_nothing(
+    ingest, sub_agency_client, other_sub_agency_client
+):
+    mine, statement = _guild_books(ingest, sub_agency_client)
+    theirs, _ = _guild_books(ingest, other_sub_agency_client)
+    found = sub_agency_client.get(STATEMENTS, {"creator": mine.pk, "period": "2025-03-01"})
+    assert [s["id"] for s in found.json()["results"]] == [statement.pk]
+    assert sub_agency_client.get(STATEMENTS, {"creator": theirs.pk}).json()["results"] == []
+    lines = sub_agency_client.get(COMMISSION_LINES, {"event__creator": theirs.pk})
+    assert lines.json()["results"] == []
