@@ -35,3 +35,26 @@ class MoneyField(serializers.Field):
 
 
 MoneyField = extend_schema_field(MoneySerializer)(MoneyField)
+
+
+class _ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(required=False, help_text="Field (or row) -> reasons.")
+    detail = serializers.DictField(required=False)
+    request_id = serializers.CharField(required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape of the API (agency.api.errors)."""
+
+    error = _ErrorBodySerializer()
+
+    class Meta:
+        ref_name = "BillingError"
+
+
+READ_ERRORS = {401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer}
+DETAIL_ERRORS = {**READ_ERRORS, 404: ErrorSerializer}
+LIST_ERRORS = {**READ_ERRORS, 400: ErrorSerializer, 404: ErrorSerializer}
+WRITE_ERRORS = {**READ_ERRORS, 400: ErrorSerializer, 409: ErrorSerializer, 422: ErrorSerializer}

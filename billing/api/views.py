@@ -1,6 +1,7 @@
 """Billing partner API: data partners post revenue events; sub-agencies read their
 creators' statements and their own commission lines. Scoping lives in get_queryset()."""
 
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -14,7 +15,12 @@ from agency.api.views import (
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
 from billing import conf, selectors
-from billing.api.serializers import MoneyField
+from billing.api.serializers import (
+    DETAIL_ERRORS,
+    LIST_ERRORS,
+    WRITE_ERRORS,
+    MoneyField,
+)
 from billing.models import RevenueEvent, RevenueSplit, Statement, StatementLine, Stream
 from billing.services.events import EventInput, RowErrors, revenue_events_ingest
 
@@ -53,7 +59,10 @@ class RevenueEventListCreateApi(PartnerListAPIView):
             return self.serializer_class.Meta.model.objects.none()
         return selectors.revenue_event_list_for_partner(partner=self.partner)
 
-    @extend_schema(summary="List the revenue events you posted")
+    @extend_schema(
+        summary="List the revenue events you posted",
+        responses={200: RevenueEventOutputSerializer(many=True), **LIST_ERRORS},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -88,7 +97,7 @@ class RevenueEventListCreateApi(PartnerListAPIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer},
+        responses={201: OutputSerializer, **WRITE_ERRORS},
         parameters=[idempotency_key_parameter],
         summary="Post revenue events (bulk, all or nothing)",
     )
@@ -188,19 +197,34 @@ class StatementDetailSerializer(StatementSerializer):
         ref_name = "StatementDetail"
 
 
+class StatementFilter(filters.FilterSet):
+    """Plain number filters: an id outside the partner's scope finds nothing (not a 400)."""
+
+    creator = filters.NumberFilter(field_name="creator_id")
+    period = filters.DateFilter()
+    status = filters.ChoiceFilter(choices=Statement.Status.choices)
+
+    class Meta:
+        model = Statement
+        fields = ["creator", "period", "status"]
+
+
 class StatementListApi(PartnerListAPIView):
     """Monthly statements of the sub-agency's creators (balances set once closed)."""
 
     partner_kinds = (Partner.Kind.SUB_AGENCY,)
     serializer_class = StatementSerializer
-    filterset_fields = ["period", "status", "creator"]
+    filterset_class = StatementFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
             return self.serializer_class.Meta.model.objects.none()
         return selectors.statement_list_for_partner(partner=self.partner)
 
-    @extend_schema(summary="List your creators' statements")
+    @extend_schema(
+        summary="List your creators' statements",
+        responses={200: StatementSerializer(many=True), **LIST_ERRORS},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -214,7 +238,10 @@ class StatementDetailApi(PartnerRetrieveAPIView):
             return self.serializer_class.Meta.model.objects.none()
         return selectors.statement_detail_for_partner(partner=self.partner)
 
-    @extend_schema(summary="One statement with its lines")
+    @extend_schema(
+        summary="One statement with its lines",
+        responses={200: StatementDetailSerializer, **DETAIL_ERRORS},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -249,18 +276,30 @@ class CommissionLineSerializer(serializers.ModelSerializer):
         return split.rates["terms"]["sub_agency_share"]
 
 
+class CommissionLineFilter(filters.FilterSet):
+    creator = filters.NumberFilter(field_name="event__creator_id")
+    stream = filters.ChoiceFilter(field_name="event__stream", choices=Stream.choices)
+
+    class Meta:
+        model = RevenueSplit
+        fields = ["creator", "stream"]
+
+
 class CommissionLineListApi(PartnerListAPIView):
     """The sub-agency's own commission lines: its cut of each revenue event."""
 
     partner_kinds = (Partner.Kind.SUB_AGENCY,)
     serializer_class = CommissionLineSerializer
-    filterset_fields = ["event__creator", "event__stream"]
+    filterset_class = CommissionLineFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
             return self.serializer_class.Meta.model.objects.none()
         return selectors.commission_line_list_for_partner(partner=self.partner)
 
-    @extend_schema(summary="List your commission lines")
+    @extend_schema(
+        summary="List your commission lines",
+        responses={200: CommissionLineSerializer(many=True), **LIST_ERRORS},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -206,5 +206,5 @@ def test_filters_naming_another_partners_creator_find_nothing(
     found = sub_agency_client.get(STATEMENTS, {"creator": mine.pk, "period": "2025-03-01"})
     assert [s["id"] for s in found.json()["results"]] == [statement.pk]
     assert sub_agency_client.get(STATEMENTS, {"creator": theirs.pk}).json()["results"] == []
-    lines = sub_agency_client.get(COMMISSION_LINES, {"event__creator": theirs.pk})
+    lines = sub_agency_client.get(COMMISSION_LINES, {"creator": theirs.pk})
     assert lines.json()["results"] == []
