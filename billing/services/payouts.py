@@ -17,7 +17,7 @@ from agency.errors import ApplicationError, Conflict
 from agency.money import to_minor
 from billing import conf, ledger
 from billing.models import Account, Payout, PayoutBatch, RevenueEvent, StatementLine
-from billing.services.statements import statement_line_add
+from billing.services.statements import statement_for_line, statement_line_add
 from creators.models import Creator
 
 
@@ -55,6 +55,8 @@ def payout_create(
     existing = Payout.objects.filter(batch=batch, creator=creator).first()
     if existing is not None:
         return existing
+    today = timezone.localdate()
+    statement = statement_for_line(creator=creator, on=today)  # lock order: statement first
     payable = ledger.account_get(
         kind=Account.Kind.CREATOR_PAYABLE, currency=batch.currency, creator=creator
     )
@@ -75,7 +77,6 @@ def payout_create(
         )
     if amount_minor < minimum:
         raise ApplicationError(f"Payouts start at {conf.payout_minimum()} {batch.currency}.")
-    today = timezone.localdate()
     txn = ledger.post(
         source_type="payout_reserve",
         source_id=f"{batch.pk}:{creator.pk}",
@@ -93,6 +94,7 @@ def payout_create(
     statement_line_add(
         creator=creator,
         on=today,
+        statement=statement,
         kind=StatementLine.Kind.PAYOUT,
         transaction=txn,
         description=f"Payout #{payout.pk}",
@@ -215,10 +217,12 @@ def payout_reverse(*, payout_id: int) -> Payout:
     if payout.status != Payout.Status.FAILED:
         raise Conflict(f"A {payout.status} payout cannot be reversed.")
     today = timezone.localdate()
+    statement = statement_for_line(creator=payout.creator, on=today)  # lock order
     txn = ledger.reverse(original=payout.reserve_transaction, effective_on=today)
     statement_line_add(
         creator=payout.creator,
         on=today,
+        statement=statement,
         kind=StatementLine.Kind.PAYOUT_REVERSAL,
         transaction=txn,
         description=f"Payout #{payout.pk} failed and reversed",

@@ -20,6 +20,7 @@ from billing.services.statements import (
     advisory_lock,
     month_start,
     next_month,
+    statement_for_line,
     statement_line_add,
 )
 from billing.splits import Legs, PlanTerms, split_event, split_refund
@@ -122,6 +123,7 @@ def revenue_event_post(*, event: RevenueEvent) -> RevenueEvent:
     if event.posted_at is not None:
         return event
     creator = event.creator
+    statement = statement_for_line(creator=creator, on=event.occurred_on)  # lock order
     split = _split(event)
     ccy, payout_ccy = event.currency, creator.payout_currency
     rate = fx.rate_for(base=ccy, quote=payout_ccy, on=event.occurred_on)
@@ -170,6 +172,7 @@ def revenue_event_post(*, event: RevenueEvent) -> RevenueEvent:
     statement_line_add(
         creator=creator,
         on=event.occurred_on,
+        statement=statement,
         kind=StatementLine.Kind.EARNING if is_sale else StatementLine.Kind.CLAWBACK,
         event=event,
         transaction=txn,

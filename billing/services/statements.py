@@ -56,8 +56,13 @@ def statement_for_line(*, creator: Creator, on: dt.date) -> Statement:
     return statement
 
 
-def statement_line_add(*, creator: Creator, on: dt.date, **fields) -> StatementLine:
-    statement = statement_for_line(creator=creator, on=on)
+def statement_line_add(
+    *, creator: Creator, on: dt.date, statement: Statement | None = None, **fields
+) -> StatementLine:
+    """Add a line. Services that also post to the ledger lock the statement first
+    (``statement_for_line``) and pass it in: the lock order is always statement row, then
+    balance rows, the same as closing a month, so the two never deadlock."""
+    statement = statement or statement_for_line(creator=creator, on=on)
     return StatementLine.objects.create(statement=statement, occurred_on=on, **fields)
 
 
