@@ -37,23 +37,27 @@ def advisory_lock(*parts: object) -> None:
 
 
 def statement_for_line(*, creator: Creator, on: dt.date) -> Statement:
-    """The open statement a line dated ``on`` belongs to, locked for the caller's transaction."""
-    period = month_start(on)
-    latest_closed = (
-        Statement.objects.filter(creator=creator, status=Statement.Status.CLOSED)
-        .order_by("-period")
-        .values_list("period", flat=True)
-        .first()
-    )
-    if latest_closed is not None and period <= latest_closed:
-        period = next_month(latest_closed)
-    statement, _ = Statement.objects.get_or_create(
-        creator=creator, period=period, defaults={"currency": creator.payout_currency}
-    )
-    statement = Statement.objects.select_for_update().get(pk=statement.pk)
-    if statement.status == Statement.Status.CLOSED:  # closed between the two queries
-        raise Conflict("The statement closed meanwhile; retry.")
-    return statement
+    """The open statement a line dated ``on`` belongs to, locked for the caller's transaction.
+
+    When the month closes while we wait for its lock, the line moves on to the next month.
+    """
+    for _ in range(3):
+        period = month_start(on)
+        latest_closed = (
+            Statement.objects.filter(creator=creator, status=Statement.Status.CLOSED)
+            .order_by("-period")
+            .values_list("period", flat=True)
+            .first()
+        )
+        if latest_closed is not None and period <= latest_closed:
+            period = next_month(latest_closed)
+        statement, _ = Statement.objects.get_or_create(
+            creator=creator, period=period, defaults={"currency": creator.payout_currency}
+        )
+        statement = Statement.objects.select_for_update().get(pk=statement.pk)
+        if statement.status == Statement.Status.OPEN:
+            return statement
+    raise Conflict("The creator's statements are being closed; retry.")
 
 
 def statement_line_add(

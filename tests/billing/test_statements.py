@@ -1,10 +1,12 @@
 """Statements: lines, closing, late refunds, advances, expenses, multi-currency, FX."""
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import connection as conn
 
 from agency.errors import Conflict
 from billing.fx import MissingExchangeRate, convert_minor, rate_for
@@ -12,6 +14,7 @@ from billing.models import Account, RevenueEvent, RevenueSplit, Statement, State
 from billing.services.advances import advance_issue, expense_record
 from billing.services.events import EventInput, RowErrors, revenue_events_ingest
 from billing.services.statements import statement_close
+from billing.verification import ledger_verify
 from tests.billing.conftest import TODAY
 from tests.billing.helpers import balance, creator_on_plan
 from tests.factories.billing import CommissionPlanFactory, ExchangeRateFactory
@@ -203,10 +206,6 @@ def test_statement_lines_follow_the_statement_currency(ingest):
 
 @pytest.mark.django_db(transaction=True)
 def test_closing_twice_at_once_closes_once(ingest):
-    import threading
-
-    from django.db import connection as conn
-
     creator = creator_on_plan(streams=["brand_deal"])
     advance_issue(
         creator=creator, amount_minor=10000, recoup_cap_rate="0.5", issued_on=dt.date(2025, 2, 1)
@@ -240,3 +239,45 @@ def test_flat_plan_in_another_currency_needs_no_plan_rate(ingest):
     split = RevenueSplit.objects.get(event=event)
     assert split.rates["gross_in_plan_currency"] is None
     assert split.creator_minor == 8000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_posting_while_the_month_closes_lands_in_an_open_month(ingest):
+    creator = creator_on_plan(streams=["brand_deal"])
+    advance_issue(
+        creator=creator, amount_minor=1000, recoup_cap_rate="0.5", issued_on=dt.date(2025, 2, 1)
+    )
+    ingest(creator, gross="100.00", on=dt.date(2025, 3, 3))
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run(fn):
+        try:
+            barrier.wait()
+            fn()
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    threads = [
+        threading.Thread(
+            target=run, args=(lambda: statement_close(creator=creator, period=MARCH),)
+        ),
+        threading.Thread(
+            target=run,
+            args=(
+                lambda: ingest(creator, gross="50.00", on=dt.date(2025, 3, 20), source_id="late"),
+            ),
+        ),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    late = StatementLine.objects.get(event__source_id="late")
+    march = Statement.objects.get(creator=creator, period=MARCH)
+    assert march.status == "closed"
+    assert late.statement == march or late.statement.period == APRIL
+    assert ledger_verify() == []
