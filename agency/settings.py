@@ -256,6 +256,31 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
         "options": {"queue": Queue.RECALC.value},
     },
+    # billing
+    # Lock revenue events whose hold period ended (due dates live in PostgreSQL).
+    "billing-lock-due-events": {
+        "task": "billing.tasks.billing_lock_due_events",
+        "schedule": crontab(minute=5),
+        "options": {"queue": Queue.BILLING.value},
+    },
+    # Close last month's creator statements (idempotent; advisory-locked).
+    "billing-close-due-statements": {
+        "task": "billing.tasks.billing_close_due_statements",
+        "schedule": crontab(minute=30, hour=2, day_of_month="1-3"),
+        "options": {"queue": Queue.BILLING.value},
+    },
+    # Draft payout batches for finance to approve, once a week.
+    "billing-prepare-payout-batches": {
+        "task": "billing.tasks.billing_prepare_payout_batches",
+        "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
+        "options": {"queue": Queue.BILLING.value},
+    },
+    # Send the payouts of batches finance approved.
+    "billing-send-approved-batches": {
+        "task": "billing.tasks.billing_send_approved_batches",
+        "schedule": crontab(minute="*/15"),
+        "options": {"queue": Queue.BILLING.value},
+    },
 }
 
 # Logging: structlog, JSON in production, a request id on every line, secrets redacted.

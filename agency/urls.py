@@ -12,6 +12,7 @@ from agency.api.views import healthz
 api_v1 = [
     path("", include("agency.api.urls")),
     path("", include("creators.api.urls")),
+    path("", include("billing.api.urls")),
 ]
 
 urlpatterns = [

@@ -36,6 +36,9 @@ class WebhookEndpointListCreateApi(PartnerListAPIView):
     serializer_class = WebhookEndpointOutputSerializer
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "WebhookEndpointInput"
+
         url = serializers.URLField(max_length=500)
         event_types = serializers.ListField(
             child=serializers.CharField(max_length=60), required=False, max_length=50

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agency.api.schema import ErrorSerializer
 from creators.models import (
     AccountPerformance,
     CreatorPerformance,
@@ -208,22 +209,6 @@ class DailyIngestDoc(serializers.Serializer):
 class VideoIngestDoc(serializers.Serializer):
     rows = VideoRowSerializer(many=True, max_length=MAX_BATCH_ROWS)
     dry_run = serializers.BooleanField(default=False)
-
-
-class ErrorBodySerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.JSONField(
-        required=False, help_text="Per field; bulk rows as {rows: {<index>: {field: [..]}}}."
-    )
-    detail = serializers.JSONField(required=False)
-    request_id = serializers.CharField(required=False)
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The one error shape of the API (agency.api.errors)."""
-
-    error = ErrorBodySerializer()
 
 
 def responses(ok, *statuses: int) -> dict:

@@ -1,0 +1,367 @@
+"""Billing admin: thin; read-only ledger, statements with lines and exports, approvals.
+
+Ledger tables have no add, change, delete or import-export here: only billing.ledger
+writes them. Actions call services, which enforce the rules (maker-checker, finance group).
+"""
+
+import zipfile
+from io import BytesIO
+
+from django.contrib import admin, messages
+from django.http import HttpResponse
+
+from agency.errors import ApplicationError
+from agency.money import to_major
+from billing import exports
+from billing.models import (
+    Account,
+    Advance,
+    CommissionPlan,
+    ExchangeRate,
+    HoldPolicy,
+    ImportBatch,
+    LedgerLeg,
+    LedgerTransaction,
+    Payout,
+    PayoutBatch,
+    RecoupableExpense,
+    RevenueEvent,
+    RevenueSplit,
+    Statement,
+    StatementLine,
+)
+from billing.services import events as event_services
+from billing.services import payouts as payout_services
+from billing.services import plans as plan_services
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _run(modeladmin, request, queryset, action, label: str) -> None:
+    done = 0
+    for obj in queryset:
+        try:
+            action(obj)
+            done += 1
+        except ApplicationError as exc:
+            modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, f"{label}: {done}.", messages.SUCCESS)
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "currency", "creator", "manager", "sub_agency", "balance"]
+    list_filter = ["kind", "currency"]
+    search_fields = ["creator__stage_name", "sub_agency__name", "manager__username"]
+    list_select_related = ["creator", "manager", "sub_agency"]
+
+    @admin.display(description="balance (credit +)")
+    def balance(self, obj: Account) -> str:
+        return f"{to_major(obj.balance_minor, obj.currency)} {obj.currency}"
+
+
+class LedgerLegInline(ReadOnlyInline):
+    model = LedgerLeg
+    fields = ["account", "amount_minor", "currency"]
+    readonly_fields = fields
+
+
+@admin.register(LedgerTransaction)
+class LedgerTransactionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "source_type", "source_id", "effective_on", "memo", "reverses"]
+    list_filter = ["source_type"]
+    search_fields = ["source_id", "memo"]
+    inlines = [LedgerLegInline]
+
+
+class RevenueSplitInline(ReadOnlyInline):
+    model = RevenueSplit
+    fields = [
+        "currency",
+        "fee_minor",
+        "agency_minor",
+        "manager_minor",
+        "sub_agency_minor",
+        "creator_minor",
+        "rates",
+    ]
+    readonly_fields = fields
+
+
+@admin.register(RevenueEvent)
+class RevenueEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "stream",
+        "kind",
+        "creator",
+        "occurred_on",
+        "gross_minor",
+        "currency",
+        "status",
+        "locks_on",
+        "posted_at",
+    ]
+    list_filter = ["stream", "kind", "status", "currency"]
+    search_fields = ["source_id", "creator__stage_name"]
+    list_select_related = ["creator"]
+    inlines = [RevenueSplitInline]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyAdmin):
+    list_display = ["id", "filename", "status", "row_count", "created_at", "approved_by"]
+    list_filter = ["status"]
+    actions = ["approve", "reject"]
+
+    @admin.action(description="Reject the selected imports (their events are dropped)")
+    def reject(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda b: event_services.import_batch_reject(batch=b),
+            "Imports rejected",
+        )
+
+    @admin.action(description="Approve and post the selected imports")
+    def approve(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda b: event_services.import_batch_approve(batch=b, approved_by=request.user),
+            "Imports posted",
+        )
+
+
+@admin.register(HoldPolicy)
+class HoldPolicyAdmin(admin.ModelAdmin):
+    list_display = ["stream", "hold_days", "pay_when_paid", "note"]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = ["base", "quote", "valid_on", "rate", "source"]
+    list_filter = ["base", "quote"]
+    date_hierarchy = "valid_on"
+
+
+@admin.register(CommissionPlan)
+class CommissionPlanAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "contract",
+        "stream",
+        "effective_from",
+        "agency_rate",
+        "manager_share",
+        "sub_agency_share",
+        "basis",
+        "status",
+        "created_by",
+        "approved_by",
+    ]
+    list_filter = ["status", "stream", "basis"]
+    list_select_related = ["contract__creator", "created_by", "approved_by"]
+    readonly_fields = ["status", "created_by", "approved_by", "approved_at"]
+    actions = ["approve", "reject"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # terms of a proposed plan may be edited; approved ones are frozen (DB trigger too)
+        if obj is not None and obj.status != CommissionPlan.Status.PENDING:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            plan_services.commission_plan_propose(
+                contract=obj.contract,
+                stream=obj.stream,
+                effective_from=obj.effective_from,
+                agency_rate=obj.agency_rate,
+                tiers=[(t["from"], t["rate"]) for t in obj.tiers or []],
+                manager_share=obj.manager_share,
+                sub_agency_share=obj.sub_agency_share,
+                basis=obj.basis,
+                currency=obj.currency,
+                created_by=request.user,
+            )
+        else:  # whoever edits the terms becomes their maker and cannot approve them
+            obj.created_by = request.user
+            super().save_model(request, obj, form, change)
+
+    @admin.action(description="Approve the selected plans (maker-checker)")
+    def approve(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda p: plan_services.commission_plan_approve(plan=p, approved_by=request.user),
+            "Plans approved",
+        )
+
+    @admin.action(description="Reject the selected plans")
+    def reject(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda p: plan_services.commission_plan_reject(plan=p, rejected_by=request.user),
+            "Plans rejected",
+        )
+
+
+class StatementLineInline(ReadOnlyInline):
+    model = StatementLine
+    fields = [
+        "occurred_on",
+        "kind",
+        "description",
+        "original_currency",
+        "gross_minor",
+        "fee_minor",
+        "agency_minor",
+        "manager_minor",
+        "sub_agency_minor",
+        "fx_rate",
+        "net_minor",
+    ]
+    readonly_fields = fields
+
+
+@admin.register(Statement)
+class StatementAdmin(ReadOnlyAdmin):
+    list_display = ["id", "creator", "period", "currency", "status", "opening", "closing"]
+    list_filter = ["status", "currency", "period"]
+    search_fields = ["creator__stage_name"]
+    list_select_related = ["creator"]
+    inlines = [StatementLineInline]
+    actions = ["export_csv", "export_pdf"]
+
+    @admin.display(description="opening")
+    def opening(self, obj: Statement) -> str:
+        return "" if obj.opening_minor is None else str(to_major(obj.opening_minor, obj.currency))
+
+    @admin.display(description="closing")
+    def closing(self, obj: Statement) -> str:
+        return "" if obj.closing_minor is None else str(to_major(obj.closing_minor, obj.currency))
+
+    def _download(self, queryset, render, ext: str, content_type: str) -> HttpResponse:
+        statements = list(queryset.select_related("creator"))
+        if len(statements) == 1:
+            s = statements[0]
+            response = HttpResponse(render(s), content_type=content_type)
+            response["Content-Disposition"] = f'attachment; filename="statement-{s.pk}.{ext}"'
+            return response
+        buffer = BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for s in statements:
+                archive.writestr(f"statement-{s.pk}.{ext}", render(s))
+        response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="statements.zip"'
+        return response
+
+    @admin.action(description="Export the selected statements as CSV")
+    def export_csv(self, request, queryset):
+        return self._download(queryset, exports.statement_csv, "csv", "text/csv")
+
+    @admin.action(description="Export the selected statements as PDF")
+    def export_pdf(self, request, queryset):
+        return self._download(queryset, exports.statement_pdf, "pdf", "application/pdf")
+
+
+class PayoutInline(ReadOnlyInline):
+    model = Payout
+    fields = ["creator", "amount_minor", "currency", "status"]
+    readonly_fields = fields
+
+
+@admin.register(PayoutBatch)
+class PayoutBatchAdmin(ReadOnlyAdmin):
+    list_display = ["id", "currency", "status", "prepared_by", "approved_by", "created_at"]
+    list_filter = ["status", "currency"]
+    inlines = [PayoutInline]
+    actions = ["approve"]
+
+    @admin.action(description="Approve the selected batches (finance, not the preparer)")
+    def approve(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda b: payout_services.payout_batch_approve(batch=b, approved_by=request.user),
+            "Batches approved",
+        )
+
+
+@admin.register(Payout)
+class PayoutAdmin(ReadOnlyAdmin):
+    list_display = ["id", "batch", "creator", "amount_minor", "currency", "status", "updated_at"]
+    list_filter = ["status", "currency"]
+    list_select_related = ["creator", "batch"]
+    actions = ["mark_paid", "mark_failed", "reverse"]
+
+    @admin.action(description="Mark sent payouts as paid")
+    def mark_paid(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda p: payout_services.payout_mark_paid(payout_id=p.pk),
+            "Payouts paid",
+        )
+
+    @admin.action(description="Mark sent payouts as failed")
+    def mark_failed(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda p: payout_services.payout_mark_failed(payout_id=p.pk),
+            "Payouts failed",
+        )
+
+    @admin.action(description="Reverse failed payouts back to the creator payable")
+    def reverse(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda p: payout_services.payout_reverse(payout_id=p.pk),
+            "Payouts reversed",
+        )
+
+
+@admin.register(Advance)
+class AdvanceAdmin(ReadOnlyAdmin):
+    list_display = ["id", "creator", "amount_minor", "currency", "recoup_cap_rate", "issued_on"]
+
+
+@admin.register(RecoupableExpense)
+class RecoupableExpenseAdmin(ReadOnlyAdmin):
+    list_display = ["id", "creator", "description", "amount_minor", "currency", "deducted_in"]

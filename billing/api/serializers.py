@@ -1,0 +1,44 @@
+"""Serializers of the billing partner API. Money is {"amount": "12.34", "currency": "USD"}."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from agency.api.schema import ErrorSerializer
+from agency.money import to_major
+
+
+class MoneySerializer(serializers.Serializer):
+    amount = serializers.CharField(help_text="Decimal string in major units, e.g. 12.34.")
+    currency = serializers.CharField(help_text="ISO 4217 code.")
+
+
+def money(amount_minor: int, currency: str) -> dict:
+    return {"amount": str(to_major(amount_minor, currency)), "currency": currency}
+
+
+class MoneyField(serializers.Field):
+    """Read-only money from a ``*_minor`` attribute and a currency attribute."""
+
+    def __init__(self, *, currency_attr: str = "currency", **kwargs):
+        self.currency_attr = currency_attr
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        currency = instance
+        for part in self.currency_attr.split("."):
+            currency = getattr(currency, part)
+        return (getattr(instance, self.source), currency)
+
+    def to_representation(self, value):
+        amount, currency = value
+        return None if amount is None else money(amount, currency)
+
+
+MoneyField = extend_schema_field(MoneySerializer)(MoneyField)
+
+
+READ_ERRORS = {401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer}
+DETAIL_ERRORS = {**READ_ERRORS, 404: ErrorSerializer}
+LIST_ERRORS = {**READ_ERRORS, 400: ErrorSerializer, 404: ErrorSerializer}
+WRITE_ERRORS = {**READ_ERRORS, 400: ErrorSerializer, 409: ErrorSerializer, 422: ErrorSerializer}

@@ -1,0 +1,305 @@
+"""Billing partner API: data partners post revenue events; sub-agencies read their
+creators' statements and their own commission lines. Scoping lives in get_queryset()."""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from agency.api.views import (
+    PartnerListAPIView,
+    PartnerRetrieveAPIView,
+    idempotency_key_parameter,
+)
+from agency.models import Partner
+from agency.money import CURRENCY_CHOICES
+from billing import conf, selectors
+from billing.api.serializers import (
+    DETAIL_ERRORS,
+    LIST_ERRORS,
+    WRITE_ERRORS,
+    MoneyField,
+)
+from billing.models import RevenueEvent, RevenueSplit, Statement, StatementLine, Stream
+from billing.services.events import EventInput, RowErrors, revenue_events_ingest
+
+
+class RevenueEventOutputSerializer(serializers.ModelSerializer):
+    gross = MoneyField(source="gross_minor")
+    platform_fee = MoneyField(source="platform_fee_minor")
+
+    class Meta:
+        model = RevenueEvent
+        fields = [
+            "id",
+            "stream",
+            "kind",
+            "creator_id",
+            "occurred_on",
+            "gross",
+            "platform_fee",
+            "source_type",
+            "source_id",
+            "status",
+            "created_at",
+        ]
+        ref_name = "RevenueEvent"
+
+
+class RevenueEventListCreateApi(PartnerListAPIView):
+    """GET: the revenue events this data partner posted. POST: a batch of revenue events,
+    validated all or nothing (errors name row index and field); known sources are skipped."""
+
+    partner_kinds = (Partner.Kind.DATA_PARTNER,)
+    serializer_class = RevenueEventOutputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
+            return self.serializer_class.Meta.model.objects.none()
+        return selectors.revenue_event_list_for_partner(partner=self.partner)
+
+    @extend_schema(
+        summary="List the revenue events you posted",
+        responses={200: RevenueEventOutputSerializer(many=True), **LIST_ERRORS},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    class RowSerializer(serializers.Serializer):
+        stream = serializers.ChoiceField(choices=Stream.choices)
+        kind = serializers.ChoiceField(
+            choices=RevenueEvent.Kind.choices, default=RevenueEvent.Kind.SALE
+        )
+        creator_id = serializers.IntegerField(min_value=1)
+        account_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+        occurred_on = serializers.DateField()
+        gross = serializers.DecimalField(
+            max_digits=18, decimal_places=3, min_value=0, help_text="Positive, major units."
+        )
+        platform_fee = serializers.DecimalField(
+            max_digits=18, decimal_places=3, min_value=0, default=0
+        )
+        currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
+        source_type = serializers.CharField(max_length=40)
+        source_id = serializers.CharField(max_length=100)
+        refund_of_source_id = serializers.CharField(
+            max_length=100, required=False, allow_null=True, help_text="For refunds/chargebacks."
+        )
+
+    class InputSerializer(serializers.Serializer):
+        events = serializers.ListField(child=serializers.DictField(), allow_empty=False)
+
+    class OutputSerializer(serializers.Serializer):
+        created = serializers.IntegerField()
+        skipped = serializers.IntegerField(help_text="Rows whose source was known already.")
+        events = RevenueEventOutputSerializer(many=True)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, **WRITE_ERRORS},
+        parameters=[idempotency_key_parameter],
+        summary="Post revenue events (bulk, all or nothing)",
+    )
+    def post(self, request: Request) -> Response:
+        envelope = self.InputSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        rows = envelope.validated_data["events"]
+        limit = conf.max_batch_size()
+        if len(rows) > limit:
+            raise serializers.ValidationError({"events": [f"At most {limit} events per call."]})
+        parsed = self.RowSerializer(data=rows, many=True)
+        if not parsed.is_valid():
+            raise serializers.ValidationError({"events": parsed.errors})
+        inputs = [
+            EventInput(
+                stream=row["stream"],
+                kind=row["kind"],
+                creator_id=row["creator_id"],
+                account_id=row.get("account_id"),
+                occurred_on=row["occurred_on"],
+                gross=str(row["gross"]),
+                platform_fee=str(row["platform_fee"]),
+                currency=row["currency"],
+                source_type=row["source_type"],
+                source_id=row["source_id"],
+                refund_of_source_id=row.get("refund_of_source_id"),
+            )
+            for row in parsed.validated_data
+        ]
+        try:
+            created, skipped = revenue_events_ingest(rows=inputs, partner=self.partner)
+        except RowErrors as exc:
+            raise serializers.ValidationError({"events": exc.extra["rows"]}) from exc
+        body = self.OutputSerializer(
+            {"created": len(created), "skipped": skipped, "events": created}
+        ).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class StatementLineSerializer(serializers.ModelSerializer):
+    gross = MoneyField(source="gross_minor", currency_attr="original_currency")
+    platform_fee = MoneyField(source="fee_minor", currency_attr="original_currency")
+    agency_commission = MoneyField(source="agency_minor", currency_attr="original_currency")
+    manager_cut = MoneyField(source="manager_minor", currency_attr="original_currency")
+    sub_agency_cut = MoneyField(source="sub_agency_minor", currency_attr="original_currency")
+    net = MoneyField(source="net_minor", currency_attr="statement.currency")
+    fx_rate = serializers.DecimalField(max_digits=20, decimal_places=10)
+
+    class Meta:
+        model = StatementLine
+        fields = [
+            "id",
+            "kind",
+            "occurred_on",
+            "description",
+            "gross",
+            "platform_fee",
+            "agency_commission",
+            "manager_cut",
+            "sub_agency_cut",
+            "fx_rate",
+            "net",
+        ]
+
+
+class StatementCreatorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    stage_name = serializers.CharField()
+
+
+class StatementSerializer(serializers.ModelSerializer):
+    creator = StatementCreatorSerializer(read_only=True)
+    status = serializers.CharField(read_only=True, help_text="open or closed.")
+    opening_balance = MoneyField(source="opening_minor", allow_null=True)
+    closing_balance = MoneyField(source="closing_minor", allow_null=True)
+
+    class Meta:
+        model = Statement
+        fields = [
+            "id",
+            "creator",
+            "period",
+            "currency",
+            "status",
+            "opening_balance",
+            "closing_balance",
+            "closed_at",
+        ]
+        ref_name = "Statement"
+
+
+class StatementDetailSerializer(StatementSerializer):
+    lines = StatementLineSerializer(many=True, read_only=True)
+
+    class Meta(StatementSerializer.Meta):
+        fields = [*StatementSerializer.Meta.fields, "lines"]
+        ref_name = "StatementDetail"
+
+
+class StatementFilter(filters.FilterSet):
+    """Plain number filters: an id outside the partner's scope finds nothing (not a 400)."""
+
+    creator = filters.NumberFilter(field_name="creator_id")
+    period = filters.DateFilter()
+    status = filters.ChoiceFilter(choices=Statement.Status.choices)
+
+    class Meta:
+        model = Statement
+        fields = ["creator", "period", "status"]
+
+
+class StatementListApi(PartnerListAPIView):
+    """Monthly statements of the sub-agency's creators (balances set once closed)."""
+
+    partner_kinds = (Partner.Kind.SUB_AGENCY,)
+    serializer_class = StatementSerializer
+    filterset_class = StatementFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
+            return self.serializer_class.Meta.model.objects.none()
+        return selectors.statement_list_for_partner(partner=self.partner)
+
+    @extend_schema(
+        summary="List your creators' statements",
+        responses={200: StatementSerializer(many=True), **LIST_ERRORS},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class StatementDetailApi(PartnerRetrieveAPIView):
+    partner_kinds = (Partner.Kind.SUB_AGENCY,)
+    serializer_class = StatementDetailSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
+            return self.serializer_class.Meta.model.objects.none()
+        return selectors.statement_detail_for_partner(partner=self.partner)
+
+    @extend_schema(
+        summary="One statement with its lines",
+        responses={200: StatementDetailSerializer, **DETAIL_ERRORS},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class CommissionLineSerializer(serializers.ModelSerializer):
+    event_id = serializers.IntegerField()
+    creator_id = serializers.IntegerField(source="event.creator_id")
+    stream = serializers.CharField(source="event.stream")
+    kind = serializers.CharField(source="event.kind")
+    occurred_on = serializers.DateField(source="event.occurred_on")
+    gross = MoneyField(source="gross_minor")
+    amount = MoneyField(source="sub_agency_minor", help_text="Your cut (negative for refunds).")
+    sub_agency_share = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RevenueSplit
+        fields = [
+            "id",
+            "event_id",
+            "creator_id",
+            "stream",
+            "kind",
+            "occurred_on",
+            "gross",
+            "amount",
+            "sub_agency_share",
+        ]
+        ref_name = "CommissionLine"
+
+    def get_sub_agency_share(self, split: RevenueSplit) -> str:
+        """The share of the agency commission the split used (from its rate snapshot)."""
+        return split.rates["terms"]["sub_agency_share"]
+
+
+class CommissionLineFilter(filters.FilterSet):
+    creator = filters.NumberFilter(field_name="event__creator_id")
+    stream = filters.ChoiceFilter(field_name="event__stream", choices=Stream.choices)
+
+    class Meta:
+        model = RevenueSplit
+        fields = ["creator", "stream"]
+
+
+class CommissionLineListApi(PartnerListAPIView):
+    """The sub-agency's own commission lines: its cut of each revenue event."""
+
+    partner_kinds = (Partner.Kind.SUB_AGENCY,)
+    serializer_class = CommissionLineSerializer
+    filterset_class = CommissionLineFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
+            return self.serializer_class.Meta.model.objects.none()
+        return selectors.commission_line_list_for_partner(partner=self.partner)
+
+    @extend_schema(
+        summary="List your commission lines",
+        responses={200: CommissionLineSerializer(many=True), **LIST_ERRORS},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

@@ -1,0 +1,60 @@
+"""Exchange rates: which rate applies, and the one place an FX conversion is rounded.
+
+Rule: an amount is converted at the rate of the event's date, i.e. the latest published
+rate for the pair on or before that date, if it is at most ``BILLING_FX_MAX_AGE_DAYS`` old
+(weekends and holidays have no fixing). No such rate is a ``MissingExchangeRate`` error,
+never a silent 1.0. When only the opposite pair is stored its inverse is used, rounded to
+10 decimal places; the rate actually used is returned so the caller stores it on the line.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
+
+from django.conf import settings
+
+from agency.errors import ApplicationError
+from agency.money import exponent, round_minor
+from billing.models import ExchangeRate
+
+RATE_PLACES = Decimal("0.0000000001")
+
+
+class MissingExchangeRate(ApplicationError):
+    code = "missing_exchange_rate"
+
+
+def max_age_days() -> int:
+    return getattr(settings, "BILLING_FX_MAX_AGE_DAYS", 7)
+
+
+def rate_for(*, base: str, quote: str, on: dt.date) -> Decimal:
+    """The rate converting one ``base`` into ``quote`` for the date ``on``."""
+    if base == quote:
+        return Decimal(1)
+    oldest = on - dt.timedelta(days=max_age_days())
+    rows = list(
+        ExchangeRate.objects.filter(
+            base__in=[base, quote], quote__in=[base, quote], valid_on__lte=on, valid_on__gte=oldest
+        )
+        .order_by("-valid_on", "base")
+        .values_list("valid_on", "base", "rate")[:2]
+    )
+    latest = [row for row in rows if row[0] == rows[0][0]] if rows else []
+    for _, row_base, rate in latest:
+        if row_base == base:
+            return rate
+    if latest:
+        return (Decimal(1) / latest[0][2]).quantize(RATE_PLACES)
+    raise MissingExchangeRate(
+        f"No {base}/{quote} exchange rate on or up to {max_age_days()} days before {on}.",
+        extra={"base": base, "quote": quote, "date": on.isoformat()},
+    )
+
+
+def convert_minor(amount_minor: int, *, base: str, quote: str, rate: Decimal) -> int:
+    """Convert minor units of ``base`` to minor units of ``quote``; rounded once, half-even."""
+    if base == quote:
+        return amount_minor
+    scale = Fraction(10) ** (exponent(quote) - exponent(base))
+    return round_minor(Fraction(amount_minor) * Fraction(rate) * scale)

@@ -1,0 +1,93 @@
+"""Parsing of CSV files: revenue reports and exchange rates. Parsing only; services write.
+
+Revenue CSV columns: stream, creator_id, occurred_on (YYYY-MM-DD), gross, currency,
+source_type, source_id, and optionally platform_fee, kind, account_id, refund_of_source_id.
+Exchange-rate CSV columns: base, quote, valid_on, rate.
+"""
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+from billing.services.events import EventInput
+
+REVENUE_REQUIRED = [
+    "stream",
+    "creator_id",
+    "occurred_on",
+    "gross",
+    "currency",
+    "source_type",
+    "source_id",
+]
+
+
+class MalformedFile(ValueError):
+    pass
+
+
+def _reader(lines: Iterable[str], required: list[str]) -> csv.DictReader:
+    reader = csv.DictReader(lines)
+    missing = [c for c in required if c not in (reader.fieldnames or [])]
+    if missing:
+        raise MalformedFile(f"Missing columns: {', '.join(missing)}.")
+    return reader
+
+
+def parse_revenue_csv(text: str) -> list[EventInput]:
+    """One EventInput per data row; rows that cannot be parsed carry their errors."""
+    rows = []
+    for raw in _reader(io.StringIO(text), REVENUE_REQUIRED):
+        errors: dict[str, list[str]] = {}
+        try:
+            creator_id = int(raw["creator_id"])
+        except (TypeError, ValueError):
+            creator_id = 0
+            errors["creator_id"] = ["Not an integer."]
+        try:
+            occurred_on = dt.date.fromisoformat((raw["occurred_on"] or "").strip())
+        except ValueError:
+            occurred_on = dt.date.min
+            errors["occurred_on"] = ["Not a date (YYYY-MM-DD)."]
+        account = (raw.get("account_id") or "").strip()
+        if account and not account.isdigit():
+            errors["account_id"] = ["Not an integer."]
+        if not (raw["source_id"] or "").strip():
+            errors["source_id"] = ["Required."]
+        rows.append(
+            EventInput(
+                stream=(raw["stream"] or "").strip(),
+                creator_id=creator_id,
+                occurred_on=occurred_on,
+                gross=(raw["gross"] or "").strip(),
+                platform_fee=(raw.get("platform_fee") or "0").strip(),
+                currency=(raw["currency"] or "").strip().upper(),
+                source_type=(raw["source_type"] or "").strip(),
+                source_id=(raw["source_id"] or "").strip(),
+                kind=(raw.get("kind") or "sale").strip(),
+                account_id=int(account) if account.isdigit() else None,
+                refund_of_source_id=(raw.get("refund_of_source_id") or "").strip() or None,
+                errors=errors,
+            )
+        )
+    return rows
+
+
+def parse_rates_csv(text: str) -> list[dict]:
+    """Rows of (base, quote, valid_on, rate); raises MalformedFile naming the bad row."""
+    out = []
+    for number, raw in enumerate(_reader(io.StringIO(text), ["base", "quote", "valid_on", "rate"])):
+        try:
+            out.append(
+                {
+                    "base": raw["base"].strip().upper(),
+                    "quote": raw["quote"].strip().upper(),
+                    "valid_on": dt.date.fromisoformat(raw["valid_on"].strip()),
+                    "rate": Decimal(raw["rate"].strip()),
+                }
+            )
+        except (ValueError, InvalidOperation, AttributeError) as exc:
+            raise MalformedFile(f"Row {number}: {exc}") from None
+    return out

@@ -1,0 +1,32 @@
+"""Billing data: revenue events, commission plans, splits, the ledger, FX, statements, payouts.
+
+Money amounts are integers in the currency's minor unit (``*_minor``, BigInteger) with the
+ISO 4217 code on the same row; rates are ``DecimalField(9, 6)`` with a CHECK 0..1.
+"""
+
+from billing.models.events import HoldPolicy, ImportBatch, RevenueEvent, Stream
+from billing.models.fx import ExchangeRate
+from billing.models.ledger import Account, LedgerLeg, LedgerTransaction
+from billing.models.payouts import Payout, PayoutBatch
+from billing.models.plans import Advance, CommissionPlan, RecoupableExpense
+from billing.models.splits import RevenueSplit
+from billing.models.statements import Statement, StatementLine
+
+__all__ = [
+    "Account",
+    "Advance",
+    "CommissionPlan",
+    "ExchangeRate",
+    "HoldPolicy",
+    "ImportBatch",
+    "LedgerLeg",
+    "LedgerTransaction",
+    "Payout",
+    "PayoutBatch",
+    "RecoupableExpense",
+    "RevenueEvent",
+    "RevenueSplit",
+    "Statement",
+    "StatementLine",
+    "Stream",
+]

@@ -1,0 +1,199 @@
+"""The double-entry ledger. Only ``billing.ledger`` writes these rows.
+
+Sign convention: a leg's ``amount_minor`` is positive for a credit and negative for a debit,
+so liabilities and revenue (creator payable, agency revenue) have positive balances and
+assets (cash, receivables, advances) negative ones. Every transaction's legs sum to zero per
+currency; PostgreSQL checks it at COMMIT with a deferred constraint trigger.
+"""
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from agency.models import Partner
+from agency.money import CURRENCY_CHOICES
+from creators.models import Creator
+
+
+class Account(models.Model):
+    """One account per party, kind and currency. ``balance_minor`` = SUM(legs), kept by
+    ``billing.ledger`` under a row lock in the posting transaction; ``verify_ledger`` checks it.
+    """
+
+    class Kind(models.TextChoices):
+        CREATOR_PAYABLE = "creator_payable", "Creator payable"
+        AGENCY_REVENUE = "agency_revenue", "Agency revenue"
+        MANAGER_PAYABLE = "manager_payable", "Manager payable"
+        SUB_AGENCY_PAYABLE = "sub_agency_payable", "Sub-agency payable"
+        BRAND_RECEIVABLE = "brand_receivable", "Brand receivable"
+        PLATFORM_RECEIVABLE = "platform_receivable", "Platform receivable"
+        CASH = "cash", "Cash"
+        ADVANCES = "advances", "Advances to creators"
+        FX_CLEARING = "fx_clearing", "FX clearing"
+        PAYOUTS_IN_TRANSIT = "payouts_in_transit", "Payouts in transit"
+
+    kind = models.CharField("kind", max_length=30, choices=Kind.choices)
+    currency = models.CharField("currency", max_length=3, choices=CURRENCY_CHOICES)
+    creator = models.ForeignKey(
+        Creator, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sub_agency = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Sum of this account's legs, in minor units of ``currency`` (credit positive).
+    balance_minor = models.BigIntegerField("balance (minor units)", default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "currency", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "currency", "creator", "manager", "sub_agency"],
+                nulls_distinct=False,
+                name="account_unique_party_kind_currency",
+                violation_error_message="This account exists already.",
+            ),
+            models.CheckConstraint(
+                name="account_party_matches_kind",
+                condition=(
+                    Q(
+                        kind__in=["creator_payable", "advances"],
+                        creator__isnull=False,
+                        manager__isnull=True,
+                        sub_agency__isnull=True,
+                    )
+                    | Q(
+                        kind="manager_payable",
+                        creator__isnull=True,
+                        manager__isnull=False,
+                        sub_agency__isnull=True,
+                    )
+                    | Q(
+                        kind="sub_agency_payable",
+                        creator__isnull=True,
+                        manager__isnull=True,
+                        sub_agency__isnull=False,
+                    )
+                    | Q(
+                        kind__in=[
+                            "agency_revenue",
+                            "brand_receivable",
+                            "platform_receivable",
+                            "cash",
+                            "fx_clearing",
+                            "payouts_in_transit",
+                        ],
+                        creator__isnull=True,
+                        manager__isnull=True,
+                        sub_agency__isnull=True,
+                    )
+                ),
+                violation_error_message="An account's party must match its kind.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        party = self.creator_id or self.manager_id or self.sub_agency_id or "agency"
+        return f"{self.get_kind_display()} {self.currency} ({party})"
+
+
+class LedgerTransaction(models.Model):
+    """A posting. Exactly one per source reference; reversed at most once."""
+
+    source_type = models.CharField("source type", max_length=40)
+    source_id = models.CharField("source id", max_length=100)
+    memo = models.CharField("memo", max_length=255, blank=True)
+    effective_on = models.DateField("effective on")
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        verbose_name="reverses",
+    )
+    posted_at = models.DateTimeField("posted at", auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_type", "source_id"],
+                name="ledger_transaction_one_posting_per_source",
+                violation_error_message="This source has been posted already.",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="ledger_transaction_immutable",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.source_type}:{self.source_id}"
+
+
+BALANCE_CHECK_SQL = """
+    IF NOT EXISTS (
+        SELECT 1 FROM billing_account a WHERE a.id = NEW.account_id AND a.currency = NEW.currency
+    ) THEN
+        RAISE EXCEPTION 'ledger leg % currency % does not match its account', NEW.id, NEW.currency
+            USING ERRCODE = 'check_violation';
+    END IF;
+    SELECT currency, SUM(amount_minor) AS total INTO bad
+      FROM billing_ledgerleg
+     WHERE transaction_id = NEW.transaction_id
+     GROUP BY currency
+    HAVING SUM(amount_minor) <> 0
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'ledger transaction % does not balance in %: sum %',
+            NEW.transaction_id, bad.currency, bad.total
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+"""
+
+
+class LedgerLeg(models.Model):
+    """One side of a posting. Never zero, never edited, never deleted."""
+
+    transaction = models.ForeignKey(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="legs"
+    )
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="legs")
+    # Minor units of ``currency``; positive = credit, negative = debit.
+    amount_minor = models.BigIntegerField("amount (minor units)")
+    currency = models.CharField("currency", max_length=3, choices=CURRENCY_CHOICES)
+
+    class Meta:
+        ordering = ["transaction", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="ledger_leg_not_zero",
+                condition=~Q(amount_minor=0),
+                violation_error_message="A ledger leg must not be zero.",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "transaction"], name="leg_by_account")]
+        triggers = [
+            pgtrigger.Protect(
+                name="ledger_leg_immutable", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+            pgtrigger.Trigger(
+                name="ledger_leg_balanced",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                timing=pgtrigger.Deferred,
+                declare=[("bad", "record")],
+                func=BALANCE_CHECK_SQL,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount_minor} {self.currency} on {self.account_id}"

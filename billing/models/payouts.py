@@ -1,0 +1,105 @@
+"""Payout batches (maker-checker by finance) and payouts with a database-enforced state machine."""
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from agency.money import CURRENCY_CHOICES
+from billing.models.ledger import LedgerTransaction
+from creators.models import Creator
+
+
+@pghistory.track(obj_field=pghistory.ObjForeignKey(related_name="history"))
+class PayoutBatch(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        APPROVED = "approved", "Approved"
+
+    status = models.CharField("status", max_length=20, choices=Status.choices, default="draft")
+    currency = models.CharField("currency", max_length=3, choices=CURRENCY_CHOICES)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "payout batches"
+        constraints = [
+            models.CheckConstraint(
+                name="payout_batch_maker_checker",
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("prepared_by")),
+                violation_error_message="A batch must be approved by someone other than its maker.",
+            ),
+            models.CheckConstraint(
+                name="payout_batch_approved_has_approver",
+                condition=~Q(status="approved") | Q(approved_by__isnull=False),
+                violation_error_message="An approved batch names its approver.",
+            ),
+        ]
+        triggers = [
+            pgtrigger.FSM(
+                name="payout_batch_transitions", field="status", transitions=[("draft", "approved")]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payout batch #{self.pk} {self.currency} ({self.get_status_display()})"
+
+
+@pghistory.track(obj_field=pghistory.ObjForeignKey(related_name="history"))
+class Payout(models.Model):
+    """A transfer to one creator. Reserved from the creator payable when prepared, so the
+    balance can never be paid twice; a failed payout is reversed back to the payable."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        APPROVED = "approved", "Approved"
+        SENT = "sent", "Sent"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+        REVERSED = "reversed", "Reversed"
+
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="payouts")
+    creator = models.ForeignKey(Creator, on_delete=models.PROTECT, related_name="payouts")
+    currency = models.CharField("currency", max_length=3, choices=CURRENCY_CHOICES)
+    amount_minor = models.BigIntegerField("amount (minor units)")
+    status = models.CharField("status", max_length=20, choices=Status.choices, default="draft")
+    reserve_transaction = models.OneToOneField(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="payout_positive",
+                condition=Q(amount_minor__gt=0),
+                violation_error_message="A payout must be positive.",
+            ),
+        ]
+        indexes = [models.Index(fields=["creator", "status"], name="payout_by_creator")]
+        triggers = [
+            pgtrigger.FSM(
+                name="payout_transitions",
+                field="status",
+                transitions=[
+                    ("draft", "approved"),
+                    ("approved", "sent"),
+                    ("sent", "paid"),
+                    ("sent", "failed"),
+                    ("failed", "reversed"),
+                ],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payout #{self.pk} {self.amount_minor} {self.currency}"

@@ -1,0 +1,62 @@
+"""The stored result of splitting one revenue event, with the rates it used."""
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from agency.models import Partner
+from agency.money import CURRENCY_CHOICES
+from billing.models.events import RevenueEvent
+from billing.models.plans import CommissionPlan
+
+
+class RevenueSplit(models.Model):
+    """Legs of one event in its own currency (minor units). They sum to ``gross_minor``
+    exactly (CHECK). ``rates`` is the snapshot of the plan terms and tier portions used, so
+    a refund reverses at the rates actually charged. Immutable once written."""
+
+    event = models.OneToOneField(RevenueEvent, on_delete=models.PROTECT, related_name="split")
+    plan = models.ForeignKey(
+        CommissionPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    currency = models.CharField("currency", max_length=3, choices=CURRENCY_CHOICES)
+    gross_minor = models.BigIntegerField("gross")
+    fee_minor = models.BigIntegerField("platform fee")
+    agency_minor = models.BigIntegerField("agency")
+    manager_minor = models.BigIntegerField("manager")
+    sub_agency_minor = models.BigIntegerField("sub-agency")
+    creator_minor = models.BigIntegerField("creator")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sub_agency = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rates = models.JSONField("rates used")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="split_legs_sum_to_gross",
+                condition=Q(
+                    gross_minor=F("fee_minor")
+                    + F("agency_minor")
+                    + F("manager_minor")
+                    + F("sub_agency_minor")
+                    + F("creator_minor")
+                ),
+                violation_error_message="Split legs must sum exactly to the gross.",
+            ),
+        ]
+        indexes = [models.Index(fields=["sub_agency", "-id"], name="split_by_sub_agency")]
+        triggers = [
+            pgtrigger.Protect(
+                name="revenue_split_immutable", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Split of event {self.event_id}"

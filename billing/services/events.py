@@ -1,0 +1,374 @@
+"""Revenue events: validation, ingestion (API and CSV batches), approval, holds, cash.
+
+Posting itself (split, ledger, statement line) is in ``billing.services.posting``.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from agency.errors import ApplicationError, Conflict
+from agency.models import Partner
+from agency.money import CURRENCY_EXPONENTS, UnknownCurrency, to_minor
+from billing import fx, ledger
+from billing.models import (
+    Account,
+    HoldPolicy,
+    ImportBatch,
+    RevenueEvent,
+    Stream,
+)
+from billing.services.plans import commission_plan_in_force
+from billing.services.posting import RECEIVABLE_BY_STREAM, revenue_event_post
+from creators.models import Creator, PlatformAccount
+
+
+class RowErrors(ApplicationError):
+    """Validation failed for some rows: ``extra["rows"]`` maps row index -> field -> reasons.
+    Nothing was written."""
+
+    code = "invalid_rows"
+
+
+@dataclass
+class EventInput:
+    """One incoming row, as parsed from JSON or CSV (amounts as decimal strings)."""
+
+    stream: str
+    creator_id: int
+    occurred_on: dt.date
+    gross: str
+    currency: str
+    source_type: str
+    source_id: str
+    platform_fee: str = "0"
+    kind: str = RevenueEvent.Kind.SALE
+    account_id: int | None = None
+    refund_of_source_id: str | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _amount(row: EventInput, name: str, value: str) -> int | None:
+    try:
+        minor = to_minor(Decimal(str(value)), row.currency)
+    except (InvalidOperation, ValueError, UnknownCurrency) as exc:
+        row.errors.setdefault(name, []).append(str(exc) or "Not a decimal amount.")
+        return None
+    if minor < 0:
+        row.errors.setdefault(name, []).append("Must not be negative.")
+        return None
+    return minor
+
+
+def revenue_events_validate(
+    *, rows: Sequence[EventInput], today: dt.date, partner: Partner | None = None
+) -> list[dict]:
+    """Validate every row against the database; return clean field dicts or raise RowErrors
+    listing every bad row (index, field, reason).
+
+    Sources are namespaced per partner (staff CSV imports have none): a partner's re-post is
+    a no-op, another partner's ids neither collide nor can be refunded."""
+    creators = Creator.objects.in_bulk({r.creator_id for r in rows})
+    accounts = PlatformAccount.objects.in_bulk({r.account_id for r in rows if r.account_id})
+    own = RevenueEvent.objects.filter(partner=partner)
+    existing = set(
+        own.filter(source_id__in=[r.source_id for r in rows]).values_list(
+            "source_type", "source_id"
+        )
+    )
+    originals = {
+        (e.source_type, e.source_id): e
+        for e in own.filter(
+            source_id__in=[r.refund_of_source_id for r in rows if r.refund_of_source_id],
+            kind=RevenueEvent.Kind.SALE,
+        )
+    }
+    seen: set[tuple[str, str]] = set()
+    refund_totals: dict[int, int] = {}
+    clean: list[dict] = []
+    for row in rows:
+        if row.errors:  # could not even be parsed
+            continue
+        key = (row.source_type, row.source_id)
+        if key in seen:
+            row.errors.setdefault("source_id", []).append("Duplicate source id in this batch.")
+        seen.add(key)
+        if key in existing:
+            continue  # re-import of a known source: a no-op, not an error
+        if row.stream not in Stream.values:
+            row.errors.setdefault("stream", []).append(f"Unknown stream {row.stream!r}.")
+        if row.currency not in CURRENCY_EXPONENTS:
+            row.errors.setdefault("currency", []).append(f"Unknown currency {row.currency!r}.")
+            continue
+        creator = creators.get(row.creator_id)
+        if creator is None:
+            row.errors.setdefault("creator_id", []).append("Unknown creator.")
+        if row.account_id and (
+            row.account_id not in accounts or accounts[row.account_id].creator_id != row.creator_id
+        ):
+            row.errors.setdefault("account_id", []).append("Not an account of this creator.")
+        if row.occurred_on > today:
+            row.errors.setdefault("occurred_on", []).append("Must not be in the future.")
+        gross = _amount(row, "gross", row.gross)
+        fee = _amount(row, "platform_fee", row.platform_fee)
+        if gross is not None and gross == 0:
+            row.errors.setdefault("gross", []).append("Must be positive.")
+        original = None
+        if row.kind == RevenueEvent.Kind.SALE:
+            if gross is not None and fee is not None and fee > gross:
+                row.errors.setdefault("platform_fee", []).append("Exceeds the gross.")
+        elif row.kind in (RevenueEvent.Kind.REFUND, RevenueEvent.Kind.CHARGEBACK):
+            original = originals.get((row.source_type, row.refund_of_source_id or ""))
+            if original is None:
+                row.errors.setdefault("refund_of_source_id", []).append(
+                    "Names no known original event of this source type."
+                )
+            elif original.posted_at is None:
+                row.errors.setdefault("refund_of_source_id", []).append(
+                    "The original event is not posted yet."
+                )
+            elif gross is not None:
+                done = refund_totals.get(original.pk, _refunded(original))
+                if done + gross > original.gross_minor:
+                    row.errors.setdefault("gross", []).append(
+                        "Refunds would exceed the original event."
+                    )
+                refund_totals[original.pk] = done + gross
+                if original.creator_id != row.creator_id or original.currency != row.currency:
+                    row.errors.setdefault("refund_of_source_id", []).append(
+                        "The original has another creator or currency."
+                    )
+        else:
+            row.errors.setdefault("kind", []).append(f"Unknown kind {row.kind!r}.")
+        if creator is not None and not row.errors and row.kind == RevenueEvent.Kind.SALE:
+            try:
+                plan = commission_plan_in_force(
+                    creator=creator, stream=row.stream, on=row.occurred_on
+                )
+                if plan.tiers:  # tiers measure the event in the plan's currency
+                    fx.rate_for(base=row.currency, quote=plan.currency, on=row.occurred_on)
+            except fx.MissingExchangeRate as exc:
+                row.errors.setdefault("currency", []).append(exc.message)
+            except ApplicationError as exc:
+                row.errors.setdefault("creator_id", []).append(exc.message)
+        if creator is not None and not row.errors:
+            try:
+                fx.rate_for(base=row.currency, quote=creator.payout_currency, on=row.occurred_on)
+            except fx.MissingExchangeRate as exc:
+                row.errors.setdefault("currency", []).append(exc.message)
+        if row.errors:
+            continue
+        clean.append(
+            {
+                "stream": row.stream,
+                "kind": row.kind,
+                "creator": creator,
+                "account_id": row.account_id,
+                "occurred_on": row.occurred_on,
+                "gross_minor": gross if original is None else -gross,
+                "fee_minor": fee,
+                "currency": row.currency,
+                "source_type": row.source_type,
+                "source_id": row.source_id,
+                "refund_of": original,
+            }
+        )
+    errors = {str(i): r.errors for i, r in enumerate(rows) if r.errors}
+    if errors:
+        raise RowErrors(
+            f"{len(errors)} of {len(rows)} rows are invalid; nothing was saved.",
+            extra={"rows": errors},
+        )
+    return clean
+
+
+def _refunded(original: RevenueEvent) -> int:
+    """Minor units refunded so far (positive)."""
+    total = original.refunds.aggregate(s=Sum("gross_minor"))["s"] or 0
+    return -total
+
+
+# Defaults, also seeded by migration 0002; the table is the source of truth once it exists.
+DEFAULT_HOLD_DAYS = {
+    Stream.BRAND_DEAL: 45,
+    Stream.LIVE_GIFTS: 15,
+    Stream.LIVE_COMMERCE: 15,
+    Stream.AFFILIATE: 45,
+    Stream.CREATOR_FUND: 30,
+    Stream.AGENCY_SERVICE: 30,
+}
+
+
+def _hold_days() -> dict[str, HoldPolicy]:
+    """Every stream's hold policy; a stream missing from the table gets its default row."""
+    policies = {p.stream: p for p in HoldPolicy.objects.all()}
+    for stream, days in DEFAULT_HOLD_DAYS.items():
+        if stream not in policies:
+            policies[stream], _ = HoldPolicy.objects.get_or_create(
+                stream=stream, defaults={"hold_days": days}
+            )
+    return policies
+
+
+@transaction.atomic
+def revenue_events_ingest(
+    *,
+    rows: Sequence[EventInput],
+    partner: Partner | None = None,
+    import_batch: ImportBatch | None = None,
+    post: bool = True,
+    today: dt.date | None = None,
+) -> tuple[list[RevenueEvent], int]:
+    """Create (and post, unless ``post`` is false) the events of a batch, all or nothing.
+
+    Rows whose source is known already are skipped (a re-import is a no-op). Returns the
+    new events and the number of skipped rows.
+    """
+    today = today or timezone.localdate()
+    clean = revenue_events_validate(rows=rows, today=today, partner=partner)
+    policies = _hold_days()
+    created: list[RevenueEvent] = []
+    for data in clean:
+        original: RevenueEvent | None = data["refund_of"]
+        gross = data["gross_minor"]
+        if original is None:
+            fee = data["fee_minor"]
+            hold = dt.timedelta(days=policies[data["stream"]].hold_days)
+            locks_on = data["occurred_on"] + hold
+            status = RevenueEvent.Status.PENDING
+        else:  # the fee share of a refund follows the original's split
+            fee = -(original.platform_fee_minor * -gross // original.gross_minor)
+            locks_on = data["occurred_on"]
+            status = RevenueEvent.Status.PAYABLE  # a clawback needs no hold
+        fields = {
+            "stream": data["stream"] if original is None else original.stream,
+            "kind": data["kind"],
+            "creator": data["creator"],
+            "account_id": data["account_id"],
+            "occurred_on": data["occurred_on"],
+            "gross_minor": gross,
+            "platform_fee_minor": fee,
+            "currency": data["currency"],
+            "source_type": data["source_type"],
+            "source_id": data["source_id"],
+            "refund_of": original,
+            "status": status,
+            "locks_on": locks_on,
+            "partner": partner,
+            "import_batch": import_batch,
+        }
+        try:
+            with transaction.atomic():
+                event = RevenueEvent.objects.create(**fields)
+        except IntegrityError as exc:  # the same source is being posted concurrently
+            raise Conflict(
+                f"Source {data['source_type']}:{data['source_id']} is being posted by another "
+                "request; retry and it will be skipped."
+            ) from exc
+        if post:
+            revenue_event_post(event=event)
+        created.append(event)
+    return created, len(rows) - len(clean)
+
+
+@transaction.atomic
+def revenue_events_import(
+    *, rows: Sequence[EventInput], filename: str, dry_run: bool = False
+) -> tuple[ImportBatch | None, int, int]:
+    """Stage a CSV import: validate every row (all or nothing), then create an ImportBatch
+    whose events post money only when a staff member approves it. With ``dry_run`` nothing
+    is written. Returns (batch, new rows, rows already imported)."""
+    today = timezone.localdate()
+    clean = revenue_events_validate(rows=rows, today=today)
+    if dry_run:
+        return None, len(clean), len(rows) - len(clean)
+    batch = ImportBatch.objects.create(filename=filename[:255], row_count=len(clean))
+    revenue_events_ingest(rows=rows, import_batch=batch, post=False, today=today)
+    return batch, len(clean), len(rows) - len(clean)
+
+
+@transaction.atomic
+def import_batch_reject(*, batch: ImportBatch) -> ImportBatch:
+    """Reject a pending import: its unposted events are removed, so the corrected file can
+    be imported again. Rejecting twice changes nothing."""
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == ImportBatch.Status.REJECTED:
+        return batch
+    if batch.status != ImportBatch.Status.PENDING:
+        raise Conflict("Only a pending import can be rejected.")
+    batch.events.filter(posted_at__isnull=True).delete()
+    batch.status = ImportBatch.Status.REJECTED
+    batch.save(update_fields=["status"])
+    return batch
+
+
+@transaction.atomic
+def import_batch_approve(*, batch: ImportBatch, approved_by) -> ImportBatch:
+    """Post every event of a CSV import. Approving twice posts nothing more."""
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == ImportBatch.Status.APPROVED:
+        return batch
+    if batch.status != ImportBatch.Status.PENDING:
+        raise Conflict("Only a pending import can be approved.")
+    if not approved_by.is_staff:
+        raise ApplicationError("Only staff members approve imports.")
+    for event in batch.events.order_by("occurred_on", "pk"):
+        revenue_event_post(event=event)
+    batch.status = ImportBatch.Status.APPROVED
+    batch.approved_by = approved_by
+    batch.approved_at = timezone.now()
+    batch.save(update_fields=["status", "approved_by", "approved_at"])
+    return batch
+
+
+@transaction.atomic
+def revenue_event_cash_receive(*, event: RevenueEvent, received_on: dt.date) -> RevenueEvent:
+    """Record that the platform or brand paid this event: cash in, receivable cleared.
+    A locked event becomes payable (pay when paid). Running twice changes nothing."""
+    event = RevenueEvent.objects.select_for_update().get(pk=event.pk)
+    if event.cash_received_on is not None:
+        return event
+    if event.posted_at is None or event.kind != RevenueEvent.Kind.SALE:
+        raise Conflict("Only a posted sale can be marked as received.")
+    net = event.gross_minor - event.platform_fee_minor
+    if net:
+        receivable = RECEIVABLE_BY_STREAM.get(event.stream, Account.Kind.PLATFORM_RECEIVABLE)
+        ledger.post(
+            source_type="cash_receipt",
+            source_id=event.pk,
+            effective_on=received_on,
+            legs=[
+                ledger.Leg(
+                    ledger.account_get(kind=Account.Kind.CASH, currency=event.currency), -net
+                ),
+                ledger.Leg(ledger.account_get(kind=receivable, currency=event.currency), net),
+            ],
+            memo=f"Cash received for event {event.pk}",
+        )
+    event.cash_received_on = received_on
+    if event.status == RevenueEvent.Status.LOCKED:
+        event.status = RevenueEvent.Status.PAYABLE
+    event.save(update_fields=["cash_received_on", "status"])
+    return event
+
+
+@transaction.atomic
+def revenue_events_lock_due(*, today: dt.date) -> int:
+    """Lock posted events whose hold period ended; make them payable when their stream does not
+    wait for cash or the cash has arrived. Set-based; safe to run any number of times."""
+    locked = RevenueEvent.objects.filter(
+        status=RevenueEvent.Status.PENDING, posted_at__isnull=False, locks_on__lte=today
+    ).update(status=RevenueEvent.Status.LOCKED)
+    no_wait = HoldPolicy.objects.filter(pay_when_paid=False).values_list("stream", flat=True)
+    RevenueEvent.objects.filter(status=RevenueEvent.Status.LOCKED).filter(
+        stream__in=list(no_wait)
+    ).update(status=RevenueEvent.Status.PAYABLE)
+    RevenueEvent.objects.filter(
+        status=RevenueEvent.Status.LOCKED, cash_received_on__isnull=False
+    ).update(status=RevenueEvent.Status.PAYABLE)
+    return locked

@@ -1,0 +1,235 @@
+"""Payouts: prepared from the creator payable, approved by finance (maker-checker), sent,
+then paid or failed and reversed. No other transition exists (also a DB trigger).
+
+Preparing a payout reserves its amount at once (creator payable -> payouts in transit)
+while the creator's payable balance row is locked, so two payouts can never together take
+more than the balance, whatever the concurrency. Amounts still in a hold period are not
+available. A negative balance simply carries forward: nothing is paid until it recovers.
+"""
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from agency.errors import ApplicationError, Conflict
+from agency.money import to_minor
+from billing import conf, ledger
+from billing.models import Account, Payout, PayoutBatch, RevenueEvent, StatementLine
+from billing.services.statements import statement_for_line, statement_line_add
+from creators.models import Creator
+
+
+def held_minor(*, creator: Creator) -> int:
+    """The creator's net from events still pending or locked (statement currency)."""
+    return (
+        StatementLine.objects.filter(
+            statement__creator=creator,
+            event__status__in=[RevenueEvent.Status.PENDING, RevenueEvent.Status.LOCKED],
+        ).aggregate(s=Sum("net_minor"))["s"]
+        or 0
+    )
+
+
+def _is_finance(user) -> bool:
+    return bool(user and user.is_staff and user.groups.filter(name=conf.FINANCE_GROUP).exists())
+
+
+@transaction.atomic
+def payout_batch_create(*, currency: str, prepared_by=None) -> PayoutBatch:
+    return PayoutBatch.objects.create(currency=currency, prepared_by=prepared_by)
+
+
+@transaction.atomic
+def payout_create(
+    *, batch: PayoutBatch, creator: Creator, amount_minor: int | None = None
+) -> Payout | None:
+    """Reserve a payout for ``creator`` in ``batch``: the given amount, or everything
+    available. None when the available amount is below the minimum. Idempotent per
+    (batch, creator)."""
+    if batch.status != PayoutBatch.Status.DRAFT:
+        raise Conflict("Payouts are added to draft batches only.")
+    if creator.payout_currency != batch.currency:
+        raise ApplicationError("The creator is paid in another currency.")
+    existing = Payout.objects.filter(batch=batch, creator=creator).first()
+    if existing is not None:
+        return existing
+    today = timezone.localdate()
+    statement = statement_for_line(creator=creator, on=today)  # lock order: statement first
+    payable = ledger.account_get(
+        kind=Account.Kind.CREATOR_PAYABLE, currency=batch.currency, creator=creator
+    )
+    transit = ledger.account_get(kind=Account.Kind.PAYOUTS_IN_TRANSIT, currency=batch.currency)
+    locked = ledger.accounts_lock([payable, transit])
+    available = locked[payable.pk].balance_minor - held_minor(creator=creator)
+    minimum = to_minor(conf.payout_minimum(), batch.currency)
+    if amount_minor is None:
+        if available < minimum:
+            return None
+        amount_minor = available
+    if amount_minor <= 0:
+        raise ApplicationError("A payout must be positive.")
+    if amount_minor > available:
+        raise Conflict(
+            "The payout exceeds the creator's available balance.",
+            extra={"available_minor": available, "requested_minor": amount_minor},
+        )
+    if amount_minor < minimum:
+        raise ApplicationError(f"Payouts start at {conf.payout_minimum()} {batch.currency}.")
+    txn = ledger.post(
+        source_type="payout_reserve",
+        source_id=f"{batch.pk}:{creator.pk}",
+        effective_on=today,
+        legs=[ledger.Leg(payable, -amount_minor), ledger.Leg(transit, amount_minor)],
+        memo=f"Payout to creator {creator.pk} in batch {batch.pk}",
+    )
+    payout = Payout.objects.create(
+        batch=batch,
+        creator=creator,
+        currency=batch.currency,
+        amount_minor=amount_minor,
+        reserve_transaction=txn,
+    )
+    statement_line_add(
+        creator=creator,
+        on=today,
+        statement=statement,
+        kind=StatementLine.Kind.PAYOUT,
+        transaction=txn,
+        description=f"Payout #{payout.pk}",
+        original_currency=batch.currency,
+        original_net_minor=-amount_minor,
+        net_minor=-amount_minor,
+    )
+    RevenueEvent.objects.filter(
+        creator=creator, status=RevenueEvent.Status.PAYABLE, payout__isnull=True
+    ).update(payout=payout)
+    return payout
+
+
+def payout_batch_prepare(*, currency: str, prepared_by=None) -> PayoutBatch | None:
+    """A draft batch paying every creator in ``currency`` whose available balance reaches
+    the minimum (None when there is nobody to pay). Each payout locks only its own
+    creator's balance, briefly. Running it again pays nobody twice: the first run reserved
+    the money."""
+    batch = payout_batch_create(currency=currency, prepared_by=prepared_by)
+    creator_ids = (
+        Account.objects.filter(
+            kind=Account.Kind.CREATOR_PAYABLE, currency=currency, balance_minor__gt=0
+        )
+        .order_by("creator_id")
+        .values_list("creator_id", flat=True)
+    )
+    for creator in Creator.objects.filter(pk__in=list(creator_ids)).order_by("pk"):
+        payout_create(batch=batch, creator=creator)
+    if not batch.payouts.exists():  # nothing to pay: leave no empty batch behind
+        batch.delete()
+        return None
+    return batch
+
+
+@transaction.atomic
+def payout_batch_approve(*, batch: PayoutBatch, approved_by) -> PayoutBatch:
+    """Finance approves a batch another user prepared; its payouts become approved."""
+    batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == PayoutBatch.Status.APPROVED:
+        return batch
+    if not _is_finance(approved_by):
+        raise ApplicationError("Only a member of the finance group approves payout batches.")
+    if batch.prepared_by_id is not None and batch.prepared_by_id == approved_by.pk:
+        raise ApplicationError("A batch must be approved by someone other than its maker.")
+    batch.status = PayoutBatch.Status.APPROVED
+    batch.approved_by = approved_by
+    batch.approved_at = timezone.now()
+    batch.save(update_fields=["status", "approved_by", "approved_at"])
+    for payout in batch.payouts.select_for_update().order_by("pk"):
+        _transition(payout, Payout.Status.APPROVED)
+    return batch
+
+
+def _transition(payout: Payout, to: str) -> None:
+    payout.status = to
+    payout.save(update_fields=["status", "updated_at"])
+
+
+def _locked(payout_id: int) -> Payout:
+    return Payout.objects.select_for_update().get(pk=payout_id)
+
+
+@transaction.atomic
+def payout_send(*, payout_id: int) -> Payout:
+    payout = _locked(payout_id)
+    if payout.status in (Payout.Status.SENT, Payout.Status.PAID, Payout.Status.FAILED):
+        return payout  # sent already: running twice sends once
+    if payout.status != Payout.Status.APPROVED:
+        raise Conflict(f"A {payout.status} payout cannot be sent.")
+    _transition(payout, Payout.Status.SENT)
+    return payout
+
+
+@transaction.atomic
+def payout_mark_paid(*, payout_id: int, paid_on: dt.date | None = None) -> Payout:
+    """The bank confirmed the transfer: cash leaves, the events it covered are paid."""
+    payout = _locked(payout_id)
+    if payout.status == Payout.Status.PAID:
+        return payout
+    if payout.status != Payout.Status.SENT:
+        raise Conflict(f"A {payout.status} payout cannot be marked paid.")
+    ledger.post(
+        source_type="payout_paid",
+        source_id=payout.pk,
+        effective_on=paid_on or timezone.localdate(),
+        legs=[
+            ledger.Leg(
+                ledger.account_get(kind=Account.Kind.PAYOUTS_IN_TRANSIT, currency=payout.currency),
+                -payout.amount_minor,
+            ),
+            ledger.Leg(
+                ledger.account_get(kind=Account.Kind.CASH, currency=payout.currency),
+                payout.amount_minor,
+            ),
+        ],
+        memo=f"Payout #{payout.pk} paid",
+    )
+    _transition(payout, Payout.Status.PAID)
+    payout.revenue_events.update(status=RevenueEvent.Status.PAID)
+    return payout
+
+
+@transaction.atomic
+def payout_mark_failed(*, payout_id: int) -> Payout:
+    payout = _locked(payout_id)
+    if payout.status in (Payout.Status.FAILED, Payout.Status.REVERSED):
+        return payout
+    if payout.status != Payout.Status.SENT:
+        raise Conflict(f"A {payout.status} payout cannot fail.")
+    _transition(payout, Payout.Status.FAILED)
+    return payout
+
+
+@transaction.atomic
+def payout_reverse(*, payout_id: int) -> Payout:
+    """Give a failed payout's amount back to the creator payable (a ledger reversal)."""
+    payout = _locked(payout_id)
+    if payout.status == Payout.Status.REVERSED:
+        return payout
+    if payout.status != Payout.Status.FAILED:
+        raise Conflict(f"A {payout.status} payout cannot be reversed.")
+    today = timezone.localdate()
+    statement = statement_for_line(creator=payout.creator, on=today)  # lock order
+    txn = ledger.reverse(original=payout.reserve_transaction, effective_on=today)
+    statement_line_add(
+        creator=payout.creator,
+        on=today,
+        statement=statement,
+        kind=StatementLine.Kind.PAYOUT_REVERSAL,
+        transaction=txn,
+        description=f"Payout #{payout.pk} failed and reversed",
+        original_currency=payout.currency,
+        original_net_minor=payout.amount_minor,
+        net_minor=payout.amount_minor,
+    )
+    _transition(payout, Payout.Status.REVERSED)
+    payout.revenue_events.update(payout=None)
+    return payout

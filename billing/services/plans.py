@@ -1,0 +1,138 @@
+"""Commission plans: proposed by one staff member, effective once a second one approves."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from agency.errors import ApplicationError, Conflict, NotFound
+from billing.models import CommissionPlan
+from billing.splits import PlanTerms
+from creators.models import Contract, Creator
+
+
+def _rate(value, name: str) -> Decimal:
+    rate = Decimal(str(value))
+    if not Decimal(0) <= rate <= Decimal(1):
+        raise ApplicationError(f"{name} must be between 0 and 1.")
+    return rate.quantize(Decimal("0.000001"))
+
+
+@transaction.atomic
+def commission_plan_propose(
+    *,
+    contract: Contract,
+    stream: str,
+    effective_from: dt.date,
+    agency_rate: Decimal | str,
+    created_by,
+    tiers: list[tuple[Decimal | str, Decimal | str]] = (),
+    manager_share: Decimal | str = "0",
+    sub_agency_share: Decimal | str = "0",
+    basis: str = CommissionPlan.Basis.GROSS,
+    currency: str | None = None,
+) -> CommissionPlan:
+    """A new plan, pending a second staff member's approval."""
+    clean_tiers = []
+    previous = Decimal(0)
+    for threshold, rate in tiers:
+        threshold = Decimal(str(threshold))
+        if threshold <= previous:
+            raise ApplicationError("Tier thresholds must be positive and ascending.")
+        previous = threshold
+        clean_tiers.append({"from": str(threshold), "rate": str(_rate(rate, "A tier rate"))})
+    manager = _rate(manager_share, "The manager share")
+    sub_agency = _rate(sub_agency_share, "The sub-agency share")
+    if manager + sub_agency > 1:
+        raise ApplicationError("Manager and sub-agency cuts exceed the agency commission.")
+    plan = CommissionPlan(
+        contract=contract,
+        stream=stream,
+        effective_from=effective_from,
+        currency=currency or contract.payout_currency,
+        agency_rate=_rate(agency_rate, "The agency rate"),
+        tiers=clean_tiers,
+        manager_share=manager,
+        sub_agency_share=sub_agency,
+        basis=basis,
+        created_by=created_by,
+    )
+    plan.full_clean()
+    plan.save()
+    return plan
+
+
+@transaction.atomic
+def commission_plan_approve(*, plan: CommissionPlan, approved_by) -> CommissionPlan:
+    """Approve a pending plan. The approver must not be its maker (also a DB CHECK).
+    Approving an approved plan again changes nothing."""
+    plan = CommissionPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status == CommissionPlan.Status.APPROVED:
+        return plan
+    if plan.status != CommissionPlan.Status.PENDING:
+        raise Conflict("Only a pending plan can be approved.")
+    if not approved_by.is_staff:
+        raise ApplicationError("Only staff members approve commission plans.")
+    if approved_by.pk == plan.created_by_id:
+        raise ApplicationError("A plan must be approved by someone other than its maker.")
+    if CommissionPlan.objects.filter(
+        contract=plan.contract_id,
+        stream=plan.stream,
+        effective_from=plan.effective_from,
+        status=CommissionPlan.Status.APPROVED,
+    ).exists():
+        raise Conflict("An approved plan starts on that day already.")
+    plan.status = CommissionPlan.Status.APPROVED
+    plan.approved_by = approved_by
+    plan.approved_at = timezone.now()
+    plan.save(update_fields=["status", "approved_by", "approved_at"])
+    return plan
+
+
+@transaction.atomic
+def commission_plan_reject(*, plan: CommissionPlan, rejected_by) -> CommissionPlan:
+    plan = CommissionPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status == CommissionPlan.Status.REJECTED:
+        return plan
+    if plan.status != CommissionPlan.Status.PENDING:
+        raise Conflict("Only a pending plan can be rejected.")
+    plan.status = CommissionPlan.Status.REJECTED
+    plan.save(update_fields=["status"])
+    return plan
+
+
+def commission_plan_in_force(*, creator: Creator, stream: str, on: dt.date) -> CommissionPlan:
+    """The approved plan for the creator's contract covering ``on`` with the latest start."""
+    plan = (
+        CommissionPlan.objects.filter(
+            contract__creator=creator,
+            contract__starts_on__lte=on,
+            stream=stream,
+            status=CommissionPlan.Status.APPROVED,
+            effective_from__lte=on,
+        )
+        .exclude(contract__ends_on__lte=on)
+        .order_by("-effective_from", "-pk")
+        .first()
+    )
+    if plan is None:
+        raise NotFound(
+            f"No approved {stream} commission plan for creator {creator.pk} on {on}.",
+            code="no_commission_plan",
+        )
+    return plan
+
+
+def plan_terms(*, plan: CommissionPlan, creator: Creator) -> PlanTerms:
+    """The plan as split terms. A cut with nobody to receive it (no talent manager, no
+    sub-agency) stays with the agency; the snapshot shows that."""
+    return PlanTerms(
+        agency_rate=plan.agency_rate,
+        manager_share=plan.manager_share if creator.talent_manager_id else Decimal(0),
+        sub_agency_share=plan.sub_agency_share if creator.sub_agency_id else Decimal(0),
+        basis=plan.basis,
+        tiers=tuple((Decimal(t["from"]), Decimal(t["rate"])) for t in plan.tiers),
+        currency=plan.currency,
+        plan_id=plan.pk,
+    )

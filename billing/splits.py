@@ -1,0 +1,181 @@
+"""The split engine: a pure function from an event, a plan snapshot and month-to-date totals
+to the legs platform fee, agency, manager, sub-agency and creator.
+
+Invariants (property-tested in tests/billing/test_splits.py):
+- the legs sum exactly to the event's gross, in integer minor units;
+- each of agency, manager, sub-agency and creator is within one minor unit of its exact
+  share (one ``agency.money.allocate`` call over the amount after the platform fee, so the
+  remainder goes by largest remainder with its documented tie order: agency, manager,
+  sub-agency, creator);
+- the same inputs give the same legs.
+
+Tiers apply to the month's cumulative gross of the stream, measured in the plan's currency.
+An event that crosses a tier boundary is split at the boundary: the part below is charged
+the lower tier's rate and the part above the next one. The commission never exceeds the
+amount left after the platform fee (a gross-basis rate above 1 - fee share is capped).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from agency.money import allocate, exponent
+
+LEG_NAMES = ("fee", "agency", "manager", "sub_agency", "creator")
+
+
+@dataclass(frozen=True)
+class PlanTerms:
+    """A snapshot of the commission plan terms a split uses."""
+
+    agency_rate: Decimal
+    manager_share: Decimal = Decimal(0)
+    sub_agency_share: Decimal = Decimal(0)
+    basis: str = "gross"  # "gross" or "net" (of the platform fee)
+    tiers: tuple[tuple[Decimal, Decimal], ...] = ()  # (from, rate), ascending, plan currency
+    currency: str = "USD"  # of the tier thresholds
+    plan_id: int | None = None
+
+    def snapshot(self) -> dict:
+        return {
+            "plan_id": self.plan_id,
+            "agency_rate": str(self.agency_rate),
+            "manager_share": str(self.manager_share),
+            "sub_agency_share": str(self.sub_agency_share),
+            "basis": self.basis,
+            "tiers": [{"from": str(f), "rate": str(r)} for f, r in self.tiers],
+            "currency": self.currency,
+        }
+
+    @classmethod
+    def from_snapshot(cls, data: dict) -> "PlanTerms":
+        return cls(
+            agency_rate=Decimal(data["agency_rate"]),
+            manager_share=Decimal(data["manager_share"]),
+            sub_agency_share=Decimal(data["sub_agency_share"]),
+            basis=data["basis"],
+            tiers=tuple((Decimal(t["from"]), Decimal(t["rate"])) for t in data["tiers"]),
+            currency=data["currency"],
+            plan_id=data.get("plan_id"),
+        )
+
+
+@dataclass(frozen=True)
+class Legs:
+    fee: int
+    agency: int
+    manager: int
+    sub_agency: int
+    creator: int
+
+    @property
+    def total(self) -> int:
+        return self.fee + self.agency + self.manager + self.sub_agency + self.creator
+
+    def as_tuple(self) -> tuple[int, int, int, int, int]:
+        return (self.fee, self.agency, self.manager, self.sub_agency, self.creator)
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    legs: Legs
+    # Exact (unrounded) shares of agency, manager, sub-agency, creator in minor units.
+    exact: tuple[Fraction, Fraction, Fraction, Fraction]
+    # (rate, fraction of the event charged at it) for each tier the event touches.
+    portions: tuple[tuple[Decimal, Fraction], ...]
+    gross_in_plan_currency: Fraction  # major units, adds to the month-to-date total
+    commission_rate: Fraction  # effective agency rate on the basis
+
+    def snapshot(self, terms: PlanTerms, *, to_plan_rate: Decimal) -> dict:
+        return {
+            "terms": terms.snapshot(),
+            "portions": [{"rate": str(r), "fraction": str(f)} for r, f in self.portions],
+            "effective_rate": str(self.commission_rate),
+            "gross_in_plan_currency": str(self.gross_in_plan_currency),
+            "to_plan_rate": str(to_plan_rate),
+        }
+
+
+def _brackets(terms: PlanTerms) -> list[tuple[Fraction, Fraction | None, Fraction]]:
+    """(lower, upper or None, rate) for each tier of the plan, ascending."""
+    points = [(Fraction(0), Fraction(terms.agency_rate))]
+    points += [(Fraction(f), Fraction(r)) for f, r in sorted(terms.tiers)]
+    out = []
+    for i, (lower, rate) in enumerate(points):
+        upper = points[i + 1][0] if i + 1 < len(points) else None
+        out.append((lower, upper, rate))
+    return out
+
+
+def tier_portions(
+    *, month_to_date: Fraction, amount: Fraction, terms: PlanTerms
+) -> tuple[tuple[Decimal, Fraction], ...]:
+    """Which share of ``amount`` falls in each tier, given the month's total before it."""
+    if amount <= 0:
+        return ((terms.agency_rate, Fraction(1)),)
+    start, end = month_to_date, month_to_date + amount
+    portions = []
+    for lower, upper, rate in _brackets(terms):
+        lo = max(start, lower)
+        hi = end if upper is None else min(end, upper)
+        if hi > lo:
+            portions.append(
+                (Decimal(rate.numerator) / Decimal(rate.denominator), (hi - lo) / amount)
+            )
+    return tuple(portions)
+
+
+def split_event(
+    *,
+    gross_minor: int,
+    fee_minor: int,
+    currency: str,
+    terms: PlanTerms,
+    month_to_date: Fraction = Fraction(0),
+    to_plan_rate: Decimal = Decimal(1),
+) -> SplitResult:
+    """Split a positive event. ``month_to_date`` is the stream's cumulative gross this month
+    before this event, in major units of ``terms.currency``; ``to_plan_rate`` converts one
+    major unit of ``currency`` into the plan currency (1 when they are the same)."""
+    if gross_minor <= 0:
+        raise ValueError("split_event() splits positive events; refunds use split_refund().")
+    if not 0 <= fee_minor <= gross_minor:
+        raise ValueError("The platform fee must be between 0 and the gross.")
+    distributable = gross_minor - fee_minor
+    gross_in_plan = Fraction(gross_minor, 10 ** exponent(currency)) * Fraction(to_plan_rate)
+    portions = tier_portions(month_to_date=month_to_date, amount=gross_in_plan, terms=terms)
+    rate = sum((Fraction(r) * f for r, f in portions), Fraction(0))
+    basis = gross_minor if terms.basis == "gross" else distributable
+    commission = min(basis * rate, Fraction(distributable))
+    manager = commission * Fraction(terms.manager_share)
+    sub_agency = commission * Fraction(terms.sub_agency_share)
+    agency = commission - manager - sub_agency
+    creator = distributable - commission
+    exact = (agency, manager, sub_agency, creator)
+    parts = [0, 0, 0, 0] if distributable == 0 else allocate(distributable, list(exact))
+    legs = Legs(fee_minor, *parts)
+    return SplitResult(
+        legs=legs,
+        exact=exact,
+        portions=portions,
+        gross_in_plan_currency=gross_in_plan,
+        commission_rate=rate,
+    )
+
+
+def split_refund(*, original: Legs, refunded_before: int, amount: int) -> Legs:
+    """Legs (negative) of refunding ``amount`` minor units of an event split as ``original``.
+
+    Proportional to the original legs, i.e. at the rates actually charged. Computed on the
+    cumulative refund (``refunded_before`` + ``amount``) minus what earlier refunds took, so
+    several partial refunds that add up to the whole reverse the original exactly.
+    """
+    if amount <= 0:
+        raise ValueError("A refund amount is positive.")
+    if refunded_before + amount > original.total:
+        raise ValueError("Refunds cannot exceed the original event.")
+    weights: Sequence[int] = original.as_tuple()
+    after = allocate(refunded_before + amount, weights)
+    before = allocate(refunded_before, weights) if refunded_before else [0] * 5
+    return Legs(*[-(a - b) for a, b in zip(after, before, strict=True)])

@@ -1,0 +1,62 @@
+"""Recompute every balance and statement total from the ledger legs and statement lines.
+
+Used by ``manage.py verify_ledger``; returns a list of human-readable mismatches (empty when
+everything agrees). Set-based: a handful of aggregate queries whatever the data size.
+"""
+
+from django.db import connection
+
+
+def _rows(sql: str) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+
+CHECKS = {
+    "account balance differs from the sum of its legs": """
+        SELECT a.id, a.kind, a.currency, a.balance_minor, COALESCE(SUM(l.amount_minor), 0)
+          FROM billing_account a LEFT JOIN billing_ledgerleg l ON l.account_id = a.id
+         GROUP BY a.id HAVING a.balance_minor <> COALESCE(SUM(l.amount_minor), 0)""",
+    "transaction does not balance": """
+        SELECT transaction_id, currency, SUM(amount_minor) FROM billing_ledgerleg
+         GROUP BY transaction_id, currency HAVING SUM(amount_minor) <> 0""",
+    "leg currency differs from its account": """
+        SELECT l.id, l.currency, a.currency FROM billing_ledgerleg l
+          JOIN billing_account a ON a.id = l.account_id WHERE l.currency <> a.currency""",
+    "closed statement total differs from its lines": """
+        SELECT s.id, s.opening_minor, s.closing_minor, COALESCE(SUM(sl.net_minor), 0)
+          FROM billing_statement s LEFT JOIN billing_statementline sl ON sl.statement_id = s.id
+         WHERE s.status = 'closed' GROUP BY s.id
+        HAVING s.closing_minor <> s.opening_minor + COALESCE(SUM(sl.net_minor), 0)""",
+    "closed statement opening differs from the previous closing": """
+        SELECT s.id, s.opening_minor, COALESCE(prev.closing_minor, 0)
+          FROM billing_statement s
+          LEFT JOIN LATERAL (
+              SELECT p.closing_minor FROM billing_statement p
+               WHERE p.creator_id = s.creator_id AND p.period < s.period
+               ORDER BY p.period DESC LIMIT 1) prev ON true
+         WHERE s.status = 'closed' AND s.opening_minor <> COALESCE(prev.closing_minor, 0)""",
+    "creator payable differs from the creator's statement lines": """
+        SELECT a.id, a.creator_id, a.balance_minor, COALESCE(t.total, 0)
+          FROM billing_account a
+          LEFT JOIN (
+              SELECT s.creator_id, s.currency, SUM(sl.net_minor) AS total
+                FROM billing_statementline sl JOIN billing_statement s ON s.id = sl.statement_id
+               GROUP BY s.creator_id, s.currency) t
+            ON t.creator_id = a.creator_id AND t.currency = a.currency
+         WHERE a.kind = 'creator_payable' AND a.balance_minor <> COALESCE(t.total, 0)""",
+    "split legs differ from the event gross": """
+        SELECT sp.id, sp.gross_minor, e.gross_minor FROM billing_revenuesplit sp
+          JOIN billing_revenueevent e ON e.id = sp.event_id
+         WHERE sp.gross_minor <> e.gross_minor
+            OR sp.fee_minor + sp.agency_minor + sp.manager_minor + sp.sub_agency_minor
+               + sp.creator_minor <> e.gross_minor""",
+}
+
+
+def ledger_verify() -> list[str]:
+    problems = []
+    for label, sql in CHECKS.items():
+        problems += [f"{label}: {row}" for row in _rows(sql)]
+    return problems

@@ -1,0 +1,29 @@
+"""The billing demo seeds consistent books over all six streams."""
+
+import io
+
+import pytest
+
+from billing import demo
+from billing.models import PayoutBatch, RevenueEvent, Statement
+from billing.verification import ledger_verify
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_seeds_consistent_books():
+    out = io.StringIO()
+    demo.seed(stdout=out)
+    assert set(RevenueEvent.objects.values_list("stream", flat=True)) == {
+        "brand_deal",
+        "live_gifts",
+        "live_commerce",
+        "affiliate",
+        "creator_fund",
+        "agency_service",
+    }
+    assert RevenueEvent.objects.values("currency").distinct().count() >= 3
+    assert Statement.objects.filter(status="closed").exists()
+    assert Statement.objects.filter(status="open").exists()
+    assert PayoutBatch.objects.filter(payouts__isnull=False).exists()
+    assert ledger_verify() == []

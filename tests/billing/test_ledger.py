@@ -1,0 +1,177 @@
+"""The ledger's invariants hold in PostgreSQL, not only in billing.ledger."""
+
+import datetime as dt
+
+import pytest
+from django.db import DatabaseError, IntegrityError, connection, transaction
+
+from agency.errors import Conflict
+from billing import ledger
+from billing.ledger import UnbalancedPosting
+from billing.models import Account, LedgerLeg, LedgerTransaction
+from tests.factories.creators import CreatorFactory
+
+DAY = dt.date(2025, 3, 1)
+
+
+def _accounts():
+    creator = CreatorFactory(payout_currency="USD")
+    payable = ledger.account_get(kind=Account.Kind.CREATOR_PAYABLE, currency="USD", creator=creator)
+    cash = ledger.account_get(kind=Account.Kind.CASH, currency="USD")
+    return payable, cash
+
+
+def _post(payable, cash, amount=500, source_id="1"):
+    return ledger.post(
+        source_type="test",
+        source_id=source_id,
+        effective_on=DAY,
+        legs=[ledger.Leg(payable, amount), ledger.Leg(cash, -amount)],
+    )
+
+
+@pytest.mark.django_db
+def test_post_moves_balances_and_is_once_per_source():
+    payable, cash = _accounts()
+    txn = _post(payable, cash)
+    again = _post(payable, cash)
+    assert again.pk == txn.pk
+    payable.refresh_from_db()
+    cash.refresh_from_db()
+    assert (payable.balance_minor, cash.balance_minor) == (500, -500)
+    assert LedgerLeg.objects.filter(transaction=txn).count() == 2
+
+
+@pytest.mark.django_db
+def test_unbalanced_posting_is_refused_before_the_database():
+    payable, cash = _accounts()
+    with pytest.raises(UnbalancedPosting):
+        ledger.post(
+            source_type="t",
+            source_id="x",
+            effective_on=DAY,
+            legs=[ledger.Leg(payable, 500), ledger.Leg(cash, -499)],
+        )
+
+
+@pytest.mark.django_db
+def test_reverse_mirrors_and_only_once():
+    payable, cash = _accounts()
+    txn = _post(payable, cash)
+    rev = ledger.reverse(original=txn, effective_on=DAY)
+    assert rev.reverses_id == txn.pk
+    assert sorted(rev.legs.values_list("amount_minor", flat=True)) == [-500, 500]
+    payable.refresh_from_db()
+    assert payable.balance_minor == 0
+    with pytest.raises(Conflict):
+        ledger.reverse(original=txn, effective_on=DAY)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_raw_sql_cannot_commit_an_unbalanced_transaction():
+    payable, cash = _accounts()
+    with (
+        pytest.raises(IntegrityError, match="does not balance"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute(
+            "INSERT INTO billing_ledgertransaction (source_type, source_id, memo,"
+            " effective_on, posted_at) VALUES ('raw', '1', '', %s, now()) RETURNING id",
+            [DAY],
+        )
+        txn_id = cur.fetchone()[0]
+        cur.execute(
+            "INSERT INTO billing_ledgerleg (transaction_id, account_id, amount_minor,"
+            " currency) VALUES (%s, %s, 100, 'USD'), (%s, %s, -99, 'USD')",
+            [txn_id, payable.pk, txn_id, cash.pk],
+        )
+    assert not LedgerTransaction.objects.filter(source_type="raw").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_balanced_per_currency_is_checked_at_commit_not_per_row():
+    """Legs may be inserted one by one: only the committed whole must balance."""
+    payable, cash = _accounts()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO billing_ledgertransaction (source_type, source_id, memo,"
+            " effective_on, posted_at) VALUES ('raw', '2', '', %s, now()) RETURNING id",
+            [DAY],
+        )
+        txn_id = cur.fetchone()[0]
+        cur.execute(
+            "INSERT INTO billing_ledgerleg (transaction_id, account_id, amount_minor, currency)"
+            " VALUES (%s, %s, 100, 'USD')",
+            [txn_id, payable.pk],
+        )
+        cur.execute(
+            "INSERT INTO billing_ledgerleg (transaction_id, account_id, amount_minor, currency)"
+            " VALUES (%s, %s, -100, 'USD')",
+            [txn_id, cash.pk],
+        )
+    assert LedgerLeg.objects.filter(transaction_id=txn_id).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_leg_currency_must_match_its_account():
+    payable, cash = _accounts()
+    with (
+        pytest.raises(IntegrityError, match="does not match"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute(
+            "INSERT INTO billing_ledgertransaction (source_type, source_id, memo,"
+            " effective_on, posted_at) VALUES ('raw', '3', '', %s, now()) RETURNING id",
+            [DAY],
+        )
+        txn_id = cur.fetchone()[0]
+        cur.execute(
+            "INSERT INTO billing_ledgerleg (transaction_id, account_id, amount_minor,"
+            " currency) VALUES (%s, %s, 100, 'EUR'), (%s, %s, -100, 'EUR')",
+            [txn_id, payable.pk, txn_id, cash.pk],
+        )
+
+
+@pytest.mark.django_db
+def test_zero_leg_is_rejected_by_check():
+    payable, cash = _accounts()
+    txn = _post(payable, cash)
+    with pytest.raises(IntegrityError, match="ledger_leg_not_zero"), transaction.atomic():
+        LedgerLeg.objects.create(transaction=txn, account=payable, amount_minor=0, currency="USD")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE billing_ledgerleg SET amount_minor = amount_minor * 2",
+        "DELETE FROM billing_ledgerleg",
+        "UPDATE billing_ledgertransaction SET memo = 'edited'",
+        "DELETE FROM billing_ledgertransaction",
+    ],
+)
+def test_posted_rows_cannot_be_edited_or_deleted(sql):
+    payable, cash = _accounts()
+    _post(payable, cash)
+    with (
+        pytest.raises(DatabaseError, match="Cannot update or delete"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute(sql)
+    assert LedgerLeg.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_one_posting_per_source_and_one_reversal_in_the_database():
+    payable, cash = _accounts()
+    txn = _post(payable, cash)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerTransaction.objects.create(source_type="test", source_id="1", effective_on=DAY)
+    ledger.reverse(original=txn, effective_on=DAY)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerTransaction.objects.create(
+            source_type="other", source_id="9", effective_on=DAY, reverses=txn
+        )

@@ -1,0 +1,123 @@
+"""The split engine: exact, within one minor unit of each exact share, deterministic."""
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from billing.splits import Legs, PlanTerms, split_event, split_refund
+
+rates = st.decimals(min_value=0, max_value=1, places=6)
+
+
+@st.composite
+def terms_strategy(draw):
+    manager = draw(rates)
+    sub = draw(st.decimals(min_value=0, max_value=1 - manager, places=6))
+    n_tiers = draw(st.integers(0, 3))
+    thresholds = sorted(
+        draw(st.lists(st.integers(1, 10**6), min_size=n_tiers, max_size=n_tiers, unique=True))
+    )
+    return PlanTerms(
+        agency_rate=draw(rates),
+        manager_share=manager,
+        sub_agency_share=sub,
+        basis=draw(st.sampled_from(["gross", "net"])),
+        tiers=tuple((Decimal(t), draw(rates)) for t in thresholds),
+        currency="USD",
+    )
+
+
+@given(
+    gross=st.integers(1, 10**12),
+    fee_share=st.fractions(0, 1),
+    terms=terms_strategy(),
+    mtd=st.integers(0, 2 * 10**6),
+    currency=st.sampled_from(["USD", "JPY", "KWD"]),
+    to_plan=st.decimals(min_value="0.0001", max_value="20000", places=4),
+)
+@settings(max_examples=300, deadline=None)
+def test_legs_sum_exactly_and_each_is_within_one_unit(
+    gross, fee_share, terms, mtd, currency, to_plan
+):
+    fee = int(gross * fee_share)
+    kwargs = {
+        "gross_minor": gross,
+        "fee_minor": fee,
+        "currency": currency,
+        "terms": terms,
+        "month_to_date": Fraction(mtd),
+        "to_plan_rate": to_plan,
+    }
+    result = split_event(**kwargs)
+    legs = result.legs
+    assert legs.total == gross
+    assert legs.fee == fee
+    for part, exact in zip(legs.as_tuple()[1:], result.exact, strict=True):
+        assert abs(part - exact) < 1
+        assert part >= 0
+    assert split_event(**kwargs) == result
+    # the tier portions cover the whole event exactly once
+    assert sum(f for _, f in result.portions) == 1
+
+
+@given(
+    legs=st.tuples(*[st.integers(0, 10**9)] * 5).filter(lambda t: sum(t) > 0),
+    cuts=st.lists(st.integers(1, 100), min_size=1, max_size=5),
+)
+@settings(max_examples=200, deadline=None)
+def test_partial_refunds_add_up_to_the_exact_reversal(legs, cuts):
+    original = Legs(*legs)
+    total = original.total
+    # cut the whole event into len(cuts) refunds proportional to cuts
+    sizes = [total * c // sum(cuts) for c in cuts]
+    sizes[-1] += total - sum(sizes)
+    sizes = [s for s in sizes if s > 0]
+    before, sums = 0, [0] * 5
+    for size in sizes:
+        refund = split_refund(original=original, refunded_before=before, amount=size)
+        assert refund.total == -size
+        sums = [a + b for a, b in zip(sums, refund.as_tuple(), strict=True)]
+        before += size
+    assert sums == [-x for x in original.as_tuple()]
+
+
+def test_refund_beyond_the_original_is_refused():
+    with pytest.raises(ValueError):
+        split_refund(original=Legs(0, 10, 0, 0, 90), refunded_before=50, amount=51)
+
+
+def test_tier_boundary_inside_one_event_splits_it():
+    """30 % up to 10,000 a month, 20 % above; 9,000 done, an event of 3,000 arrives:
+    1,000 at 30 % = 300 and 2,000 at 20 % = 400, so 700 commission, 2,300 to the creator."""
+    terms = PlanTerms(
+        agency_rate=Decimal("0.30"), tiers=((Decimal("10000"), Decimal("0.20")),), currency="USD"
+    )
+    result = split_event(
+        gross_minor=300_000,
+        fee_minor=0,
+        currency="USD",
+        terms=terms,
+        month_to_date=Fraction(9000),
+    )
+    assert result.legs == Legs(fee=0, agency=70_000, manager=0, sub_agency=0, creator=230_000)
+    assert result.portions == (
+        (Decimal("0.3"), Fraction(1, 3)),
+        (Decimal("0.2"), Fraction(2, 3)),
+    )
+
+
+def test_tie_order_gives_leftover_units_to_earlier_legs():
+    """10 units, agency 1/3 of a 30 % ... shares agency 1.5, manager 1.5, creator 7: both
+    .5 remainders tie; the one leftover unit goes to the agency (first in order)."""
+    terms = PlanTerms(agency_rate=Decimal("0.3"), manager_share=Decimal("0.5"), currency="USD")
+    result = split_event(gross_minor=10, fee_minor=0, currency="USD", terms=terms)
+    assert result.legs == Legs(fee=0, agency=2, manager=1, sub_agency=0, creator=7)
+
+
+def test_gross_basis_commission_is_capped_at_the_amount_after_fee():
+    terms = PlanTerms(agency_rate=Decimal("0.9"), currency="USD")
+    result = split_event(gross_minor=1000, fee_minor=500, currency="USD", terms=terms)
+    assert result.legs == Legs(fee=500, agency=500, manager=0, sub_agency=0, creator=0)
