@@ -74,7 +74,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
-    "pghistory.middleware.HistoryMiddleware",
+    "agency.middleware.HistoryMiddleware",
 ]
 
 ROOT_URLCONF = "agency.urls"

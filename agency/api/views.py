@@ -6,6 +6,7 @@ so another partner's object is a 404 on every route, list and custom action alik
 
 from typing import Any
 
+import pghistory
 from django.db import connection
 from django.http import JsonResponse
 from drf_spectacular.types import OpenApiTypes
@@ -46,6 +47,7 @@ class PartnerAPIView(APIView):
     # Idempotency-Key: reserve before the handler runs, store the answer after it.
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        pghistory.context(partner=self.partner.pk)  # recorded with every change this makes
         self._idempotency_key = None
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if request.method != "POST" or key is None:
