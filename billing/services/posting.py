@@ -193,5 +193,5 @@ def revenue_event_post(*, event: RevenueEvent) -> RevenueEvent:
     event.posted_at = timezone.now()
     event.platform_fee_minor = split.fee_minor  # a refund's fee share is the split's
     event.save(update_fields=["posted_at", "platform_fee_minor"])
-    log.info("revenue_event_posted", event_id=event.pk, transaction_id=txn.pk, split_id=split.pk)
+    log.debug("revenue_event_posted", event_id=event.pk, transaction_id=txn.pk, split_id=split.pk)
     return event
