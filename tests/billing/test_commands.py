@@ -177,3 +177,19 @@ def test_import_revenue_refuses_a_file_that_is_not_utf8(tmp_path):
     path.write_bytes("stream,creator_id\nbrand_deal,caf\xe9\n".encode("latin-1"))
     with pytest.raises(CommandError):
         call_command("import_revenue", str(path))
+
+
+def test_verify_ledger_catches_a_split_that_disagrees_with_the_payables(ingest, capsys):
+    creator = creator_on_plan(manager_share="0.25", sub_agency_share="0.25")
+    ingest(creator, gross="100.00")
+    with connection.cursor() as cur:
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute("SET LOCAL session_replication_role = replica")
+        cur.execute(
+            "UPDATE billing_revenuesplit SET sub_agency_minor = sub_agency_minor - 1,"
+            " agency_minor = agency_minor + 1"
+        )
+        cur.execute("SET LOCAL session_replication_role = origin")
+    assert _verify() == 1
+    err = capsys.readouterr().err
+    assert "sub-agency payable differs" in err and "agency revenue differs" in err
