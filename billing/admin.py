@@ -92,6 +92,7 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
     list_display = ["id", "source_type", "source_id", "effective_on", "memo", "reverses"]
     list_filter = ["source_type"]
     search_fields = ["source_id", "memo"]
+    list_select_related = ["reverses"]
     inlines = [LedgerLegInline]
 
 
@@ -133,6 +134,7 @@ class RevenueEventAdmin(ReadOnlyAdmin):
 class ImportBatchAdmin(ReadOnlyAdmin):
     list_display = ["id", "filename", "status", "row_count", "created_at", "approved_by"]
     list_filter = ["status"]
+    list_select_related = ["approved_by"]
     actions = ["approve", "reject"]
 
     @admin.action(description="Reject the selected imports (their events are dropped)")
@@ -305,6 +307,7 @@ class PayoutInline(ReadOnlyInline):
 class PayoutBatchAdmin(ReadOnlyAdmin):
     list_display = ["id", "currency", "status", "prepared_by", "approved_by", "created_at"]
     list_filter = ["status", "currency"]
+    list_select_related = ["prepared_by", "approved_by"]
     inlines = [PayoutInline]
     actions = ["approve"]
 
@@ -360,8 +363,10 @@ class PayoutAdmin(ReadOnlyAdmin):
 @admin.register(Advance)
 class AdvanceAdmin(ReadOnlyAdmin):
     list_display = ["id", "creator", "amount_minor", "currency", "recoup_cap_rate", "issued_on"]
+    list_select_related = ["creator"]
 
 
 @admin.register(RecoupableExpense)
 class RecoupableExpenseAdmin(ReadOnlyAdmin):
     list_display = ["id", "creator", "description", "amount_minor", "currency", "deducted_in"]
+    list_select_related = ["creator", "deducted_in__creator"]

@@ -261,6 +261,7 @@ def seed(*, stdout) -> None:
                     refund_of_source_id=original.source_id,
                 )
             ],
+            partner=original.partner,
             today=today,
         )
 

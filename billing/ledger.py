@@ -12,8 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 
 from agency.errors import ApplicationError, Conflict
 from billing.models import Account, LedgerLeg, LedgerTransaction
@@ -130,9 +129,20 @@ def post(
         LedgerLeg(transaction=txn, account=account, amount_minor=amount, currency=account.currency)
         for account, amount in sorted(merged.values(), key=lambda v: v[0].pk)
     )
-    for pk, (_, amount) in merged.items():
-        Account.objects.filter(pk=pk).update(balance_minor=F("balance_minor") + amount)
+    _balances_move({pk: amount for pk, (_, amount) in merged.items()})
     return txn
+
+
+def _balances_move(deltas: dict[int, int]) -> None:
+    """Move every touched balance in one statement (the rows are locked already)."""
+    values = ", ".join(["(%s::bigint, %s::bigint)"] * len(deltas))
+    params = [x for pk, delta in sorted(deltas.items()) for x in (pk, delta)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE billing_account AS a SET balance_minor = a.balance_minor + v.delta "
+            f"FROM (VALUES {values}) AS v(id, delta) WHERE a.id = v.id",
+            params,
+        )
 
 
 @transaction.atomic

@@ -46,6 +46,29 @@ CHECKS = {
                GROUP BY s.creator_id, s.currency) t
             ON t.creator_id = a.creator_id AND t.currency = a.currency
          WHERE a.kind = 'creator_payable' AND a.balance_minor <> COALESCE(t.total, 0)""",
+    "sub-agency payable differs from its commission lines": """
+        SELECT a.id, a.sub_agency_id, a.balance_minor, COALESCE(t.total, 0)
+          FROM billing_account a
+          LEFT JOIN (
+              SELECT sub_agency_id, currency, SUM(sub_agency_minor) AS total
+                FROM billing_revenuesplit GROUP BY sub_agency_id, currency) t
+            ON t.sub_agency_id = a.sub_agency_id AND t.currency = a.currency
+         WHERE a.kind = 'sub_agency_payable' AND a.balance_minor <> COALESCE(t.total, 0)""",
+    "manager payable differs from the manager's cuts": """
+        SELECT a.id, a.manager_id, a.balance_minor, COALESCE(t.total, 0)
+          FROM billing_account a
+          LEFT JOIN (
+              SELECT manager_id, currency, SUM(manager_minor) AS total
+                FROM billing_revenuesplit GROUP BY manager_id, currency) t
+            ON t.manager_id = a.manager_id AND t.currency = a.currency
+         WHERE a.kind = 'manager_payable' AND a.balance_minor <> COALESCE(t.total, 0)""",
+    "agency revenue differs from the agency legs of the splits": """
+        SELECT a.id, a.currency, a.balance_minor, COALESCE(t.total, 0)
+          FROM billing_account a
+          LEFT JOIN (
+              SELECT currency, SUM(agency_minor) AS total
+                FROM billing_revenuesplit GROUP BY currency) t ON t.currency = a.currency
+         WHERE a.kind = 'agency_revenue' AND a.balance_minor <> COALESCE(t.total, 0)""",
     "split legs differ from the event gross": """
         SELECT sp.id, sp.gross_minor, e.gross_minor FROM billing_revenuesplit sp
           JOIN billing_revenueevent e ON e.id = sp.event_id

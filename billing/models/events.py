@@ -1,5 +1,6 @@
 """Revenue events: every unit of money that comes in, by stream, with its hold period."""
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -168,6 +169,32 @@ class RevenueEvent(models.Model):
                 name="revenue_event_status_valid",
                 condition=Q(status__in=["pending", "locked", "payable", "paid"]),
                 violation_error_message="Unknown event status.",
+            ),
+        ]
+        triggers = [
+            # Once posted, the facts money was computed from never change (status may).
+            pgtrigger.Protect(
+                name="revenue_event_posted_facts_frozen",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__posted_at__isnull=False)
+                & (
+                    pgtrigger.Q(old__gross_minor__df=pgtrigger.F("new__gross_minor"))
+                    | pgtrigger.Q(
+                        old__platform_fee_minor__df=pgtrigger.F("new__platform_fee_minor")
+                    )
+                    | pgtrigger.Q(old__currency__df=pgtrigger.F("new__currency"))
+                    | pgtrigger.Q(old__creator_id__df=pgtrigger.F("new__creator_id"))
+                    | pgtrigger.Q(old__stream__df=pgtrigger.F("new__stream"))
+                    | pgtrigger.Q(old__kind__df=pgtrigger.F("new__kind"))
+                    | pgtrigger.Q(old__occurred_on__df=pgtrigger.F("new__occurred_on"))
+                    | pgtrigger.Q(old__refund_of_id__df=pgtrigger.F("new__refund_of_id"))
+                    | pgtrigger.Q(old__posted_at__df=pgtrigger.F("new__posted_at"))
+                ),
+            ),
+            pgtrigger.Protect(
+                name="revenue_event_posted_kept",
+                operation=pgtrigger.Delete,
+                condition=pgtrigger.Q(old__posted_at__isnull=False),
             ),
         ]
         indexes = [

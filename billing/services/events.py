@@ -54,13 +54,24 @@ class EventInput:
 
 
 def _amount(row: EventInput, name: str, value: str) -> int | None:
+    """Minor units of a decimal string in the row's currency, or None with the reason noted."""
     try:
-        minor = to_minor(Decimal(str(value)), row.currency)
-    except (InvalidOperation, ValueError, UnknownCurrency) as exc:
-        row.errors.setdefault(name, []).append(str(exc) or "Not a decimal amount.")
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        row.errors.setdefault(name, []).append("Not a decimal amount.")
+        return None
+    try:
+        minor = to_minor(amount, row.currency)
+    except (ValueError, UnknownCurrency) as exc:
+        row.errors.setdefault(name, []).append(str(exc))
         return None
     if minor < 0:
         row.errors.setdefault(name, []).append("Must not be negative.")
+        return None
+    if abs(minor) >= 10**15:
+        row.errors.setdefault(name, []).append("Too large.")
         return None
     return minor
 

@@ -9,6 +9,7 @@ available. A negative balance simply carries forward: nothing is paid until it r
 
 import datetime as dt
 
+import structlog
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -19,6 +20,8 @@ from billing import conf, ledger
 from billing.models import Account, Payout, PayoutBatch, RevenueEvent, StatementLine
 from billing.services.statements import statement_for_line, statement_line_add
 from creators.models import Creator
+
+log = structlog.get_logger(__name__)
 
 
 def held_minor(*, creator: Creator) -> int:
@@ -143,12 +146,14 @@ def payout_batch_approve(*, batch: PayoutBatch, approved_by) -> PayoutBatch:
     batch.approved_by = approved_by
     batch.approved_at = timezone.now()
     batch.save(update_fields=["status", "approved_by", "approved_at"])
+    log.info("payout_batch_approved", batch_id=batch.pk, approved_by=approved_by.pk)
     for payout in batch.payouts.select_for_update().order_by("pk"):
         _transition(payout, Payout.Status.APPROVED)
     return batch
 
 
 def _transition(payout: Payout, to: str) -> None:
+    log.info("payout_transition", payout_id=payout.pk, from_status=payout.status, to_status=to)
     payout.status = to
     payout.save(update_fields=["status", "updated_at"])
 

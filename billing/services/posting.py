@@ -9,6 +9,7 @@ rate of the event's date (``billing.fx``), through the FX clearing account.
 from decimal import Decimal
 from fractions import Fraction
 
+import structlog
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -29,6 +30,8 @@ RECEIVABLE_BY_STREAM = {
     Stream.BRAND_DEAL: Account.Kind.BRAND_RECEIVABLE,
     Stream.AGENCY_SERVICE: Account.Kind.BRAND_RECEIVABLE,
 }
+
+log = structlog.get_logger(__name__)
 
 
 def _month_to_date(*, event: RevenueEvent, currency: str) -> Fraction:
@@ -190,4 +193,5 @@ def revenue_event_post(*, event: RevenueEvent) -> RevenueEvent:
     event.posted_at = timezone.now()
     event.platform_fee_minor = split.fee_minor  # a refund's fee share is the split's
     event.save(update_fields=["posted_at", "platform_fee_minor"])
+    log.debug("revenue_event_posted", event_id=event.pk, transaction_id=txn.pk, split_id=split.pk)
     return event

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 from decimal import Decimal
 
+import structlog
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -18,6 +19,8 @@ from agency.money import round_minor
 from billing import ledger
 from billing.models import Account, Advance, RecoupableExpense, Statement, StatementLine
 from creators.models import Creator
+
+log = structlog.get_logger(__name__)
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -195,6 +198,7 @@ def statement_close(*, creator: Creator, period: dt.date) -> Statement:
     statement.status = Statement.Status.CLOSED
     statement.closed_at = timezone.now()
     statement.save(update_fields=["opening_minor", "closing_minor", "status", "closed_at"])
+    log.info("statement_closed", statement_id=statement.pk, closing_minor=statement.closing_minor)
     return statement
 
 

@@ -61,3 +61,28 @@ def test_batch_approve_action_needs_a_second_finance_user(client, ingest):
     client.force_login(checker)
     client.post(url, {"action": "approve", "_selected_action": [batch.pk]})
     assert PayoutBatch.objects.get(pk=batch.pk).status == "approved"
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "account",
+        "ledgertransaction",
+        "revenueevent",
+        "importbatch",
+        "holdpolicy",
+        "exchangerate",
+        "commissionplan",
+        "statement",
+        "payoutbatch",
+        "payout",
+        "advance",
+        "recoupableexpense",
+    ],
+)
+def test_every_billing_changelist_renders(admin_client, ingest, model):
+    creator = creator_on_plan()
+    _payable(ingest(creator, gross="100.00"))
+    payout_batch_prepare(currency="USD", prepared_by=finance_user("m"))
+    response = admin_client.get(reverse(f"admin:billing_{model}_changelist"))
+    assert response.status_code == 200

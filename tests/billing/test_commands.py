@@ -151,3 +151,45 @@ def test_rejected_import_drops_its_events_so_a_fixed_file_can_be_imported(tmp_pa
     assert not RevenueEvent.objects.exists()
     call_command("import_revenue", str(path))
     assert ImportBatch.objects.filter(status="pending").get().events.count() == 2
+
+
+def test_import_revenue_rejects_non_numbers_without_crashing(tmp_path, capsys):
+    creator = creator_on_plan()
+    path = tmp_path / "odd.csv"
+    path.write_text(
+        "stream,creator_id,occurred_on,gross,currency,source_type,source_id\n"
+        f"brand_deal,{creator.pk},2025-03-02,Infinity,USD,r,a\n"
+        f"brand_deal,{creator.pk},2025-03-02,12abc,USD,r,b\n"
+        f"brand_deal,{creator.pk},2025-03-02,1e20,USD,r,c\n"
+        f"brand_deal,x,2025-03-02,1,USD,r,d\n"
+    )
+    with pytest.raises(CommandError, match="4 of 4 rows are invalid"):
+        call_command("import_revenue", str(path))
+    err = capsys.readouterr().err
+    assert "row 0: gross: Not a decimal amount." in err
+    assert "row 1: gross: Not a decimal amount." in err
+    assert "row 2: gross: Too large." in err
+    assert "row 3: creator_id: Not an integer." in err
+
+
+def test_import_revenue_refuses_a_file_that_is_not_utf8(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("stream,creator_id\nbrand_deal,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(CommandError):
+        call_command("import_revenue", str(path))
+
+
+def test_verify_ledger_catches_a_split_that_disagrees_with_the_payables(ingest, capsys):
+    creator = creator_on_plan(manager_share="0.25", sub_agency_share="0.25")
+    ingest(creator, gross="100.00")
+    with connection.cursor() as cur:
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute("SET LOCAL session_replication_role = replica")
+        cur.execute(
+            "UPDATE billing_revenuesplit SET sub_agency_minor = sub_agency_minor - 1,"
+            " agency_minor = agency_minor + 1"
+        )
+        cur.execute("SET LOCAL session_replication_role = origin")
+    assert _verify() == 1
+    err = capsys.readouterr().err
+    assert "sub-agency payable differs" in err and "agency revenue differs" in err

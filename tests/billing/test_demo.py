@@ -4,6 +4,7 @@ import io
 
 import pytest
 
+from agency import demo as agency_demo
 from billing import demo
 from billing.models import PayoutBatch, RevenueEvent, Statement
 from billing.verification import ledger_verify
@@ -13,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_seeds_consistent_books():
     out = io.StringIO()
+    agency_demo.seed(stdout=out)  # partners, as seed_demo runs it first
     demo.seed(stdout=out)
     assert set(RevenueEvent.objects.values_list("stream", flat=True)) == {
         "brand_deal",
@@ -25,5 +27,6 @@ def test_demo_seeds_consistent_books():
     assert RevenueEvent.objects.values("currency").distinct().count() >= 3
     assert Statement.objects.filter(status="closed").exists()
     assert Statement.objects.filter(status="open").exists()
+    assert RevenueEvent.objects.filter(kind="refund", partner__isnull=False).exists()
     assert PayoutBatch.objects.filter(payouts__isnull=False).exists()
     assert ledger_verify() == []

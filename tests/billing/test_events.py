@@ -4,7 +4,7 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from agency.errors import Conflict
 from billing.models import HoldPolicy, RevenueEvent
@@ -54,3 +54,27 @@ def test_hold_periods_are_data(ingest):
     event = ingest(creator, stream="live_gifts", gross="10.00", on=dt.date(2025, 3, 1))
     assert event.locks_on == dt.date(2025, 3, 4)
     assert HoldPolicy.objects.count() == 6
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE billing_revenueevent SET gross_minor = gross_minor + 1",
+        "UPDATE billing_revenueevent SET currency = 'EUR'",
+        "UPDATE billing_revenueevent SET occurred_on = occurred_on + 1",
+        "UPDATE billing_revenueevent SET posted_at = NULL",
+        "DELETE FROM billing_revenueevent",
+    ],
+)
+def test_a_posted_events_facts_cannot_change(ingest, sql):
+    event = ingest(creator_on_plan(streams=["brand_deal"]), gross="10.00")
+    with (
+        pytest.raises(DatabaseError, match="Cannot"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute(sql)
+    RevenueEvent.objects.filter(pk=event.pk).update(status="locked")  # status may move
+    event.refresh_from_db()
+    assert (event.gross_minor, event.status) == (1000, "locked")

@@ -1,5 +1,6 @@
 """Import dated exchange rates from CSV (columns base, quote, valid_on, rate)."""
 
+import csv
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,6 +20,6 @@ class Command(BaseCommand):
         try:
             rows = parse_rates_csv(file.read_text(encoding="utf-8-sig"))
             count = exchange_rates_upsert(rows=rows, source=file.name)
-        except (OSError, MalformedFile, ApplicationError) as exc:
+        except (OSError, UnicodeDecodeError, csv.Error, MalformedFile, ApplicationError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"{count} rates imported.")

@@ -1,5 +1,6 @@
 """Stage a revenue CSV as an import batch awaiting approval (or only check it: --dry-run)."""
 
+import csv
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -21,7 +22,7 @@ class Command(BaseCommand):
             batch, new, known = revenue_events_import(
                 rows=rows, filename=file.name, dry_run=dry_run
             )
-        except (OSError, MalformedFile) as exc:
+        except (OSError, UnicodeDecodeError, csv.Error, MalformedFile) as exc:
             raise CommandError(str(exc)) from exc
         except RowErrors as exc:
             for index, fields in exc.extra["rows"].items():
