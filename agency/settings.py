@@ -190,6 +190,11 @@ IDEMPOTENCY_LOCK_TIMEOUT = timedelta(
     seconds=env.int("IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", default=300)
 )
 
+# Billing.
+BILLING_PAYOUT_MINIMUM = env.str("BILLING_PAYOUT_MINIMUM", default="50")  # major units
+BILLING_MAX_EVENT_BATCH = env.int("BILLING_MAX_EVENT_BATCH", default=500)  # events per API call
+BILLING_FX_MAX_AGE_DAYS = env.int("BILLING_FX_MAX_AGE_DAYS", default=7)  # stalest usable rate
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "MCN back office partner API",
     "DESCRIPTION": (

@@ -7,12 +7,12 @@ from django.conf import settings
 
 def payout_minimum() -> Decimal:
     """Smallest payout, in major units of the payout currency."""
-    return Decimal(str(getattr(settings, "BILLING_PAYOUT_MINIMUM", "50")))
+    return Decimal(str(settings.BILLING_PAYOUT_MINIMUM))
 
 
 def max_batch_size() -> int:
     """Most revenue events one API call may post."""
-    return int(getattr(settings, "BILLING_MAX_EVENT_BATCH", 500))
+    return int(settings.BILLING_MAX_EVENT_BATCH)
 
 
 FINANCE_GROUP = "finance"

@@ -25,7 +25,7 @@ class MissingExchangeRate(ApplicationError):
 
 
 def max_age_days() -> int:
-    return getattr(settings, "BILLING_FX_MAX_AGE_DAYS", 7)
+    return settings.BILLING_FX_MAX_AGE_DAYS
 
 
 def rate_for(*, base: str, quote: str, on: dt.date) -> Decimal:
