@@ -234,18 +234,18 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    # Forget Idempotency-Key records past their retention (quality.md: kept >= 24 h).
+    "idempotency-records-purge": {
+        "task": "agency.tasks.idempotency_records_purge",
+        "schedule": crontab(minute=17),
+        "options": {"queue": Queue.DEFAULT.value},
+    },
     # creators
     # Nightly incremental performance + eligibility recalculation for yesterday (UTC).
     "creators-recalc-nightly": {
         "task": "creators.tasks.recalc_nightly",
         "schedule": crontab(hour=2, minute=30),
         "options": {"queue": Queue.RECALC.value},
-    },
-    # Forget Idempotency-Key records past their retention (quality.md: kept >= 24 h).
-    "idempotency-records-purge": {
-        "task": "agency.tasks.idempotency_records_purge",
-        "schedule": crontab(minute=17),
-        "options": {"queue": Queue.DEFAULT.value},
     },
 }
 
