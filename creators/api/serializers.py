@@ -210,7 +210,7 @@ class VideoIngestDoc(serializers.Serializer):
     dry_run = serializers.BooleanField(default=False)
 
 
-class ApiErrorBodySerializer(serializers.Serializer):
+class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     fields = serializers.JSONField(
@@ -220,12 +220,12 @@ class ApiErrorBodySerializer(serializers.Serializer):
     request_id = serializers.CharField(required=False)
 
 
-class ApiErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer):
     """The one error shape of the API (agency.api.errors)."""
 
-    error = ApiErrorBodySerializer()
+    error = ErrorBodySerializer()
 
 
 def responses(ok, *statuses: int) -> dict:
-    """``{200: ok, 4xx: ApiErrorSerializer, ...}`` for extend_schema; 401 and 429 always."""
-    return {200: ok, **{code: ApiErrorSerializer for code in sorted({401, 429, *statuses})}}
+    """``{200: ok, 4xx: ErrorSerializer, ...}`` for extend_schema; 401 and 429 always apply."""
+    return {200: ok, **{code: ErrorSerializer for code in sorted({401, 429, *statuses})}}
