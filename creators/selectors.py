@@ -86,6 +86,12 @@ def creator_performance(
     return found, creator_rows, account_rows
 
 
+def creator_score_history(*, creator: Creator, limit: int = 12) -> list[CreatorPerformance]:
+    """The creator's 28-day snapshots, oldest first (the latest ``limit``): the trend."""
+    rows = CreatorPerformance.objects.filter(creator=creator, window_days=TIER_WINDOW)
+    return list(rows.order_by("-as_of")[:limit])[::-1]
+
+
 def creator_eligibility(
     *, creator: Creator, as_of: dt.date | None
 ) -> tuple[dt.date | None, list[EligibilityResult]]:

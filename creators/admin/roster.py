@@ -135,7 +135,17 @@ class CreatorAdmin(admin.ModelAdmin):
                 for r in rows
             ),
         )
-        return format_html("As of {}<table>{}{}</table>", as_of, header, body)
+        history = format_html_join(
+            " → ",
+            "{}: {} ({})",
+            (
+                (h.as_of, h.score if h.score is not None else "-", Tier(h.tier).name)
+                for h in selectors.creator_score_history(creator=obj)
+            ),
+        )
+        return format_html(
+            "As of {}<table>{}{}</table>28-day score by date: {}", as_of, header, body, history
+        )
 
     @admin.display(description="eligibility")
     def eligibility_summary(self, obj: Creator):

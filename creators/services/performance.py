@@ -184,9 +184,16 @@ vids AS (
            EXTRACT(EPOCH FROM v.posted_at - LAG(v.posted_at) OVER (
                PARTITION BY aw.creator_id, aw.window_days ORDER BY v.posted_at)) / 86400.0
                AS creator_gap
-    FROM aw JOIN creators_video v ON v.account_id = aw.account_id
-     AND v.posted_at >= (aw.start_date::timestamp AT TIME ZONE 'UTC')
-     AND v.posted_at < ((%(as_of)s::date + 1)::timestamp AT TIME ZONE 'UTC')
+    FROM aw
+    -- Per account an index range scan on (account, posted_at); OFFSET 0 keeps the planner
+    -- from flattening this into a hash join that would read the whole video table.
+    CROSS JOIN LATERAL (
+        SELECT * FROM creators_video v
+        WHERE v.account_id = aw.account_id
+          AND v.posted_at >= (aw.start_date::timestamp AT TIME ZONE 'UTC')
+          AND v.posted_at < ((%(as_of)s::date + 1)::timestamp AT TIME ZONE 'UTC')
+        OFFSET 0
+    ) v
 ),
 va AS ({_video_aggregate("account_id", "account_gap")}),
 vc AS ({_video_aggregate("creator_id", "creator_gap")}),
@@ -209,11 +216,15 @@ cw AS (
            SUM(accw.start_followers) AS start_followers
     FROM accw GROUP BY accw.creator_id, accw.window_days
 ),
+best AS (
+    SELECT creator_id, MAX({_tier_case("tier_median")}) AS best_tier
+    FROM acc GROUP BY creator_id
+),
 cre AS (
     SELECT cw.creator_id, cw.window_days, {_metrics_select("cw", "vc", "nc")},
-           (SELECT MAX({_tier_case("acc.tier_median")}) FROM acc
-             WHERE acc.creator_id = cw.creator_id) AS best_tier
+           best.best_tier
     FROM cw
+    JOIN best ON best.creator_id = cw.creator_id
     LEFT JOIN vc ON vc.creator_id = cw.creator_id AND vc.window_days = cw.window_days
     LEFT JOIN nc ON nc.creator_id = cw.creator_id AND nc.window_days = cw.window_days
 ),

@@ -63,9 +63,13 @@ def test_talent_manager_sees_only_their_creators(client, manager):
 
 def test_creator_page_shows_score_eligibility_and_chart(admin_client):
     creator = creator_with_history()
+    recalc.recalc_run_inline(as_of=YESTERDAY - dt.timedelta(days=7))
     recalc.recalc_run_inline(as_of=YESTERDAY)
     page = admin_client.get(reverse("admin:creators_creator_change", args=[creator.pk]))
     html = page.content.decode()
+    week_ago = YESTERDAY - dt.timedelta(days=7)
+    assert f"28-day score by date: {week_ago}: " in html
+    assert f" → {YESTERDAY}: " in html
     assert "<svg" in html and "<polyline" in html
     assert "needs 180,000 more followers" in html  # brand-deal ready
     assert "TikTok Creator Rewards" in html

@@ -88,6 +88,5 @@ def test_rule_set_changes_are_recorded():
     rule_set.min_followers = 2_000
     rule_set.save()
     EligibilityRuleSet.objects.filter(pk=rule_set.pk).update(min_followers=3_000)  # bulk too
-    events = rule_set.events.order_by("pgh_id")
-    assert [e.min_followers for e in events] == [2_000, 3_000]
-    assert {e.pgh_label for e in events} == {"update"}
+    updates = rule_set.events.filter(pgh_label="update").order_by("pgh_id")
+    assert [e.min_followers for e in updates] == [2_000, 3_000]
