@@ -12,6 +12,7 @@ from creators.models import (
     Tier,
 )
 from creators.services.ingestion import MAX_BATCH_ROWS, DailyMetricRowSerializer, VideoRowSerializer
+from creators.services.performance import METRIC_COLUMNS
 
 PRIVATE_CREATOR_FIELDS = ("legal_name", "date_of_birth", "status", "payout_currency", "created_at")
 
@@ -61,29 +62,7 @@ class CreatorSerializer(serializers.Serializer):
         return data
 
 
-PERFORMANCE_FIELDS = [
-    "window_days",
-    "views",
-    "qualified_views",
-    "watch_time_seconds",
-    "videos",
-    "video_views",
-    "median_views",
-    "completion_rate",
-    "replay_rate",
-    "like_rate",
-    "comment_rate",
-    "share_rate",
-    "engagement_rate",
-    "followers",
-    "follower_growth",
-    "follower_growth_rate",
-    "videos_per_week",
-    "posting_gap_stddev_days",
-    "niche_consistency",
-    "tier",
-    "score",
-]
+PERFORMANCE_FIELDS = ["window_days", *METRIC_COLUMNS, "score"]
 
 
 class _TierField(serializers.ChoiceField):

@@ -1,5 +1,6 @@
 """The roster: creators, their platform accounts (with handle history) and contracts."""
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
@@ -143,6 +144,7 @@ class AccountHandle(models.Model):
         return f"@{self.handle} from {self.valid_from}"
 
 
+@pghistory.track(obj_field=pghistory.ObjForeignKey(related_name="history"))
 class Contract(models.Model):
     """A creator's contract with the agency. Commission plans per stream hang off it (billing)."""
 

@@ -46,10 +46,11 @@ def default_as_of() -> dt.date:
 def recalc_creator_ids(
     *, as_of: dt.date, mode: str, creator_ids: Sequence[int] | None = None
 ) -> list[int]:
-    if creator_ids:
-        return sorted(set(Creator.objects.filter(id__in=creator_ids).values_list("id", flat=True)))
+    # A creator with no platform account has nothing to compute, in every mode.
     has_account = Exists(PlatformAccount.objects.filter(creator=OuterRef("pk")))
     creators = Creator.objects.filter(has_account)
+    if creator_ids:
+        return list(creators.filter(id__in=creator_ids).order_by("pk").values_list("pk", flat=True))
     if mode == RecalcRun.Mode.INCREMENTAL:
         last = (
             RecalcRun.objects.filter(status=RecalcRun.Status.SUCCEEDED, selected_only=False)

@@ -59,3 +59,11 @@ def test_a_handle_has_one_owner_at_a_time_case_insensitively():
 
     assert refused(claim, valid_from=dt.date(2025, 2, 1))
     assert not refused(claim, valid_from=dt.date(2025, 3, 1))
+
+
+def test_contract_changes_are_recorded_in_history():
+    contract = ContractFactory(exclusive=True)
+    contract.exclusive = False
+    contract.save()
+    states = list(contract.history.order_by("pgh_id").values_list("pgh_label", "exclusive"))
+    assert states == [("insert", True), ("update", False)]

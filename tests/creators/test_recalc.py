@@ -196,3 +196,14 @@ def test_redelivered_chunk_settles_a_run_its_worker_left_open(roster, monkeypatc
     assert run.status == RecalcRun.Status.SUCCEEDED
     assert chunk.attempts == 1  # the work was not done twice
     assert not CreatorPerformance.objects.filter(score__isnull=True).exists()
+
+
+def test_chosen_creators_without_accounts_are_skipped_and_the_run_succeeds(roster):
+    from tests.factories.creators import CreatorFactory
+
+    bare = CreatorFactory()  # no platform account: nothing to compute
+    run = recalc.recalc_run_inline(as_of=AS_OF, creator_ids=[bare.pk, roster[0].creator_id])
+    assert run.status == RecalcRun.Status.SUCCEEDED
+    assert run.creators_total == 1
+    assert CreatorPerformance.objects.filter(creator_id=roster[0].creator_id).exists()
+    assert not CreatorPerformance.objects.filter(creator=bare).exists()
