@@ -106,3 +106,6 @@ class AffiliateRefund(models.Model):
                 violation_error_message="A refund amount is positive.",
             ),
         ]
+
+    def __str__(self) -> str:
+        return self.external_id

@@ -162,6 +162,9 @@ class AdSpend(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.ad_account_id} {self.spent_on}"
+
 
 class ServiceAgreement(models.Model):
     """An agency service sold to a client: a monthly retainer or a price per unit."""
@@ -224,3 +227,6 @@ class ServiceUnit(models.Model):
                 violation_error_message="Quantity must be positive.",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement_id} x{self.quantity} {self.performed_on}"
