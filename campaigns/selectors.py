@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from agency.models import Partner
 from campaigns.models import (
     AffiliateLink,
+    AffiliateOrder,
     BrandDeal,
     DealCreator,
     Deliverable,
@@ -44,11 +45,11 @@ def conversion_grade(*, orders: int, clicks: int) -> str | None:
 def affiliate_conversion_by_creator() -> list[dict]:
     """Per creator: clicks, orders (not fully refunded), conversion rate and grade."""
     orders = (
-        AffiliateLink.objects.filter(creator=OuterRef("creator"))
-        .annotate(n=Count("orders", filter=~Q(orders__status="refunded")))
-        .values("creator")
-        .annotate(total=Sum("n"))
-        .values("total")
+        AffiliateOrder.objects.filter(link__creator=OuterRef("creator"))
+        .exclude(status=AffiliateOrder.Status.REFUNDED)
+        .values("link__creator")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     rows = (
         AffiliateLink.objects.values("creator", "creator__stage_name")
