@@ -74,6 +74,9 @@ def ad_rebate_book(*, ad_account: AdAccount, month: dt.date) -> list[RevenueEven
     if ad_account.creator_id is None:
         return []  # billing's revenue events need a creator
     start, end = month_bounds(month)
+    today = timezone.localdate()
+    if end > today:
+        raise ApplicationError("A month's rebate is booked after the month has ended.")
     return revenue_book(
         bookings=[
             Booking(
@@ -86,7 +89,7 @@ def ad_rebate_book(*, ad_account: AdAccount, month: dt.date) -> list[RevenueEven
                 source_id=f"{ad_account.pk}:{start:%Y-%m}",
             )
         ],
-        today=timezone.localdate(),
+        today=today,
     )
 
 

@@ -211,3 +211,10 @@ def test_payment_before_issue_date_is_refused():
     invoice = invoice_issue(invoice=_draft(), on=OCT)
     with pytest.raises(ApplicationError):
         invoice_payment_record(invoice=invoice, paid_on=OCT - dt.timedelta(days=1))
+
+
+def test_a_month_still_running_books_no_rebate(creators_on_plan):
+    rebate = AdAccountFactory(fee_model="rebate", creator=creators_on_plan[0])
+    with pytest.raises(ApplicationError):
+        ad_rebate_book(ad_account=rebate, month=timezone.localdate())
+    assert not RevenueEvent.objects.exists()
