@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from agency.errors import ApplicationError, Conflict
 from agency.models import WebhookDelivery
