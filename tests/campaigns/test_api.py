@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import BrandDeal, DealCreator, DealStatus, Deliverable
+from campaigns.services.deals import deal_transition
 from campaigns.services.invoices import invoice_draft_create, invoice_issue, invoice_line_add
 from tests.factories.campaigns import BrandDealFactory, DealCreatorFactory, DeliverableFactory
 from tests.factories.creators import CreatorFactory, PlatformAccountFactory, VideoFactory
@@ -232,3 +233,20 @@ def test_list_pages_run_a_constant_number_of_queries(
         response = brand_client.get(url)
     assert response.json()["count"] == 7
     assert DealCreator.objects.count() == 14
+
+
+def test_deal_webhooks_reach_only_the_owning_brand(
+    brand_a, brand_b, brand_client, other_brand_client, settings
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = True
+    settings.WEBHOOK_REQUIRE_HTTPS = False
+    for client in (brand_client, other_brand_client):
+        response = client.post(
+            reverse("webhook-endpoint-list"), {"url": "http://127.0.0.1:9/hook"}, format="json"
+        )
+        assert response.status_code == 201
+    deal = BrandDealFactory(brand=brand_a)
+    deal_transition(deal=deal, to_status=DealStatus.NEGOTIATING)
+    mine = brand_client.get(reverse("webhook-delivery-list")).json()["results"]
+    assert [d["event_type"] for d in mine] == ["deal.status_changed"]
+    assert other_brand_client.get(reverse("webhook-delivery-list")).json()["results"] == []
