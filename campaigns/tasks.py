@@ -8,6 +8,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from agency.celery import Queue
+from agency.errors import Conflict
 from campaigns.models import BrandDeal
 from campaigns.services.affiliate import affiliate_orders_settle_due
 from campaigns.services.deals import deal_revenue_book
@@ -27,9 +28,17 @@ def _today(today: str | None) -> dt.date:
     return dt.date.fromisoformat(today) if today else timezone.localdate()
 
 
-@shared_task(queue=Queue.BILLING, acks_late=True, reject_on_worker_lost=True, **RETRY)
+@shared_task(
+    queue=Queue.BILLING,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, Conflict),
+    retry_backoff=30,
+    retry_jitter=True,
+)
 def campaigns_deal_revenue_book(deal_id: int) -> int:
-    """Book a paid deal's fee as revenue events; a rerun finds them booked already."""
+    """Book a paid deal's fee as revenue events; a rerun finds them booked already. A run
+    racing another one gets billing's Conflict and retries (the retry is a no-op)."""
     deal = BrandDeal.objects.get(pk=deal_id)
     return len(deal_revenue_book(deal=deal))
 

@@ -250,3 +250,36 @@ def test_a_video_of_another_creator_cannot_be_linked():
     video = VideoFactory(posted_at=timezone.now(), duration_seconds=30)
     with pytest.raises(ApplicationError):
         deliverable_submit(deliverable=item, posted_url="https://x.test/v", video=video)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_recorded_twice_at_once_books_the_revenue_once():
+    from tests.billing.helpers import creator_on_plan
+
+    creators = [creator_on_plan() for _ in range(2)]
+    deal = BrandDealFactory(fee_minor=1_001)
+    for creator in creators:
+        DealCreatorFactory(deal=deal, creator=creator)
+    advance(deal, *TO_APPROVED)
+    invoice = invoice_for_deal(deal=deal)
+    barrier = threading.Barrier(2)
+    errors: list[Exception] = []
+
+    def pay():
+        try:
+            barrier.wait()
+            invoice_payment_record(invoice=invoice, paid_on=timezone.localdate())
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pay) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    events = RevenueEvent.objects.filter(source_type="campaigns.deal_share")
+    assert sorted(events.values_list("gross_minor", flat=True)) == [500, 501]
+    assert DealEvent.objects.filter(deal=deal, to_status="paid").count() == 1
