@@ -26,6 +26,7 @@ from campaigns.models import (
     Invoice,
     InvoiceLine,
     InvoiceSeries,
+    LiveCommerceRefund,
     LiveMonthlyReport,
     LiveSession,
     ServiceAgreement,
@@ -227,6 +228,12 @@ class DeliverableAdmin(admin.ModelAdmin):
         return obj.video.likes if obj.video else None
 
 
+class LiveCommerceRefundInline(ReadOnlyInline):
+    model = LiveCommerceRefund
+    fields = ["external_id", "amount_minor", "refunded_on", "clawback_minor"]
+    readonly_fields = fields
+
+
 @admin.register(LiveSession)
 class LiveSessionAdmin(admin.ModelAdmin):
     list_display = ["creator", "started_at", "ended_at", "diamonds", "gifts", "gmv",
@@ -236,7 +243,8 @@ class LiveSessionAdmin(admin.ModelAdmin):
     search_fields = ["creator__stage_name"]
     list_select_related = ["creator", "client"]
     raw_id_fields = ["creator", "account"]
-    readonly_fields = ["revenue_booked_at"]
+    readonly_fields = ["revenue_booked_at", "refunds_minor"]
+    inlines = [LiveCommerceRefundInline]
     actions = ["book_revenue"]
 
     @admin.display(description="gifts value")

@@ -16,6 +16,7 @@ from campaigns.models.invoices import Invoice, InvoiceLine, InvoiceSeries
 from campaigns.models.operations import (
     AdAccount,
     AdSpend,
+    LiveCommerceRefund,
     LiveMonthlyReport,
     LiveSession,
     ServiceAgreement,
@@ -39,6 +40,7 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceSeries",
+    "LiveCommerceRefund",
     "LiveMonthlyReport",
     "LiveSession",
     "ServiceAgreement",

@@ -79,6 +79,30 @@ class LiveSession(models.Model):
         return f"{self.creator} LIVE {self.started_at:%Y-%m-%d %H:%M}"
 
 
+class LiveCommerceRefund(models.Model):
+    """A refund of a session's commerce GMV. After the session's revenue was booked, the
+    commission on it is clawed back (``clawback_minor``) by a billing refund event."""
+
+    session = models.ForeignKey(LiveSession, on_delete=models.PROTECT, related_name="refunds")
+    external_id = models.CharField("platform refund id", max_length=100, unique=True)
+    amount_minor = models.BigIntegerField("refunded GMV (minor units)")
+    refunded_on = models.DateField("refunded on")
+    clawback_minor = models.BigIntegerField("commission clawed back (minor units)", default=0)
+
+    class Meta:
+        ordering = ["refunded_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="live_refund_positive",
+                condition=Q(amount_minor__gt=0, clawback_minor__gte=0),
+                violation_error_message="A refund amount is positive.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
 class LiveMonthlyReport(models.Model):
     """A platform's monthly LIVE report for one account (imported from CSV)."""
 

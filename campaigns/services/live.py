@@ -4,17 +4,19 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from agency.errors import ApplicationError
 from agency.money import round_minor
 from billing.models import RevenueEvent, Stream
-from campaigns.models import LiveMonthlyReport, LiveSession
+from campaigns.models import LiveCommerceRefund, LiveMonthlyReport, LiveSession
 from campaigns.services.revenue import (
     SOURCE_LIVE_COMMERCE,
     SOURCE_LIVE_GIFTS,
     Booking,
     revenue_book,
+    revenue_events_for,
 )
 from creators.models import PlatformAccount
 
@@ -61,6 +63,66 @@ def live_session_revenue_book(
         session.revenue_booked_at = timezone.now()
         session.save(update_fields=["revenue_booked_at"])
     return events
+
+
+@transaction.atomic
+def live_commerce_refund_record(
+    *,
+    session: LiveSession,
+    external_id: str,
+    amount_minor: int,
+    refunded_on: dt.date,
+    today: dt.date | None = None,
+) -> LiveCommerceRefund:
+    """A refund of the session's commerce GMV (the same refund id twice returns the first).
+
+    Before the session's revenue is booked it only lowers the net GMV. After, the commission
+    is clawed back like an affiliate refund: booked commission - commission on what is left
+    - earlier clawbacks, as a billing refund event linked to the session's commerce event.
+    """
+    existing = LiveCommerceRefund.objects.filter(external_id=external_id).first()
+    if existing is not None:
+        return existing
+    session = LiveSession.objects.select_for_update().get(pk=session.pk)
+    if amount_minor <= 0:
+        raise ApplicationError("A refund amount is positive.", extra={"amount": amount_minor})
+    if session.refunds_minor + amount_minor > session.gmv_minor:
+        raise ApplicationError(
+            "Refunds would exceed the session's GMV.",
+            extra={"refundable_minor": session.gmv_minor - session.refunds_minor},
+        )
+    session.refunds_minor += amount_minor
+    session.save(update_fields=["refunds_minor"])
+    original = (revenue_events_for(keys=[(SOURCE_LIVE_COMMERCE, str(session.pk))]) or [None])[0]
+    clawback = 0
+    if original is not None:
+        earlier = session.refunds.aggregate(c=Sum("clawback_minor"))["c"] or 0
+        clawback = original.gross_minor - live_commerce_commission_minor(session) - earlier
+    refund = LiveCommerceRefund.objects.create(
+        session=session,
+        external_id=external_id,
+        amount_minor=amount_minor,
+        refunded_on=refunded_on,
+        clawback_minor=max(clawback, 0),
+    )
+    if clawback > 0:
+        revenue_book(
+            bookings=[
+                Booking(
+                    stream=Stream.LIVE_COMMERCE,
+                    kind=RevenueEvent.Kind.REFUND,
+                    creator_id=session.creator_id,
+                    occurred_on=refunded_on,
+                    gross_minor=clawback,
+                    currency=session.currency,
+                    source_type=SOURCE_LIVE_COMMERCE,
+                    source_id=f"{session.pk}:refund:{refund.pk}",
+                    refund_of_source_id=str(session.pk),
+                )
+            ],
+            today=today or timezone.localdate(),
+        )
+    return refund
 
 
 # --- monthly LIVE reports ----------------------------------------------------------------

@@ -15,7 +15,7 @@ from campaigns.services.affiliate import (
     affiliate_order_settle,
     affiliate_refund_record,
 )
-from campaigns.services.live import live_session_revenue_book
+from campaigns.services.live import live_commerce_refund_record, live_session_revenue_book
 from campaigns.tasks import campaigns_settle_due_affiliate_orders
 from tests.factories.campaigns import (
     AffiliateLinkFactory,
@@ -234,3 +234,37 @@ def test_live_report_import_refuses_a_file_without_the_columns(tmp_path):
     path.write_text("a,b\n1,2\n")
     with pytest.raises(CommandError, match="Missing columns"):
         call_command("import_live_reports", str(path))
+
+
+def test_live_commerce_refunds_before_and_after_booking(creators_on_plan):
+    account = PlatformAccountFactory(creator=creators_on_plan[0])
+    session = LiveSessionFactory(
+        account=account, gmv_minor=1_000_00, commerce_commission_rate=Decimal("0.15")
+    )
+    day = timezone.localdate()
+    live_commerce_refund_record(
+        session=session, external_id="lr1", amount_minor=200_00, refunded_on=day
+    )
+    live_session_revenue_book(session=session)
+    sale = RevenueEvent.objects.get(stream="live_commerce", kind="sale")
+    assert sale.gross_minor == 120_00  # 15 % of 800.00
+    late = live_commerce_refund_record(
+        session=session, external_id="lr2", amount_minor=333_33, refunded_on=day
+    )
+    # left 466.67 -> 70.0005 -> 70.00: claw back 50.00
+    assert late.clawback_minor == 50_00
+    again = live_commerce_refund_record(
+        session=session, external_id="lr2", amount_minor=333_33, refunded_on=day
+    )
+    assert again.pk == late.pk
+    rest = live_commerce_refund_record(
+        session=session, external_id="lr3", amount_minor=466_67, refunded_on=day
+    )
+    assert rest.clawback_minor == 70_00
+    refunds = RevenueEvent.objects.filter(stream="live_commerce", kind="refund")
+    assert sorted(refunds.values_list("gross_minor", flat=True)) == [-70_00, -50_00]
+    assert {r.refund_of_id for r in refunds} == {sale.pk}
+    with pytest.raises(ApplicationError):
+        live_commerce_refund_record(
+            session=session, external_id="lr4", amount_minor=1, refunded_on=day
+        )
