@@ -288,6 +288,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=10, hour=1),
         "options": {"queue": Queue.BILLING.value},
     },
+    # Draft last month's client invoices and book ad rebates, early on the 1st.
+    "campaigns-close-last-month": {
+        "task": "campaigns.tasks.campaigns_close_last_month",
+        "schedule": crontab(minute=40, hour=3, day_of_month=1),
+        "options": {"queue": Queue.BILLING.value},
+    },
     # Settle affiliate orders whose settlement date has come (books their commission).
     "campaigns-settle-due-affiliate-orders": {
         "task": "campaigns.tasks.campaigns_settle_due_affiliate_orders",

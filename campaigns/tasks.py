@@ -13,6 +13,7 @@ from campaigns.models import BrandDeal
 from campaigns.services.affiliate import affiliate_orders_settle_due
 from campaigns.services.deals import deal_revenue_book
 from campaigns.services.invoices import invoices_flag_overdue
+from campaigns.services.operations import month_close
 
 RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": 30, "retry_jitter": True}
 
@@ -59,3 +60,16 @@ def campaigns_settle_due_affiliate_orders(today: str | None = None) -> int:
         if not _try_lock("settle_due_affiliate_orders"):
             return 0
         return affiliate_orders_settle_due(today=_today(today))
+
+
+@shared_task(queue=Queue.BILLING, acks_late=True, reject_on_worker_lost=True, **RETRY)
+def campaigns_close_last_month(today: str | None = None) -> int:
+    """Draft last month's client invoices (for review and issue in the admin) and book the
+    rebates of rebate ad accounts. Returns the number of drafts."""
+    first = _today(today).replace(day=1)
+    last_month = (first - dt.timedelta(days=1)).replace(day=1)
+    with transaction.atomic():
+        if not _try_lock("close_last_month"):
+            return 0
+        drafts, _ = month_close(month=last_month)
+        return len(drafts)

@@ -188,3 +188,31 @@ def client_month_invoice_draft(*, brand: Brand, month: dt.date, currency: str) -
             **item.links,
         )
     return invoice
+
+
+def month_close(*, month: dt.date) -> tuple[list[Invoice], int]:
+    """After a month ends: draft every client's invoice of its unbilled items (one per
+    currency) and book every rebate account's rebate. Safe to run twice: billed items and
+    booked rebates are skipped. Returns the new drafts and the number of rebates booked."""
+    start, _ = month_bounds(month)
+    pairs: set[tuple[int, str]] = set()
+    pairs |= set(AdAccount.objects.filter(fee_model=AdAccount.FeeModel.FEE).values_list(
+        "brand_id", "currency"
+    ))  # fmt: skip
+    pairs |= set(ServiceAgreement.objects.values_list("client_id", "currency"))
+    pairs |= set(
+        LiveSession.objects.filter(operation_fee_minor__gt=0, client__isnull=False).values_list(
+            "client_id", "currency"
+        )
+    )
+    brands = Brand.objects.in_bulk({b for b, _ in pairs})
+    drafts = []
+    for brand_id, currency in sorted(pairs):
+        draft = client_month_invoice_draft(brand=brands[brand_id], month=start, currency=currency)
+        if draft is not None:
+            drafts.append(draft)
+    rebates = 0
+    for account in AdAccount.objects.filter(fee_model=AdAccount.FeeModel.REBATE).order_by("pk"):
+        if ad_rebate_book(ad_account=account, month=start):
+            rebates += 1
+    return drafts, rebates

@@ -24,7 +24,7 @@ from campaigns.services.operations import (
     ad_spend_record,
     client_month_invoice_draft,
 )
-from campaigns.tasks import campaigns_flag_overdue_invoices
+from campaigns.tasks import campaigns_close_last_month, campaigns_flag_overdue_invoices
 from tests.factories.campaigns import (
     AdAccountFactory,
     BrandFactory,
@@ -219,3 +219,19 @@ def test_a_month_still_running_books_no_rebate(creators_on_plan):
     with pytest.raises(ApplicationError):
         ad_rebate_book(ad_account=rebate, month=timezone.localdate())
     assert not RevenueEvent.objects.exists()
+
+
+def test_the_monthly_job_drafts_each_clients_invoice_and_books_rebates_once(creators_on_plan):
+    glow, nimbus = BrandFactory(), BrandFactory()
+    ads = AdAccountFactory(brand=glow, fee_rate=Decimal("0.10"))
+    ad_spend_record(ad_account=ads, spent_on=dt.date(2026, 10, 3), amount_minor=500_00)
+    ServiceAgreementFactory(client=nimbus, currency="EUR", price_minor=900_00)
+    rebate = AdAccountFactory(brand=nimbus, fee_model="rebate", creator=creators_on_plan[0])
+    ad_spend_record(ad_account=rebate, spent_on=dt.date(2026, 10, 9), amount_minor=1_000_00)
+
+    assert campaigns_close_last_month("2026-11-01") == 2
+    assert campaigns_close_last_month("2026-11-01") == 0  # nothing is billed twice
+    drafts = {(i.brand_id, i.currency): i for i in Invoice.objects.filter(status="draft")}
+    assert set(drafts) == {(glow.pk, "USD"), (nimbus.pk, "EUR")}
+    assert [line.amount_minor for line in drafts[(glow.pk, "USD")].lines.all()] == [50_00]
+    assert RevenueEvent.objects.get(source_type="campaigns.ad_rebate").gross_minor == 100_00
