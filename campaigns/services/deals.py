@@ -200,7 +200,7 @@ def deal_revenue_book(*, deal: BrandDeal) -> list[RevenueEvent]:
             )
             for share, part in zip(shares, parts, strict=True)
         ],
-        today=max(timezone.localdate(), deal.paid_on),
+        today=timezone.localdate(),
     )
 
 

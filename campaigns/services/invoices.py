@@ -125,6 +125,8 @@ def invoice_issue(*, invoice: Invoice, on: dt.date | None = None) -> Invoice:
     invoice.number = series.next_number
     series.next_number += 1
     series.save(update_fields=["next_number"])
+    if on is not None and on > timezone.localdate():
+        raise ApplicationError("The issue date is in the future.")
     invoice.issued_on = on or timezone.localdate()
     invoice.due_on = invoice.issued_on + dt.timedelta(days=invoice.net_days)
     invoice.status = Invoice.Status.ISSUED
@@ -192,6 +194,8 @@ def invoice_payment_record(*, invoice: Invoice, paid_on: dt.date, actor=None) ->
         raise Conflict(f"A {invoice.status} invoice cannot be paid.")
     if paid_on < invoice.issued_on:
         raise ApplicationError("Payment date is before the issue date.")
+    if paid_on > timezone.localdate():
+        raise ApplicationError("Payment date is in the future.")
     invoice.status = Invoice.Status.PAID
     invoice.paid_on = paid_on
     invoice.is_overdue = False
@@ -199,9 +203,10 @@ def invoice_payment_record(*, invoice: Invoice, paid_on: dt.date, actor=None) ->
     for line in invoice.lines.filter(is_active=True, deal__isnull=False).select_related("deal"):
         deal = line.deal
         if deal.status == DealStatus.INVOICED:
-            deal_transition(
+            deal = deal_transition(
                 deal=deal, to_status=DealStatus.PAID, actor=actor, on=paid_on, note=str(invoice)
             )
+        if deal.status == DealStatus.PAID:  # also when staff marked it paid before
             line.revenue_events.add(*deal_revenue_book(deal=deal))
     for line in invoice.lines.filter(is_active=True).prefetch_related("revenue_events"):
         for event in line.revenue_events.all():

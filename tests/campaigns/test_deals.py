@@ -283,3 +283,19 @@ def test_a_payment_recorded_twice_at_once_books_the_revenue_once():
     events = RevenueEvent.objects.filter(source_type="campaigns.deal_share")
     assert sorted(events.values_list("gross_minor", flat=True)) == [500, 501]
     assert DealEvent.objects.filter(deal=deal, to_status="paid").count() == 1
+
+
+def test_a_deal_marked_paid_before_its_invoice_still_gets_its_earnings_cash_received(
+    creators_on_plan,
+):
+    deal = BrandDealFactory(fee_minor=300_00)
+    DealCreatorFactory(deal=deal, creator=creators_on_plan[0])
+    advance(deal, *TO_APPROVED)
+    invoice = invoice_for_deal(deal=deal)
+    deal_transition(deal=deal, to_status=DealStatus.PAID)
+    event = RevenueEvent.objects.get(source_type="campaigns.deal_share")
+    assert event.cash_received_on is None
+    invoice_payment_record(invoice=invoice, paid_on=timezone.localdate())
+    event.refresh_from_db()
+    assert event.cash_received_on == timezone.localdate()
+    assert list(invoice.lines.get().revenue_events.all()) == [event]

@@ -235,3 +235,15 @@ def test_the_monthly_job_drafts_each_clients_invoice_and_books_rebates_once(crea
     assert set(drafts) == {(glow.pk, "USD"), (nimbus.pk, "EUR")}
     assert [line.amount_minor for line in drafts[(glow.pk, "USD")].lines.all()] == [50_00]
     assert RevenueEvent.objects.get(source_type="campaigns.ad_rebate").gross_minor == 100_00
+
+
+def test_future_issue_and_payment_dates_are_refused():
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    draft = _draft()
+    with pytest.raises(ApplicationError):
+        invoice_issue(invoice=draft, on=tomorrow)
+    invoice = invoice_issue(invoice=draft)
+    with pytest.raises(ApplicationError):
+        invoice_payment_record(invoice=invoice, paid_on=tomorrow)
+    invoice.refresh_from_db()
+    assert invoice.status == "issued"
