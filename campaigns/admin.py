@@ -108,9 +108,23 @@ class DealStatusFilter(admin.SimpleListFilter):
 
 
 class DealCreatorInline(admin.TabularInline):
+    """Shares are edited while the deal is negotiated; after that they are the contract."""
+
     model = DealCreator
     extra = 0
     autocomplete_fields = ["creator"]
+
+    def _editable(self, obj) -> bool:
+        return obj is None or obj.status in (DealStatus.LEAD, DealStatus.NEGOTIATING)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._editable(obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._editable(obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._editable(obj)
 
 
 URL_FIELD = {models.URLField: {"assume_scheme": "https"}}

@@ -30,7 +30,12 @@ from campaigns.models import (
     Deliverable,
     deal_transition_allowed,
 )
-from campaigns.services.revenue import SOURCE_DEAL_SHARE, Booking, revenue_book
+from campaigns.services.revenue import (
+    SOURCE_DEAL_SHARE,
+    Booking,
+    revenue_book,
+    revenue_events_for,
+)
 from creators.models import Creator, Video
 
 EVENT_DEAL_STATUS = "deal.status_changed"
@@ -186,6 +191,14 @@ def deal_revenue_book(*, deal: BrandDeal) -> list[RevenueEvent]:
     shares = list(deal.shares.order_by("pk"))
     if not shares or deal.fee_minor == 0:
         return []
+    booked = revenue_events_for(keys=[(SOURCE_DEAL_SHARE, str(s.pk)) for s in shares])
+    if booked and len(booked) != len(shares):
+        raise Conflict(
+            "The deal's shares changed after its fee was booked; correct it in billing.",
+            extra={"shares": len(shares), "booked": len(booked)},
+        )
+    if booked:
+        return booked
     parts = allocate(deal.fee_minor, [s.share for s in shares])
     return revenue_book(
         bookings=[

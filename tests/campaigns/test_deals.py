@@ -299,3 +299,12 @@ def test_a_deal_marked_paid_before_its_invoice_still_gets_its_earnings_cash_rece
     event.refresh_from_db()
     assert event.cash_received_on == timezone.localdate()
     assert list(invoice.lines.get().revenue_events.all()) == [event]
+
+
+def test_a_share_added_after_booking_is_refused_not_booked_twice(creators_on_plan):
+    deal, _ = _paid_deal(creators_on_plan[:2], weights=(1, 1))
+    DealCreatorFactory(deal=deal, creator=creators_on_plan[2])
+    with pytest.raises(Conflict):
+        deal_revenue_book(deal=deal)
+    events = RevenueEvent.objects.filter(source_type="campaigns.deal_share")
+    assert sum(events.values_list("gross_minor", flat=True)) == deal.fee_minor
