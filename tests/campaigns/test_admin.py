@@ -6,12 +6,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.models import RevenueEvent
 from campaigns.models import BrandDeal, DealEvent, DealStatus, Invoice
 from campaigns.services.invoices import invoice_draft_create, invoice_issue, invoice_line_add
 from tests.campaigns.helpers import TO_APPROVED, advance
 from tests.factories.campaigns import (
     AdAccountFactory,
     AffiliateLinkFactory,
+    AffiliateOrderFactory,
     BrandDealFactory,
     BrandFactory,
     DealCreatorFactory,
@@ -19,6 +21,7 @@ from tests.factories.campaigns import (
     LiveSessionFactory,
     ServiceAgreementFactory,
 )
+from tests.factories.creators import PlatformAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +130,18 @@ def test_live_sessions_by_day(admin_client):
         {"started_at__year": day.year, "started_at__month": day.month, "started_at__day": day.day},
     )
     assert response.context["cl"].result_count == 1
+
+
+def test_book_revenue_and_settle_actions(admin_client, creators_on_plan):
+    account = PlatformAccountFactory(creator=creators_on_plan[0])
+    session = LiveSessionFactory(account=account, gifts_value_minor=80_00)
+    _post_action(admin_client, "livesession", "book_revenue", [session])
+    assert RevenueEvent.objects.get(source_type="campaigns.live_gifts").gross_minor == 80_00
+    link = AffiliateLinkFactory(creator=creators_on_plan[1])
+    due = AffiliateOrderFactory(
+        link=link, ordered_on=dt.date(2026, 10, 1), settles_on=dt.date(2026, 10, 16)
+    )
+    _post_action(admin_client, "affiliateorder", "settle", [due])
+    due.refresh_from_db()
+    assert due.status == "settled"
+    assert RevenueEvent.objects.get(source_type="campaigns.affiliate_order").gross_minor == 15_00
