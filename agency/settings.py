@@ -286,6 +286,25 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/15"),
         "options": {"queue": Queue.BILLING.value},
     },
+    # campaigns
+    # Flag issued invoices past their due date, once a day (idempotent; advisory-locked).
+    "campaigns-flag-overdue-invoices": {
+        "task": "campaigns.tasks.campaigns_flag_overdue_invoices",
+        "schedule": crontab(minute=10, hour=1),
+        "options": {"queue": Queue.BILLING.value},
+    },
+    # Draft last month's client invoices and book ad rebates, early on the 1st.
+    "campaigns-close-last-month": {
+        "task": "campaigns.tasks.campaigns_close_last_month",
+        "schedule": crontab(minute=40, hour=3, day_of_month=1),
+        "options": {"queue": Queue.BILLING.value},
+    },
+    # Settle affiliate orders whose settlement date has come (books their commission).
+    "campaigns-settle-due-affiliate-orders": {
+        "task": "campaigns.tasks.campaigns_settle_due_affiliate_orders",
+        "schedule": crontab(minute=20, hour=1),
+        "options": {"queue": Queue.BILLING.value},
+    },
 }
 
 # Logging: structlog, JSON in production, a request id on every line, secrets redacted.

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("agency.api.urls")),
     path("", include("creators.api.urls")),
     path("", include("billing.api.urls")),
+    path("", include("campaigns.api.urls")),
 ]
 
 urlpatterns = [

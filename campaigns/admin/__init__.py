@@ -1,0 +1,7 @@
+"""Campaigns admin: thin; the deal pipeline, deliverables due, live sessions by day, ad
+spend per brand, overdue invoices. Status and money change only through actions that call
+services (which lock, check the state and write the audit row)."""
+
+from campaigns.admin import deals, invoices, operations
+
+__all__ = ["deals", "invoices", "operations"]

@@ -1,0 +1,80 @@
+"""Invoices (overdue filter, issue / payment / void actions) and numbering series."""
+
+from django.contrib import admin
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from campaigns.admin.base import money_text, run_action
+from campaigns.models import (
+    Invoice,
+    InvoiceLine,
+    InvoiceSeries,
+)
+from campaigns.services import invoices as invoice_services
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+    fields = ["description", "amount_minor", "source_key", "is_active"]
+    readonly_fields = ["is_active"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None or obj.status == Invoice.Status.DRAFT
+
+    has_add_permission = has_change_permission
+    has_delete_permission = has_change_permission
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "brand", "status", "total", "issued_on", "due_on", "paid_on",
+                    "is_overdue"]  # fmt: skip
+    list_filter = ["is_overdue", "status", "currency", "brand"]
+    search_fields = ["brand__name", "number"]
+    list_select_related = ["brand", "series"]
+    readonly_fields = ["number", "status", "issued_on", "due_on", "paid_on", "is_overdue"]
+    inlines = [InvoiceLineInline]
+    actions = ["issue", "record_payment_today", "void"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(total_minor=Sum("lines__amount_minor", filter=Q(lines__is_active=True)))
+        )
+
+    @admin.display(description="total", ordering="total_minor")
+    def total(self, obj: Invoice) -> str:
+        return money_text(obj.total_minor, obj.currency)
+
+    @admin.action(description="Issue (number, dates, earnings)")
+    def issue(self, request, queryset):
+        run_action(
+            self, request, queryset, lambda i: invoice_services.invoice_issue(invoice=i), "Issued"
+        )
+
+    @admin.action(description="Record payment received today")
+    def record_payment_today(self, request, queryset):
+        today = timezone.localdate()
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda i: invoice_services.invoice_payment_record(
+                invoice=i, paid_on=today, actor=request.user
+            ),
+            "Paid",
+        )
+
+    @admin.action(description="Void")
+    def void(self, request, queryset):
+        run_action(
+            self, request, queryset, lambda i: invoice_services.invoice_void(invoice=i), "Voided"
+        )
+
+
+@admin.register(InvoiceSeries)
+class InvoiceSeriesAdmin(admin.ModelAdmin):
+    list_display = ["code", "next_number"]
+    readonly_fields = ["next_number"]

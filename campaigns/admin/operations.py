@@ -1,0 +1,155 @@
+"""Live sessions and reports, ad accounts, agency services, affiliate sales."""
+
+from django.contrib import admin
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from campaigns.admin.base import ReadOnlyInline, money_text, run_action
+from campaigns.models import (
+    AdAccount,
+    AdSpend,
+    AffiliateLink,
+    AffiliateOrder,
+    AffiliateRefund,
+    LiveCommerceRefund,
+    LiveMonthlyReport,
+    LiveSession,
+    ServiceAgreement,
+    ServiceUnit,
+)
+from campaigns.selectors import conversion_grade
+from campaigns.services import affiliate as affiliate_services
+from campaigns.services import live as live_services
+
+
+class LiveCommerceRefundInline(ReadOnlyInline):
+    model = LiveCommerceRefund
+    fields = ["external_id", "amount_minor", "refunded_on", "clawback_minor"]
+    readonly_fields = fields
+
+
+@admin.register(LiveSession)
+class LiveSessionAdmin(admin.ModelAdmin):
+    list_display = ["creator", "started_at", "ended_at", "diamonds", "gifts", "gmv",
+                    "operated_by_agency", "client", "revenue_booked_at"]  # fmt: skip
+    date_hierarchy = "started_at"
+    list_filter = ["operated_by_agency", "currency"]
+    search_fields = ["creator__stage_name"]
+    list_select_related = ["creator", "client"]
+    raw_id_fields = ["creator", "account"]
+    readonly_fields = ["revenue_booked_at", "refunds_minor"]
+    inlines = [LiveCommerceRefundInline]
+    actions = ["book_revenue"]
+
+    @admin.display(description="gifts value")
+    def gifts(self, obj: LiveSession) -> str:
+        return money_text(obj.gifts_value_minor, obj.currency)
+
+    @admin.display(description="GMV")
+    def gmv(self, obj: LiveSession) -> str:
+        return money_text(obj.gmv_minor, obj.currency)
+
+    @admin.action(description="Book gifts and commerce as revenue events")
+    def book_revenue(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda s: live_services.live_session_revenue_book(session=s),
+            "Booked",
+        )
+
+
+@admin.register(LiveMonthlyReport)
+class LiveMonthlyReportAdmin(admin.ModelAdmin):
+    list_display = ["account", "month", "diamonds", "valid_live_days", "live_minutes"]
+    date_hierarchy = "month"
+    raw_id_fields = ["account"]
+
+
+class AdSpendInline(admin.TabularInline):
+    model = AdSpend
+    extra = 0
+
+
+@admin.register(AdAccount)
+class AdAccountAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "brand", "platform", "fee_model", "fee_rate", "spend_total"]
+    list_filter = ["platform", "fee_model", "brand"]
+    list_select_related = ["brand"]
+    raw_id_fields = ["creator"]
+    inlines = [AdSpendInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(spend_sum=Sum("spend__amount_minor"))
+
+    @admin.display(description="spend (all time)", ordering="spend_sum")
+    def spend_total(self, obj: AdAccount) -> str:
+        return money_text(obj.spend_sum, obj.currency)
+
+
+class ServiceUnitInline(admin.TabularInline):
+    model = ServiceUnit
+    extra = 0
+
+
+@admin.register(ServiceAgreement)
+class ServiceAgreementAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "client", "kind", "billing", "price_minor", "currency", "starts_on",
+                    "ends_on"]  # fmt: skip
+    list_filter = ["kind", "billing"]
+    raw_id_fields = ["creator"]
+    inlines = [ServiceUnitInline]
+
+
+@admin.register(AffiliateLink)
+class AffiliateLinkAdmin(admin.ModelAdmin):
+    list_display = ["code", "creator", "platform", "clicks", "order_count", "grade"]
+    search_fields = ["code", "creator__stage_name"]
+    list_select_related = ["creator"]
+    raw_id_fields = ["creator"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(order_count=Count("orders", filter=~Q(orders__status="refunded")))
+        )
+
+    @admin.display(description="orders", ordering="order_count")
+    def order_count(self, obj: AffiliateLink) -> int:
+        return obj.order_count
+
+    @admin.display(description="conversion grade")
+    def grade(self, obj: AffiliateLink) -> str:
+        return conversion_grade(orders=obj.order_count, clicks=obj.clicks) or "-"
+
+
+class AffiliateRefundInline(ReadOnlyInline):
+    model = AffiliateRefund
+    fields = ["external_id", "amount_minor", "refunded_on", "after_settlement", "clawback_minor"]
+    readonly_fields = fields
+
+
+@admin.register(AffiliateOrder)
+class AffiliateOrderAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "link", "product", "gmv_minor", "refunded_minor", "currency",
+                    "commission_rate", "status", "settles_on"]  # fmt: skip
+    list_filter = ["status", "currency"]
+    search_fields = ["external_id", "product", "link__creator__stage_name"]
+    list_select_related = ["link"]
+    raw_id_fields = ["link"]
+    readonly_fields = ["status", "refunded_minor", "settled_commission_minor"]
+    inlines = [AffiliateRefundInline]
+    actions = ["settle"]
+
+    @admin.action(description="Settle (orders whose settlement date has come)")
+    def settle(self, request, queryset):
+        today = timezone.localdate()
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda o: affiliate_services.affiliate_order_settle(order=o, today=today),
+            "Settled",
+        )

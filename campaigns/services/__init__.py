@@ -1,0 +1,1 @@
+"""Write use cases of campaigns, one module per concept."""

@@ -1,0 +1,232 @@
+"""Livestream operations: sessions' gifts and commerce as revenue, monthly LIVE reports."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from agency.errors import ApplicationError
+from agency.money import round_minor
+from billing.models import RevenueEvent, Stream
+from campaigns.models import LiveCommerceRefund, LiveMonthlyReport, LiveSession
+from campaigns.services.revenue import (
+    SOURCE_LIVE_COMMERCE,
+    SOURCE_LIVE_GIFTS,
+    Booking,
+    revenue_book,
+    revenue_events_for,
+)
+from creators.models import PlatformAccount
+
+
+def live_commerce_commission_minor(session: LiveSession) -> int:
+    """Commission on the session's GMV net of refunds (half to even, once)."""
+    return round_minor(
+        (session.gmv_minor - session.refunds_minor) * session.commerce_commission_rate
+    )
+
+
+@transaction.atomic
+def live_session_revenue_book(
+    *, session: LiveSession, today: dt.date | None = None
+) -> list[RevenueEvent]:
+    """The session's gift value (live_gifts) and its commerce commission (live_commerce)
+    as revenue events, dated the session's end day. Safe to run twice."""
+    session = LiveSession.objects.select_for_update().get(pk=session.pk)
+    on = timezone.localdate(session.ended_at)
+    bookings = [
+        Booking(
+            stream=Stream.LIVE_GIFTS,
+            creator_id=session.creator_id,
+            account_id=session.account_id,
+            occurred_on=on,
+            gross_minor=session.gifts_value_minor,
+            currency=session.currency,
+            source_type=SOURCE_LIVE_GIFTS,
+            source_id=str(session.pk),
+        ),
+        Booking(
+            stream=Stream.LIVE_COMMERCE,
+            creator_id=session.creator_id,
+            account_id=session.account_id,
+            occurred_on=on,
+            gross_minor=live_commerce_commission_minor(session),
+            currency=session.currency,
+            source_type=SOURCE_LIVE_COMMERCE,
+            source_id=str(session.pk),
+        ),
+    ]
+    events = revenue_book(bookings=bookings, today=today or timezone.localdate())
+    if session.revenue_booked_at is None:
+        session.revenue_booked_at = timezone.now()
+        session.save(update_fields=["revenue_booked_at"])
+    return events
+
+
+@transaction.atomic
+def live_commerce_refund_record(
+    *,
+    session: LiveSession,
+    external_id: str,
+    amount_minor: int,
+    refunded_on: dt.date,
+    today: dt.date | None = None,
+) -> LiveCommerceRefund:
+    """A refund of the session's commerce GMV (the same refund id twice returns the first).
+
+    Before the session's revenue is booked it only lowers the net GMV. After, the commission
+    is clawed back like an affiliate refund: booked commission - commission on what is left
+    - earlier clawbacks, as a billing refund event linked to the session's commerce event.
+    """
+    existing = LiveCommerceRefund.objects.filter(external_id=external_id).first()
+    if existing is not None:
+        return existing
+    session = LiveSession.objects.select_for_update().get(pk=session.pk)
+    if amount_minor <= 0:
+        raise ApplicationError("A refund amount is positive.", extra={"amount": amount_minor})
+    if session.refunds_minor + amount_minor > session.gmv_minor:
+        raise ApplicationError(
+            "Refunds would exceed the session's GMV.",
+            extra={"refundable_minor": session.gmv_minor - session.refunds_minor},
+        )
+    session.refunds_minor += amount_minor
+    session.save(update_fields=["refunds_minor"])
+    original = (revenue_events_for(keys=[(SOURCE_LIVE_COMMERCE, str(session.pk))]) or [None])[0]
+    clawback = 0
+    if original is not None:
+        earlier = session.refunds.aggregate(c=Sum("clawback_minor"))["c"] or 0
+        clawback = original.gross_minor - live_commerce_commission_minor(session) - earlier
+    refund = LiveCommerceRefund.objects.create(
+        session=session,
+        external_id=external_id,
+        amount_minor=amount_minor,
+        refunded_on=refunded_on,
+        clawback_minor=max(clawback, 0),
+    )
+    if clawback > 0:
+        revenue_book(
+            bookings=[
+                Booking(
+                    stream=Stream.LIVE_COMMERCE,
+                    kind=RevenueEvent.Kind.REFUND,
+                    creator_id=session.creator_id,
+                    occurred_on=refunded_on,
+                    gross_minor=clawback,
+                    currency=session.currency,
+                    source_type=SOURCE_LIVE_COMMERCE,
+                    source_id=f"{session.pk}:refund:{refund.pk}",
+                    refund_of_source_id=str(session.pk),
+                )
+            ],
+            today=today or timezone.localdate(),
+        )
+    return refund
+
+
+# --- monthly LIVE reports ----------------------------------------------------------------
+
+
+class ReportRowErrors(ApplicationError):
+    """Some rows are invalid: ``extra["rows"]`` maps the file's line number to reasons.
+    Nothing was written."""
+
+    code = "invalid_rows"
+
+
+@dataclass(frozen=True)
+class LiveReportResult:
+    created: int
+    updated: int
+    dry_run: bool
+
+
+REPORT_COLUMNS = ["platform", "platform_account_id", "month", "diamonds", "valid_live_days",
+                  "live_minutes"]  # fmt: skip
+
+
+def _int(value: str, field: str, errors: list[str], *, high: int | None = None) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        errors.append(f"{field}: not a whole number ({value!r}).")
+        return None
+    if number < 0:
+        errors.append(f"{field}: must not be negative.")
+    elif high is not None and number > high:
+        errors.append(f"{field}: at most {high}.")
+    return number
+
+
+@transaction.atomic
+def live_reports_import(
+    *, rows: list[dict[str, str]], dry_run: bool = False, today: dt.date | None = None
+) -> LiveReportResult:
+    """Import monthly LIVE reports (one row per account and month), all or nothing.
+
+    Rows are dicts with ``REPORT_COLUMNS``; ``month`` is ``YYYY-MM``. Every row is validated
+    first; any bad row raises ``ReportRowErrors`` naming each bad row by its line number in
+    the file (the header is line 1). A re-imported month replaces its values (upsert).
+    With ``dry_run`` nothing is written and the counts say what would change.
+    """
+    today = today or timezone.localdate()
+    accounts = {
+        (a.platform, a.platform_account_id): a
+        for a in PlatformAccount.objects.filter(
+            platform_account_id__in=[r.get("platform_account_id", "") for r in rows]
+        )
+    }
+    errors: dict[str, list[str]] = {}
+    clean: dict[tuple[int, dt.date], dict] = {}
+    for index, row in enumerate(rows):
+        line = index + 2
+        problems: list[str] = []
+        missing = [c for c in REPORT_COLUMNS if not str(row.get(c) or "").strip()]
+        if missing:
+            errors[str(line)] = [f"{c}: required." for c in missing]
+            continue
+        account = accounts.get((row["platform"].strip(), row["platform_account_id"].strip()))
+        if account is None:
+            problems.append("platform_account_id: no such account on the roster.")
+        try:
+            month = dt.date.fromisoformat(f"{row['month'].strip()}-01")
+            if month > today:
+                problems.append("month: must not be in the future.")
+        except ValueError:
+            problems.append(f"month: expected YYYY-MM, got {row['month']!r}.")
+            month = None
+        diamonds = _int(row["diamonds"], "diamonds", problems)
+        days = _int(row["valid_live_days"], "valid_live_days", problems, high=31)
+        minutes = _int(row["live_minutes"], "live_minutes", problems, high=31 * 24 * 60)
+        if account is not None and month is not None and (account.pk, month) in clean:
+            problems.append("duplicate account and month in this file.")
+        if problems:
+            errors[str(line)] = problems
+            continue
+        clean[(account.pk, month)] = {
+            "diamonds": diamonds,
+            "valid_live_days": days,
+            "live_minutes": minutes,
+        }
+    if errors:
+        raise ReportRowErrors(
+            f"{len(errors)} of {len(rows)} rows are invalid; nothing was saved.",
+            extra={"rows": errors},
+        )
+    existing = {
+        (r.account_id, r.month): r
+        for r in LiveMonthlyReport.objects.filter(
+            account_id__in={k[0] for k in clean}, month__in={k[1] for k in clean}
+        )
+    }
+    created = sum(1 for k in clean if k not in existing)
+    updated = len(clean) - created
+    if not dry_run:
+        LiveMonthlyReport.objects.bulk_create(
+            [LiveMonthlyReport(account_id=a, month=m, **v) for (a, m), v in clean.items()],
+            update_conflicts=True,
+            unique_fields=["account", "month"],
+            update_fields=["diamonds", "valid_live_days", "live_minutes", "imported_at"],
+        )
+    return LiveReportResult(created=created, updated=updated, dry_run=dry_run)
