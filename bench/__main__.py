@@ -19,7 +19,7 @@ from bench.scales import SCALES
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "var" / "bench"
-PHASES = ["generate", "recalc_inline", "recalc_loop", "recalc_celery", "ingest"]
+PHASES = ["generate", "recalc_inline", "recalc_loop", "recalc_profile", "recalc_celery", "ingest"]
 PHASES += ["settle_profile", "settle", "api"]
 
 
@@ -28,8 +28,10 @@ def _say(message: str) -> None:
 
 
 def _phase(name: str, ctx: dict, env: dict, timeout: float) -> dict:
-    ctx_path = OUT_DIR / "ctx.json"
-    result_path = OUT_DIR / f"phase-{name}.json"
+    work = Path(ctx["log_dir"])
+    work.mkdir(parents=True, exist_ok=True)
+    ctx_path = work / "ctx.json"
+    result_path = work / f"phase-{name}.json"
     ctx_path.write_text(json.dumps(ctx, default=str))
     result_path.unlink(missing_ok=True)
     started = time.perf_counter()
@@ -204,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
         "--settle-seconds", type=float, help="Stop posting events after this long (reported)."
     )
     parser.add_argument("--api-seconds", type=float, help="Load per endpoint (default by scale).")
-    parser.add_argument("--profile-events", type=int, default=200)
+    parser.add_argument(
+        "--profile-events", type=int, help="Events posted under the profiler (default by scale)."
+    )
     args = parser.parse_args(argv)
 
     base_url = os.environ.get("DATABASE_URL")
@@ -226,9 +230,11 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"migrated in {time.perf_counter() - started:.1f} s")
         ctx: dict = {
             "scale": scale.name,
-            "log_dir": str(OUT_DIR / "logs"),
+            "log_dir": str(OUT_DIR / f"run-{scale.name}"),  # logs, profiles, phase results
             "celery_timeout": 3600,
-            "profile_events": args.profile_events,
+            "profile_events": args.profile_events
+            if args.profile_events is not None
+            else scale.profile_events,
             "settle_seconds": args.settle_seconds
             if args.settle_seconds is not None
             else scale.settle_seconds,
@@ -241,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         for phase in PHASES[1:]:
             if args.only and phase not in args.only:
                 continue
-            if phase == "settle_profile" and args.profile_events <= 0:
+            if phase == "settle_profile" and ctx["profile_events"] <= 0:
                 continue
             results[phase] = _phase(phase, ctx, env, timeout=6 * 3600)
     finally:

@@ -198,6 +198,8 @@ def generate(*, scale: Scale, seed: int = 6, progress: Callable[[str], None] = p
         started = time.perf_counter()
         count = copy_rows(table, columns, rows)
         seconds = time.perf_counter() - started
+        with connection.cursor() as cursor:  # later tables' foreign keys look these rows up
+            cursor.execute(f"ANALYZE {table}")
         stats[table] = {"rows": count, "seconds": round(seconds, 3)}
         progress(f"  {table}: {count:,} rows in {seconds:.1f} s ({count / seconds:,.0f} rows/s)")
 
@@ -436,9 +438,6 @@ def generate(*, scale: Scale, seed: int = 6, progress: Callable[[str], None] = p
     copy_seconds = time.perf_counter() - started_all
     tables = list(stats)
     _sync_sequences([t for t in tables if t != "billing_exchangerate"])
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"ANALYZE {table}")
     total = sum(s["rows"] for s in stats.values())
     return {
         "as_of": as_of.isoformat(),

@@ -60,7 +60,30 @@ def _copy_seconds(rows) -> float:
     return seconds
 
 
-def ingest(*, n_creators: int, as_of: dt.date, csv_rows: int, http_rows: int, key: str) -> dict:
+def _profile(*, text: str, out_path) -> None:
+    """A pyinstrument profile of the CSV service on up to 2,000 rows (dry run)."""
+    from pyinstrument import Profiler
+
+    from creators.services.ingestion import metrics_ingest_csv
+
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    metrics_ingest_csv(kind="daily", file=io.StringIO(text), dry_run=True)
+    profiler.stop()
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(profiler.output_html())
+    out_path.with_suffix(".txt").write_text(profiler.output_text(unicode=False, color=False))
+
+
+def ingest(
+    *,
+    n_creators: int,
+    as_of: dt.date,
+    csv_rows: int,
+    http_rows: int,
+    key: str,
+    profile_path=None,
+) -> dict:
     from django.test import Client
 
     from creators.services.ingestion import metrics_ingest_csv
@@ -99,6 +122,8 @@ def ingest(*, n_creators: int, as_of: dt.date, csv_rows: int, http_rows: int, ke
     http_s = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE creators_dailyaccountmetric")
+    if profile_path is not None:
+        _profile(text=_csv(rows[:2000]), out_path=profile_path)
     copy_rate = len(rows) / copy_s
     http_copy_rate = len(http) / http_copy_s
     return {

@@ -33,6 +33,13 @@ def run(name: str, ctx: dict) -> dict:
         out = {"floor": recalc.floor(as_of=as_of), "product": recalc.product_inline(as_of=as_of)}
     elif name == "recalc_loop":
         out = recalc.orm_loop(as_of=as_of, sample=scale.loop_sample)
+    elif name == "recalc_profile":
+        recalc.snapshots_clear(as_of=as_of)
+        out = recalc.profile_inline(
+            as_of=as_of,
+            creators=min(scale.creators, 2_000),
+            out_path=log_dir / "profile-recalc.html",
+        )
     elif name == "recalc_celery":
         recalc.snapshots_clear(as_of=as_of)
         out = recalc.product_celery(
@@ -45,12 +52,13 @@ def run(name: str, ctx: dict) -> dict:
             csv_rows=scale.ingest_rows,
             http_rows=scale.http_rows,
             key=ctx["data_partner_key"],
+            profile_path=log_dir / "profile-ingest.html",
         )
     elif name == "settle_profile":
         lines = settle.profile_posting(
             events=ctx["profile_events"], out_path=log_dir / "profile-posting.html"
         )
-        out = {"top": lines, "events": ctx["profile_events"]}
+        out = {"top": lines, "events": ctx["profile_events"], **settle.queries_per_event()}
     elif name == "settle":
         posted = settle.post_events(budget_s=ctx.get("settle_seconds"))
         period = dt.date.fromisoformat(ctx["months"][0])

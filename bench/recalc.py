@@ -239,3 +239,43 @@ def product_celery(*, as_of: dt.date, env: dict[str, str], log_dir, timeout: flo
         "worker_peak_rss_mb": rss,
         "timed_out": run.status == RecalcRun.Status.RUNNING,
     }
+
+
+def profile_inline(*, as_of: dt.date, creators: int, out_path) -> dict:
+    """Where a chunk's time goes: the product's chunk steps timed one by one (performance
+    statement, eligibility, cohort score) over ``creators`` creators, and a pyinstrument
+    profile of the same work (HTML and text next to the results)."""
+    from pyinstrument import Profiler
+
+    from creators.models import Creator
+    from creators.services.eligibility import eligibility_evaluate_chunk
+    from creators.services.performance import performance_compute_chunk, performance_score
+    from creators.services.recalc import DEFAULT_CHUNK_SIZE
+
+    ids = list(Creator.objects.order_by("pk").values_list("pk", flat=True)[:creators])
+    chunks = [ids[i : i + DEFAULT_CHUNK_SIZE] for i in range(0, len(ids), DEFAULT_CHUNK_SIZE)]
+    steps = {"performance_compute_chunk": 0.0, "eligibility_evaluate_chunk": 0.0}
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    for chunk in chunks:
+        with transaction.atomic():
+            started = time.perf_counter()
+            performance_compute_chunk(as_of=as_of, creator_ids=chunk)
+            steps["performance_compute_chunk"] += time.perf_counter() - started
+            started = time.perf_counter()
+            eligibility_evaluate_chunk(as_of=as_of, creator_ids=chunk)
+            steps["eligibility_evaluate_chunk"] += time.perf_counter() - started
+    started = time.perf_counter()
+    with transaction.atomic():
+        performance_score(as_of=as_of)
+    steps["performance_score (whole cohort)"] = time.perf_counter() - started
+    profiler.stop()
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(profiler.output_html())
+    text = profiler.output_text(unicode=False, color=False)
+    out_path.with_suffix(".txt").write_text(text)
+    return {
+        "creators": len(ids),
+        "steps_seconds": {k: round(v, 3) for k, v in steps.items()},
+        "top": text.splitlines()[:50],
+    }

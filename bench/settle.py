@@ -93,6 +93,25 @@ def verify() -> dict:
     return {"passed": ok, "seconds": round(time.perf_counter() - started, 3)}
 
 
+def queries_per_event(*, events: int = 20) -> dict:
+    """Post ``events`` events with the query log on: statements and commits per event."""
+    from django.test.utils import CaptureQueriesContext
+
+    from billing.models import RevenueEvent
+    from billing.services.posting import revenue_event_post
+
+    ids = list(
+        RevenueEvent.objects.filter(posted_at__isnull=True)
+        .order_by("occurred_on", "pk")
+        .values_list("pk", flat=True)[:events]
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        for event_id in ids:
+            revenue_event_post(event=RevenueEvent(pk=event_id))
+    per_event = len(ctx.captured_queries) / max(len(ids), 1)
+    return {"events": len(ids), "queries_per_event": round(per_event, 1)}
+
+
 def profile_posting(*, events: int, out_path) -> list[str]:
     """Profile posting ``events`` more events with pyinstrument; write the HTML report and
     return the heaviest lines of the text report."""
