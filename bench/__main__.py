@@ -249,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if phase == "settle_profile" and ctx["profile_events"] <= 0:
                 continue
+            if phase == "recalc_profile" and not scale.profile_recalc:
+                continue
             results[phase] = _phase(phase, ctx, env, timeout=6 * 3600)
     finally:
         if not args.keep_db:

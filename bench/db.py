@@ -46,6 +46,7 @@ def child_env(url: str) -> dict[str, str]:
         "API_KEY_RATE": "100000000/min",  # measure the API, not its throttle
         "DJANGO_SETTINGS_MODULE": "agency.settings",
         "PYTHONUNBUFFERED": "1",
+        "PYTHONWARNINGS": "ignore:No directory at:UserWarning",  # whitenoise, no collectstatic
     }
 
 
