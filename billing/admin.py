@@ -7,10 +7,10 @@ writes them. Actions call services, which enforce the rules (maker-checker, fina
 import zipfile
 from io import BytesIO
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import HttpResponse
 
-from agency.errors import ApplicationError
+from agency.admin_actions import run_action
 from agency.money import to_major
 from billing import exports
 from billing.models import (
@@ -55,18 +55,6 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
-
-
-def _run(modeladmin, request, queryset, action, label: str) -> None:
-    done = 0
-    for obj in queryset:
-        try:
-            action(obj)
-            done += 1
-        except ApplicationError as exc:
-            modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
-    if done:
-        modeladmin.message_user(request, f"{label}: {done}.", messages.SUCCESS)
 
 
 @admin.register(Account)
@@ -139,7 +127,7 @@ class ImportBatchAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Reject the selected imports (their events are dropped)")
     def reject(self, request, queryset):
-        _run(
+        run_action(
             self,
             request,
             queryset,
@@ -149,7 +137,7 @@ class ImportBatchAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Approve and post the selected imports")
     def approve(self, request, queryset):
-        _run(
+        run_action(
             self,
             request,
             queryset,
@@ -219,7 +207,7 @@ class CommissionPlanAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve the selected plans (maker-checker)")
     def approve(self, request, queryset):
-        _run(
+        run_action(
             self,
             request,
             queryset,
@@ -229,7 +217,7 @@ class CommissionPlanAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reject the selected plans")
     def reject(self, request, queryset):
-        _run(
+        run_action(
             self,
             request,
             queryset,
@@ -313,7 +301,7 @@ class PayoutBatchAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Approve the selected batches (finance, not the preparer)")
     def approve(self, request, queryset):
-        _run(
+        run_action(
             self,
             request,
             queryset,
@@ -331,7 +319,7 @@ class PayoutAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Mark sent payouts as paid")
     def mark_paid(self, request, queryset):
-        _run(
+        run_action(
             self,
             request,
             queryset,
@@ -341,7 +329,7 @@ class PayoutAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Mark sent payouts as failed")
     def mark_failed(self, request, queryset):
-        _run(
+        run_action(
             self,
             request,
             queryset,
@@ -351,7 +339,7 @@ class PayoutAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Reverse failed payouts back to the creator payable")
     def reverse(self, request, queryset):
-        _run(
+        run_action(
             self,
             request,
             queryset,

@@ -1,21 +1,8 @@
 """Helpers shared by the campaigns admin modules."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from agency.errors import ApplicationError
 from agency.money import to_major
-
-
-def run_action(modeladmin, request, queryset, action, label: str) -> None:
-    done = 0
-    for obj in queryset:
-        try:
-            action(obj)
-            done += 1
-        except ApplicationError as exc:
-            modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
-    if done:
-        modeladmin.message_user(request, f"{label}: {done}.", messages.SUCCESS)
 
 
 def money_text(amount_minor: int | None, currency: str) -> str:

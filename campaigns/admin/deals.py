@@ -7,8 +7,9 @@ from django.db import models
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from agency.admin_actions import run_action
 from agency.errors import ApplicationError
-from campaigns.admin.base import ReadOnlyInline, money_text, run_action
+from campaigns.admin.base import ReadOnlyInline, money_text
 from campaigns.models import (
     Brand,
     BrandDeal,

@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from campaigns.admin.base import ReadOnlyInline, money_text, run_action
+from agency.admin_actions import run_action
+from campaigns.admin.base import ReadOnlyInline, money_text
 from campaigns.models import (
     AdAccount,
     AdSpend,
