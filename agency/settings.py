@@ -109,8 +109,13 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
 
 def _celery_url(url: str) -> str:
-    """Celery (kombu) spells a unix-socket Redis ``redis+socket://``, redis-py ``unix://``."""
-    return "redis+socket://" + url.removeprefix("unix://") if url.startswith("unix://") else url
+    """Celery (kombu) spells a unix-socket Redis ``redis+socket://<path>?virtual_host=<db>``,
+    redis-py ``unix://<path>?db=<db>``."""
+    if not url.startswith("unix://"):
+        return url
+    path, _, query = url.removeprefix("unix://").partition("?")
+    db = dict(part.partition("=")[::2] for part in query.split("&") if part).get("db")
+    return f"redis+socket://{path}" + (f"?virtual_host={db}" if db else "")
 
 
 CACHES = {

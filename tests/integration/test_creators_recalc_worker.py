@@ -6,18 +6,13 @@ test database outside a test transaction and deletes exactly what it created aft
 """
 
 import datetime as dt
-import os
-import subprocess
-import sys
-import time
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
-from creators.models import Creator, CreatorPerformance, RecalcRun
+from creators.models import Creator, CreatorPerformance, RecalcChunk, RecalcRun
 from creators.services import recalc
 from tests.factories.creators import DailyAccountMetricFactory, PlatformAccountFactory, VideoFactory
+from tests.integration.conftest import start_worker, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -26,29 +21,11 @@ AS_OF = dt.date(2026, 1, 31)
 
 @pytest.fixture
 def worker(django_db_setup):
-    if "REDIS_URL" not in os.environ:
-        pytest.skip("needs an explicit REDIS_URL (a broker of its own)")
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "agency", "worker", "-Q", "recalc", "-c", "2",
-         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    from agency.celery import Queue
+
+    worker = start_worker(queues=[Queue.RECALC.value], concurrency=2)
+    yield worker
+    worker.stop()
 
 
 @pytest.fixture
@@ -74,13 +51,17 @@ def test_chunks_run_on_a_worker_and_the_run_completes(worker, committed_roster):
     run = recalc.recalc_start(  # commits, then sends one task per chunk
         as_of=AS_OF, mode="full", creator_ids=committed_roster, chunk_size=2
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def finished() -> bool:
         run.refresh_from_db()
-        if run.status != RecalcRun.Status.RUNNING:
-            break
-        time.sleep(0.5)
-    assert run.status == RecalcRun.Status.SUCCEEDED, run.error
+        return run.status != RecalcRun.Status.RUNNING
+
+    def describe() -> str:
+        chunks = RecalcChunk.objects.filter(run=run).values_list("index", "status", "error")
+        return f"run {run.pk} is {run.status!r} (error: {run.error!r}); chunks: {list(chunks)}"
+
+    wait_until(finished, describe=describe, worker=worker)
+    assert run.status == RecalcRun.Status.SUCCEEDED, describe()
     assert (run.chunks_done, run.chunks_total) == (3, 3)
     scored = CreatorPerformance.objects.filter(
         creator_id__in=committed_roster, as_of=AS_OF, score__isnull=False
