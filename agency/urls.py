@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from agency.api.views import healthz
+from agency.api.views import healthz, home
 
 api_v1 = [
     path("", include("agency.api.urls")),
@@ -22,11 +22,13 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
+    path("", home, name="home"),
 ]
 
 admin.site.site_header = "MCN back office"
 admin.site.site_title = "MCN back office"
 admin.site.index_title = "Roster, deals, revenue and payouts"
+admin.site.site_url = "/"  # "View site": the landing page with the API and docs links
 
 handler404 = "agency.api.errors.api_not_found"
 handler500 = "agency.api.errors.api_server_error"

@@ -3,6 +3,7 @@ from django.urls import path
 from agency.api import views
 
 urlpatterns = [
+    path("", views.ApiRootApi.as_view(), name="api-root"),
     path("me/", views.PartnerMeApi.as_view(), name="partner-me"),
     path("api-keys/", views.PartnerApiKeyListApi.as_view(), name="partner-api-key-list"),
     path(

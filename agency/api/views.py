@@ -4,19 +4,24 @@ Every partner view scopes its data in ``get_queryset()`` through the request's p
 so another partner's object is a 404 on every route, list and custom action alike.
 """
 
+import functools
 from typing import Any
 
 import pghistory
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agency import idempotency
+from agency.api.authentication import PartnerPrincipal
 from agency.models import Partner, PartnerAPIKey
 from agency.selectors import partner_api_key_list
 from agency.services import partner_api_key_revoke
@@ -171,6 +176,114 @@ class PartnerApiKeyRevokeApi(PartnerAPIView):
         )
         api_key = partner_api_key_revoke(api_key=api_key)
         return Response(ApiKeyOutputSerializer(api_key).data)
+
+
+# --- the API root ------------------------------------------------------------------------
+
+API_V1 = "/api/v1/"
+
+
+@functools.cache
+def _partner_routes() -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+    """Every partner route once: (path template, methods, partner kinds that may call it; none
+    named means every kind). Read from the URL configuration, so a new route appears here
+    without being listed twice."""
+    from drf_spectacular.generators import EndpointEnumerator
+
+    routes: dict[str, tuple[set[str], tuple[str, ...]]] = {}
+    for route, _regex, method, callback in EndpointEnumerator().get_api_endpoints():
+        view = getattr(callback, "cls", None)
+        if view is None or not issubclass(view, PartnerAPIView) or not route.startswith(API_V1):
+            continue
+        kinds = tuple(str(kind) for kind in view.partner_kinds)
+        routes.setdefault(route, (set(), kinds))[0].add(method)
+    return tuple((route, tuple(sorted(m)), kinds) for route, (m, kinds) in sorted(routes.items()))
+
+
+class ApiRootApi(APIView):
+    """Where a partner starts: links to every route its key may use, the docs and the schema.
+    Without a key it answers too, with the links anyone may follow and how to authenticate."""
+
+    permission_classes = [AllowAny]
+
+    class ResourceSerializer(serializers.Serializer):
+        href = serializers.CharField(help_text="Absolute URL; `{id}`-style parts are templates.")
+        methods = serializers.ListField(child=serializers.CharField())
+
+    class PartnerSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+        kind = serializers.ChoiceField(choices=Partner.Kind.choices)
+
+    OutputSerializer = inline_serializer(
+        name="ApiRoot",
+        fields={
+            "partner": PartnerSerializer(allow_null=True, help_text="The key's partner, if any."),
+            "authentication": serializers.CharField(),
+            "resources": serializers.DictField(
+                child=ResourceSerializer(),
+                help_text="Route (path below /api/v1/) to its URL and methods; only the routes "
+                "this key's partner kind may call.",
+            ),
+            "docs": serializers.URLField(),
+            "schema": serializers.URLField(),
+            "health": serializers.URLField(),
+        },
+    )
+
+    @extend_schema(
+        responses=OutputSerializer,
+        summary="The API root: links to every route this key may use",
+        auth=[{"ApiKeyAuth": []}, {}],
+    )
+    def get(self, request: Request) -> Response:
+        principal = request.user
+        partner = principal.partner if isinstance(principal, PartnerPrincipal) else None
+        resources = {}
+        if partner is not None:
+            for route, methods, kinds in _partner_routes():
+                if kinds and partner.kind not in kinds:
+                    continue
+                name = route.removeprefix(API_V1).rstrip("/")
+                resources[name] = {"href": request.build_absolute_uri(route), "methods": methods}
+        return Response(
+            {
+                "partner": None
+                if partner is None
+                else {"id": partner.pk, "name": partner.name, "kind": partner.kind},
+                "authentication": "Authorization: Api-Key <key>",
+                "resources": resources,
+                "docs": request.build_absolute_uri(reverse("api-docs")),
+                "schema": request.build_absolute_uri(reverse("api-schema")),
+                "health": request.build_absolute_uri(reverse("healthz")),
+            }
+        )
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The landing page (the admin's "View site"): the same links ``make run`` prints."""
+    from django.contrib import admin
+
+    links = [
+        ("admin", "Agency staff: roster, deals, revenue, statements and payouts."),
+        ("api-root", "Partners: the REST API (authenticate with an API key)."),
+        ("api-docs", "The API's browsable documentation."),
+        ("api-schema", "The OpenAPI schema, to generate a client."),
+        ("healthz", "Whether the database and the broker answer."),
+    ]
+    context = {
+        **admin.site.each_context(request),
+        "title": "MCN back office",
+        "links": [
+            {"label": request.build_absolute_uri(_url(name)), "href": _url(name), "text": text}
+            for name, text in links
+        ],
+    }
+    return render(request, "agency/home.html", context)
+
+
+def _url(name: str) -> str:
+    return reverse("admin:index") if name == "admin" else reverse(name)
 
 
 def healthz(request) -> JsonResponse:

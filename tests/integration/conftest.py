@@ -26,6 +26,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = ROOT / "var" / "test-workers"
 DEADLINE = 180  # seconds; generous for two worker processes and pytest on 2 busy cores
+_running: list["Worker"] = []  # started and not yet stopped, for failure reports
 
 
 def database_url(db: dict[str, Any]) -> str:
@@ -58,6 +59,8 @@ class Worker:
         return text[-tail:] or "(no output)"
 
     def stop(self) -> None:
+        if self in _running:
+            _running.remove(self)
         self.process.terminate()
         try:
             self.process.wait(timeout=20)
@@ -66,9 +69,12 @@ class Worker:
             self.process.wait()
 
 
-def start_worker(*, queues: list[str], concurrency: int = 1) -> Worker:
-    """Start a worker consuming ``queues`` against the test database; return once it answers
-    a ping, or fail with its output if it exits or stays silent past the deadline."""
+def start_worker(
+    *, queues: list[str], concurrency: int = 1, extra_env: dict[str, str] | None = None
+) -> Worker:
+    """Start a worker consuming ``queues`` against the test database (``extra_env`` on top);
+    return once it answers a ping, or fail with its output if it exits or stays silent past
+    the deadline."""
     hostname = f"it-{uuid.uuid4().hex[:8]}@{os.uname().nodename}"
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = LOG_DIR / f"{hostname.split('@')[0]}.log"
@@ -79,6 +85,7 @@ def start_worker(*, queues: list[str], concurrency: int = 1) -> Worker:
         "DATABASE_URL": database_url(connection.settings_dict),
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        **(extra_env or {}),
     }
     pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "prefork", "-c", str(concurrency)]
     with open(log, "w") as out:
@@ -91,6 +98,7 @@ def start_worker(*, queues: list[str], concurrency: int = 1) -> Worker:
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     worker = Worker(process=process, hostname=hostname, log=log)
+    _running.append(worker)
     try:
         _wait_until_ready(worker)
     except BaseException:
@@ -142,21 +150,24 @@ def wait_until(
     worker: Worker | None = None,
     timeout: float = DEADLINE,
 ) -> None:
-    """Poll ``predicate`` until it holds; past the deadline, or as soon as the worker has
-    exited, fail with ``describe()`` (the state waited on) and the worker's output."""
+    """Poll ``predicate`` until it holds; past the deadline, or as soon as a worker has
+    exited, fail with ``describe()`` (the state waited on) and the workers' output
+    (``worker``'s, or every running test worker's)."""
+    workers = [worker] if worker is not None else list(_running)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
-        if worker is not None and worker.process.poll() is not None:
+        if any(w.process.poll() is not None for w in workers):
             break
         time.sleep(0.25)
     if predicate():
         return
+    exited = [w for w in workers if w.process.poll() is not None]
     reason = (
-        f"the worker exited with {worker.process.returncode}"
-        if worker is not None and worker.process.poll() is not None
+        f"a worker exited with {exited[0].process.returncode}"
+        if exited
         else f"not done after {timeout:.0f} s"
     )
-    output = f"\n--- worker output ---\n{worker.output()}" if worker is not None else ""
+    output = "".join(f"\n--- worker {w.hostname} ---\n{w.output()}" for w in workers)
     pytest.fail(f"{reason}: {describe()}{output}", pytrace=False)

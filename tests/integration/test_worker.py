@@ -10,7 +10,7 @@ from agency.celery import Queue, app
 from agency.models import IdempotencyRecord
 from agency.tasks import idempotency_records_purge
 from tests.factories.agency import PartnerFactory
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import wait_for, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +25,10 @@ def test_task_runs_in_a_real_worker_and_its_effect_is_in_postgresql(worker_queue
 
     idempotency_records_purge.apply_async(queue=worker_queue)
 
-    assert wait_for(lambda: not IdempotencyRecord.objects.filter(pk=old.pk).exists())
+    wait_until(
+        lambda: not IdempotencyRecord.objects.filter(pk=old.pk).exists(),
+        describe=lambda: "the expired idempotency record is still there",
+    )
     assert IdempotencyRecord.objects.filter(pk=fresh.pk).exists()
 
     # Sent twice, it changes nothing more (idempotent).
