@@ -240,12 +240,13 @@ class ApiRootApi(APIView):
         principal = request.user
         partner = principal.partner if isinstance(principal, PartnerPrincipal) else None
         resources = {}
+        base = request.build_absolute_uri(API_V1)  # templates keep their {braces} unescaped
         if partner is not None:
             for route, methods, kinds in _partner_routes():
                 if kinds and partner.kind not in kinds:
                     continue
                 name = route.removeprefix(API_V1).rstrip("/")
-                resources[name] = {"href": request.build_absolute_uri(route), "methods": methods}
+                resources[name] = {"href": base + route.removeprefix(API_V1), "methods": methods}
         return Response(
             {
                 "partner": None

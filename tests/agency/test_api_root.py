@@ -56,6 +56,10 @@ def test_a_key_sees_links_to_exactly_the_routes_its_kind_may_use(
     assert present <= names and not absent & names
     assert {"me", "api-keys", "webhooks/endpoints", "webhooks/deliveries"} <= names
     assert body["resources"]["me"] == {"href": "http://testserver/api/v1/me/", "methods": ["GET"]}
+    assert body["resources"]["api-keys/{prefix}/revoke"] == {
+        "href": "http://testserver/api/v1/api-keys/{prefix}/revoke/",
+        "methods": ["POST"],
+    }
     # Every link without a template part answers this key (no 403/404 behind a listed link).
     for name, resource in body["resources"].items():
         if "{" in name or "GET" not in resource["methods"]:
