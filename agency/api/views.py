@@ -275,6 +275,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": "MCN back office",
+        "is_nav_sidebar_enabled": False,  # a public page: no app list to show
         "links": [
             {"label": request.build_absolute_uri(_url(name)), "href": _url(name), "text": text}
             for name, text in links
