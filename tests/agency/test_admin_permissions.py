@@ -5,18 +5,20 @@ action has real objects to act on: were an action run, the database would change
 file would be sent back).
 """
 
+import importlib
 import io
 import uuid
 
 import pytest
 from axes.models import AccessAttempt
 from django.contrib import admin
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.urls import reverse
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from agency import demo as agency_demo
+from agency import roles
 from agency.models import Partner, WebhookDelivery, WebhookEndpoint
 from billing import demo as billing_demo
 from billing.models import CommissionPlan, ImportBatch
@@ -144,3 +146,49 @@ def test_a_view_only_user_sees_and_runs_no_admin_action(view_only_client):
     assert shown == [], "view-only users are offered these actions"
     assert ran == [], "view-only users ran these actions"
     assert refused_late == [], "refusals must be admin pages or messages"
+
+
+def test_a_refused_admin_page_is_a_styled_admin_page(client):
+    manager = StaffUserFactory(username="manager")
+    manager.groups.add(Group.objects.get(name=roles.TALENT_MANAGER))
+    staff_login(client, manager)
+    response = client.get(reverse("admin:billing_payoutbatch_changelist"))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Your role does not include this page" in page and "admin/css/base.css" in page
+
+
+def test_creating_api_keys_is_the_agency_admins(client):
+    partner = Partner.objects.create(name="Glow", kind=Partner.Kind.BRAND)
+    url = reverse("admin:agency_partner_changelist")
+    ops = StaffUserFactory(username="ops")
+    ops.groups.add(Group.objects.get(name=roles.OPERATIONS))
+    ops.user_permissions.add(Permission.objects.get(codename="view_partner"))
+    staff_login(client, ops)
+    client.post(url, {"action": "create_api_key", "_selected_action": [partner.pk], "index": 0})
+    assert not partner.api_keys.exists()
+
+    admin_user = StaffUserFactory(username="agency.admin")
+    admin_user.groups.add(Group.objects.get(name=roles.AGENCY_ADMIN))
+    staff_login(client, admin_user)
+    assert 'value="create_api_key"' in client.get(url).content.decode()
+    client.post(url, {"action": "create_api_key", "_selected_action": [partner.pk], "index": 0})
+    assert partner.api_keys.count() == 1
+
+
+def test_roles_are_groups_with_exactly_the_migrations_permissions():
+    migration = importlib.import_module("campaigns.migrations.0004_staff_roles")
+    for name in roles.ROLES:
+        group = Group.objects.get(name=name)
+        granted = {
+            f"{app}.{codename}"
+            for app, codename in group.permissions.values_list(
+                "content_type__app_label", "codename"
+            )
+        }
+        assert granted == set(migration.ROLES[name]), name
+    finance = set(migration.ROLES[roles.FINANCE])
+    assert {"billing.change_payout", "billing.approve_commissionplan"} <= finance
+    assert not any(p.startswith("billing.") for p in migration.ROLES[roles.OPERATIONS])
+    assert not any(p.startswith("billing.") for p in migration.ROLES[roles.TALENT_MANAGER])
+    assert "billing.approve_commissionplan" not in migration.ROLES[roles.AGENCY_ADMIN]
