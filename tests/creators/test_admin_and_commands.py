@@ -202,3 +202,16 @@ def test_the_import_page_refuses_a_user_without_the_add_permission_with_a_messag
     response = client.post(url, {"file": upload, "kind": "daily"}, follow=True)
     assert response.status_code == 200
     assert "Importing metrics needs the permission to add them." in response.content.decode()
+
+
+def test_a_managers_add_form_refuses_another_managers_account(client, manager):
+    theirs = PlatformAccountFactory(creator=CreatorFactory(talent_manager=StaffUserFactory()))
+    mine = PlatformAccountFactory(creator=CreatorFactory(talent_manager=manager))
+    url = reverse("admin:creators_dailyaccountmetric_add")
+    row = {"date": "2026-01-01", "followers": 5, "views": 31337, "qualified_views": 5,
+           "watch_time_seconds": 60, "videos_posted": 0}  # fmt: skip
+    page = client.post(url, {**row, "account": theirs.pk})
+    assert page.status_code == 200 and "errornote" in page.content.decode()
+    assert not DailyAccountMetric.objects.exists()
+    assert client.post(url, {**row, "account": mine.pk}).status_code == 302
+    assert DailyAccountMetric.objects.get().account == mine
