@@ -17,6 +17,9 @@ from django.http import HttpRequest
 from agency.errors import ApplicationError
 from agency.roles import has_role
 
+# An empty selection after scoping (or of rows gone meanwhile) is reported, never widened.
+NOTHING_SELECTED = "None of the selected items is yours to change; nothing was done."
+
 
 def requires(*perms: str, role: str | None = None) -> Callable[..., bool]:
     """A ``has_<x>_permission`` method: the user holds every ``app_label.codename`` in
@@ -67,6 +70,3 @@ def run_action(
         modeladmin.message_user(request, NOTHING_SELECTED, messages.WARNING)
     if done:
         modeladmin.message_user(request, f"{label}: {done}.", messages.SUCCESS)
-
-
-NOTHING_SELECTED = "None of the selected items is yours to change; nothing was done."
