@@ -1,11 +1,36 @@
+from axes import admin as axes_admin
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
+from django_celery_beat import admin as beat_admin
+from django_celery_beat.models import PeriodicTask
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
 from agency import services, webhooks
+from agency.admin_actions import declared, requires
 from agency.models import Partner, PartnerAPIKey, WebhookDelivery, WebhookEndpoint
 
 admin.site.unregister(APIKey)  # partners use PartnerAPIKey, bound to one partner
+
+# Third-party admins whose actions declare no permission: the same admins, with one.
+admin.site.unregister(PeriodicTask)
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(PeriodicTask)
+class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
+    _base = beat_admin.PeriodicTaskAdmin
+    enable_tasks = declared(_base.enable_tasks, "change")
+    disable_tasks = declared(_base.disable_tasks, "change")
+    toggle_tasks = declared(_base.toggle_tasks, "change")
+    run_tasks = declared(_base.run_tasks, "change")
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
+    cleanup_expired_attempts = declared(
+        axes_admin.AccessAttemptAdmin.cleanup_expired_attempts, "delete"
+    )
 
 
 class PartnerAPIKeyInline(admin.TabularInline):
@@ -28,7 +53,10 @@ class PartnerAdmin(admin.ModelAdmin):
     inlines = [PartnerAPIKeyInline]
     actions = ["create_api_key"]
 
-    @admin.action(description="Create an API key (shown once)")
+    # Creating API keys is the agency admin's: a key reads the partner's data.
+    has_create_api_key_permission = requires("agency.add_partnerapikey")
+
+    @admin.action(description="Create an API key (shown once)", permissions=["create_api_key"])
     def create_api_key(self, request, queryset) -> None:
         for partner in queryset:
             _, key = services.partner_api_key_create(partner=partner, name=f"{partner.name} key")
@@ -48,7 +76,9 @@ class PartnerAPIKeyAdmin(APIKeyModelAdmin):
     autocomplete_fields = ["partner"]
     actions = ["revoke"]
 
-    @admin.action(description="Revoke selected keys")
+    has_revoke_permission = requires("agency.change_partnerapikey")
+
+    @admin.action(description="Revoke selected keys", permissions=["revoke"])
     def revoke(self, request, queryset) -> None:
         for api_key in queryset:
             services.partner_api_key_revoke(api_key=api_key)
@@ -93,7 +123,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Replay selected deliveries now")
+    has_replay_permission = requires("agency.change_webhookdelivery")
+
+    @admin.action(description="Replay selected deliveries now", permissions=["replay"])
     def replay(self, request, queryset) -> None:
         for delivery in queryset:
             webhooks.webhook_delivery_replay(delivery=delivery)

@@ -163,6 +163,41 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=IS_PRODUCTION)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# --- Staff logins (the admin): lockout, second factor, idle sessions --------------------
+# Kept in one block. django-axes locks a username at one client address out after
+# AXES_FAILURE_LIMIT failed logins for AXES_COOLOFF_MINUTES (a locked login is refused
+# even with the right password); django-otp asks superusers and finance for a TOTP
+# token (agency.admin_site); a staff session ends after SESSION_IDLE_MINUTES without a
+# request. README.md, "Security: staff logins", says how the first admin enrols.
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "agency.apps.StaffAdminConfig"
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "axes"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out logins
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# Behind a proxy, the number of proxies that append to X-Forwarded-For (0: REMOTE_ADDR).
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="MCN back office")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no secrets or QR codes in the admin: enrol by command
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_SAVE_EVERY_REQUEST = True  # each request pushes expiry back: an idle timeout
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+# --- end of staff logins ------------------------------------------------------------
+
 # REST framework: the partner API.
 API_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 500

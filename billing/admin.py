@@ -10,8 +10,9 @@ from io import BytesIO
 from django.contrib import admin
 from django.http import HttpResponse
 
-from agency.admin_actions import run_action
+from agency.admin_actions import requires, run_action
 from agency.money import to_major
+from agency.roles import FINANCE
 from billing import exports
 from billing.models import (
     Account,
@@ -125,7 +126,12 @@ class ImportBatchAdmin(ReadOnlyAdmin):
     list_select_related = ["approved_by"]
     actions = ["approve", "reject"]
 
-    @admin.action(description="Reject the selected imports (their events are dropped)")
+    has_decide_permission = requires("billing.change_importbatch", role=FINANCE)
+
+    @admin.action(
+        description="Reject the selected imports (their events are dropped)",
+        permissions=["decide"],
+    )
     def reject(self, request, queryset):
         run_action(
             self,
@@ -135,7 +141,7 @@ class ImportBatchAdmin(ReadOnlyAdmin):
             "Imports rejected",
         )
 
-    @admin.action(description="Approve and post the selected imports")
+    @admin.action(description="Approve and post the selected imports", permissions=["decide"])
     def approve(self, request, queryset):
         run_action(
             self,
@@ -205,7 +211,10 @@ class CommissionPlanAdmin(admin.ModelAdmin):
             obj.created_by = request.user
             super().save_model(request, obj, form, change)
 
-    @admin.action(description="Approve the selected plans (maker-checker)")
+    # Finance approves; the service refuses the plan's maker (and a DB CHECK backs it).
+    has_decide_permission = requires("billing.approve_commissionplan", role=FINANCE)
+
+    @admin.action(description="Approve the selected plans (maker-checker)", permissions=["decide"])
     def approve(self, request, queryset):
         run_action(
             self,
@@ -215,7 +224,7 @@ class CommissionPlanAdmin(admin.ModelAdmin):
             "Plans approved",
         )
 
-    @admin.action(description="Reject the selected plans")
+    @admin.action(description="Reject the selected plans", permissions=["decide"])
     def reject(self, request, queryset):
         run_action(
             self,
@@ -276,11 +285,13 @@ class StatementAdmin(ReadOnlyAdmin):
         response["Content-Disposition"] = 'attachment; filename="statements.zip"'
         return response
 
-    @admin.action(description="Export the selected statements as CSV")
+    has_export_permission = requires("billing.export_statement")
+
+    @admin.action(description="Export the selected statements as CSV", permissions=["export"])
     def export_csv(self, request, queryset):
         return self._download(queryset, exports.statement_csv, "csv", "text/csv")
 
-    @admin.action(description="Export the selected statements as PDF")
+    @admin.action(description="Export the selected statements as PDF", permissions=["export"])
     def export_pdf(self, request, queryset):
         return self._download(queryset, exports.statement_pdf, "pdf", "application/pdf")
 
@@ -299,7 +310,12 @@ class PayoutBatchAdmin(ReadOnlyAdmin):
     inlines = [PayoutInline]
     actions = ["approve"]
 
-    @admin.action(description="Approve the selected batches (finance, not the preparer)")
+    has_approve_permission = requires("billing.change_payoutbatch", role=FINANCE)
+
+    @admin.action(
+        description="Approve the selected batches (finance, not the preparer)",
+        permissions=["approve"],
+    )
     def approve(self, request, queryset):
         run_action(
             self,
@@ -317,33 +333,38 @@ class PayoutAdmin(ReadOnlyAdmin):
     list_select_related = ["creator", "batch"]
     actions = ["mark_paid", "mark_failed", "reverse"]
 
-    @admin.action(description="Mark sent payouts as paid")
+    # Finance settles payouts; the service refuses the batch's preparer (four eyes).
+    has_settle_permission = requires("billing.change_payout", role=FINANCE)
+
+    @admin.action(description="Mark sent payouts as paid", permissions=["settle"])
     def mark_paid(self, request, queryset):
         run_action(
             self,
             request,
             queryset,
-            lambda p: payout_services.payout_mark_paid(payout_id=p.pk),
+            lambda p: payout_services.payout_mark_paid(payout_id=p.pk, actor=request.user),
             "Payouts paid",
         )
 
-    @admin.action(description="Mark sent payouts as failed")
+    @admin.action(description="Mark sent payouts as failed", permissions=["settle"])
     def mark_failed(self, request, queryset):
         run_action(
             self,
             request,
             queryset,
-            lambda p: payout_services.payout_mark_failed(payout_id=p.pk),
+            lambda p: payout_services.payout_mark_failed(payout_id=p.pk, actor=request.user),
             "Payouts failed",
         )
 
-    @admin.action(description="Reverse failed payouts back to the creator payable")
+    @admin.action(
+        description="Reverse failed payouts back to the creator payable", permissions=["settle"]
+    )
     def reverse(self, request, queryset):
         run_action(
             self,
             request,
             queryset,
-            lambda p: payout_services.payout_reverse(payout_id=p.pk),
+            lambda p: payout_services.payout_reverse(payout_id=p.pk, actor=request.user),
             "Payouts reversed",
         )
 

@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from agency.roles import FINANCE
+
 
 def payout_minimum() -> Decimal:
     """Smallest payout, in major units of the payout currency."""
@@ -15,4 +17,4 @@ def max_batch_size() -> int:
     return int(settings.BILLING_MAX_EVENT_BATCH)
 
 
-FINANCE_GROUP = "finance"
+FINANCE_GROUP = FINANCE  # the role that approves and settles payouts

@@ -10,9 +10,10 @@ import math
 import random
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 
 from agency.models import Partner
+from agency.roles import TALENT_MANAGER
 from creators.models import (
     AccountHandle,
     Contract,
@@ -182,14 +183,7 @@ def seed(*, stdout) -> None:
 
 def _managers(stdout) -> list:
     user_model = get_user_model()
-    group, _ = Group.objects.get_or_create(name="Talent managers")
-    group.permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="creators",
-            codename__regex=r"^(view|change|add)_(creator|platformaccount|contract|accounthandle"
-            r"|dailyaccountmetric|video)$|^view_(creatorperformance|eligibilityresult)$",
-        )
-    )
+    group, _ = Group.objects.get_or_create(name=TALENT_MANAGER)  # permissions: its migration
     managers = []
     for username in MANAGERS:
         user, created = user_model.objects.get_or_create(

@@ -2,10 +2,13 @@
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.test import APIClient
 
 from agency import services
 from agency.models import Partner
+from agency.roles import needs_second_factor
 from tests.factories.agency import PartnerFactory
 
 
@@ -23,6 +26,27 @@ def make_partner_client(partner: Partner) -> PartnerClient:
     client.partner = partner
     client.key = key
     return client
+
+
+def staff_login(client: Client, user) -> Client:
+    """Log ``user`` in as the admin's login page would: a session, and for users who need a
+    second factor (superusers, finance) a TOTP device that verified it. The admin's check is
+    unchanged; the test only skips typing the code."""
+    client.force_login(user)
+    if needs_second_factor(user):
+        device = user.totpdevice_set.filter(confirmed=True).first() or services.staff_totp_enrol(
+            user=user
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def admin_client(db, admin_user) -> Client:
+    """pytest-django's ``admin_client``, with the superuser's second factor verified."""
+    return staff_login(Client(), admin_user)
 
 
 @pytest.fixture(autouse=True)

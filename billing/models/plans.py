@@ -71,6 +71,7 @@ class CommissionPlan(models.Model):
 
     class Meta:
         ordering = ["contract", "stream", "-effective_from"]
+        permissions = [("approve_commissionplan", "Can approve or reject commission plans")]
         constraints = [
             _rate_between_0_and_1("agency_rate", "plan_agency_rate_0_1"),
             _rate_between_0_and_1("manager_share", "plan_manager_share_0_1"),

@@ -27,6 +27,7 @@ class Statement(models.Model):
 
     class Meta:
         ordering = ["-period", "creator"]
+        permissions = [("export_statement", "Can export statements (CSV, PDF)")]
         constraints = [
             models.UniqueConstraint(
                 fields=["creator", "period"],

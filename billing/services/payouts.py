@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from agency.errors import ApplicationError, Conflict
 from agency.money import to_minor
+from agency.roles import has_role
 from billing import conf, ledger
 from billing.models import Account, Payout, PayoutBatch, RevenueEvent, StatementLine
 from billing.services.statements import statement_for_line, statement_line_add
@@ -36,7 +37,19 @@ def held_minor(*, creator: Creator) -> int:
 
 
 def _is_finance(user) -> bool:
-    return bool(user and user.is_staff and user.groups.filter(name=conf.FINANCE_GROUP).exists())
+    return has_role(user, conf.FINANCE_GROUP)
+
+
+def _check_settler(payout: Payout, actor) -> None:
+    """Four eyes on money leaving: a person who marks a payout paid or failed, or reverses
+    it, is in finance and did not prepare its batch. ``actor`` None is the system (a bank
+    feed or a job), which the people who configured it answer for."""
+    if actor is None:
+        return
+    if not _is_finance(actor):
+        raise ApplicationError("Only a member of the finance group settles payouts.")
+    if payout.batch.prepared_by_id is not None and payout.batch.prepared_by_id == actor.pk:
+        raise ApplicationError("The preparer of a payout batch cannot settle its payouts.")
 
 
 @transaction.atomic
@@ -159,7 +172,8 @@ def _transition(payout: Payout, to: str) -> None:
 
 
 def _locked(payout_id: int) -> Payout:
-    return Payout.objects.select_for_update().get(pk=payout_id)
+    # Locks the payout row only (the batch is read for the four-eyes check).
+    return Payout.objects.select_for_update(of=("self",)).select_related("batch").get(pk=payout_id)
 
 
 @transaction.atomic
@@ -174,9 +188,10 @@ def payout_send(*, payout_id: int) -> Payout:
 
 
 @transaction.atomic
-def payout_mark_paid(*, payout_id: int, paid_on: dt.date | None = None) -> Payout:
+def payout_mark_paid(*, payout_id: int, paid_on: dt.date | None = None, actor=None) -> Payout:
     """The bank confirmed the transfer: cash leaves, the events it covered are paid."""
     payout = _locked(payout_id)
+    _check_settler(payout, actor)
     if payout.status == Payout.Status.PAID:
         return payout
     if payout.status != Payout.Status.SENT:
@@ -203,8 +218,9 @@ def payout_mark_paid(*, payout_id: int, paid_on: dt.date | None = None) -> Payou
 
 
 @transaction.atomic
-def payout_mark_failed(*, payout_id: int) -> Payout:
+def payout_mark_failed(*, payout_id: int, actor=None) -> Payout:
     payout = _locked(payout_id)
+    _check_settler(payout, actor)
     if payout.status in (Payout.Status.FAILED, Payout.Status.REVERSED):
         return payout
     if payout.status != Payout.Status.SENT:
@@ -214,9 +230,10 @@ def payout_mark_failed(*, payout_id: int) -> Payout:
 
 
 @transaction.atomic
-def payout_reverse(*, payout_id: int) -> Payout:
+def payout_reverse(*, payout_id: int, actor=None) -> Payout:
     """Give a failed payout's amount back to the creator payable (a ledger reversal)."""
     payout = _locked(payout_id)
+    _check_settler(payout, actor)
     if payout.status == Payout.Status.REVERSED:
         return payout
     if payout.status != Payout.Status.FAILED:

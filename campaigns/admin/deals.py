@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from agency.admin_actions import run_action
+from agency.admin_actions import requires, run_action
 from agency.errors import ApplicationError
 from campaigns.admin.base import ReadOnlyInline, money_text
 from campaigns.models import (
@@ -119,17 +119,24 @@ class BrandDealAdmin(admin.ModelAdmin):
     inlines = [DealCreatorInline, DeliverableInline, DealEventInline]
     actions = ["advance", "cancel", "invoice"]
 
+    has_move_permission = requires("campaigns.change_branddeal")
+    has_invoice_permission = requires("campaigns.change_branddeal", "campaigns.add_invoice")
+
     @admin.display(description="fee", ordering="fee_minor")
     def fee(self, obj: BrandDeal) -> str:
         return money_text(obj.fee_minor, obj.currency)
 
-    @admin.action(description="Move to the next state")
+    @admin.action(description="Move to the next state", permissions=["move"])
     def advance(self, request, queryset):
+        may_invoice = self.has_invoice_permission(request)
+
         def move(deal):
             target = deal_services.deal_next_status(deal)
             if target is None:
                 raise ApplicationError("No next state.")
             if target == DealStatus.INVOICED:
+                if not may_invoice:
+                    raise ApplicationError("Invoicing a deal needs the permission to add invoices.")
                 invoice_services.invoice_for_deal(deal=deal, actor=request.user)
             elif target == DealStatus.PAID:
                 raise ApplicationError("Record the invoice's payment to mark the deal paid.")
@@ -138,7 +145,7 @@ class BrandDealAdmin(admin.ModelAdmin):
 
         run_action(self, request, queryset, move, "Moved")
 
-    @admin.action(description="Cancel")
+    @admin.action(description="Cancel", permissions=["move"])
     def cancel(self, request, queryset):
         run_action(
             self,
@@ -150,7 +157,7 @@ class BrandDealAdmin(admin.ModelAdmin):
             "Cancelled",
         )
 
-    @admin.action(description="Invoice (approved deals)")
+    @admin.action(description="Invoice (approved deals)", permissions=["invoice"])
     def invoice(self, request, queryset):
         run_action(
             self,

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from agency.admin_actions import run_action
+from agency.admin_actions import requires, run_action
 from campaigns.admin.base import money_text
 from campaigns.models import (
     Invoice,
@@ -38,6 +38,10 @@ class InvoiceAdmin(admin.ModelAdmin):
     inlines = [InvoiceLineInline]
     actions = ["issue", "record_payment_today", "void"]
 
+    has_issue_permission = requires("campaigns.change_invoice")
+    # Cash received is finance's (a custom permission), issuing and voiding operations'.
+    has_record_payment_permission = requires("campaigns.record_payment_invoice")
+
     def get_queryset(self, request):
         return (
             super()
@@ -49,13 +53,13 @@ class InvoiceAdmin(admin.ModelAdmin):
     def total(self, obj: Invoice) -> str:
         return money_text(obj.total_minor, obj.currency)
 
-    @admin.action(description="Issue (number, dates, earnings)")
+    @admin.action(description="Issue (number, dates, earnings)", permissions=["issue"])
     def issue(self, request, queryset):
         run_action(
             self, request, queryset, lambda i: invoice_services.invoice_issue(invoice=i), "Issued"
         )
 
-    @admin.action(description="Record payment received today")
+    @admin.action(description="Record payment received today", permissions=["record_payment"])
     def record_payment_today(self, request, queryset):
         today = timezone.localdate()
         run_action(
@@ -68,7 +72,7 @@ class InvoiceAdmin(admin.ModelAdmin):
             "Paid",
         )
 
-    @admin.action(description="Void")
+    @admin.action(description="Void", permissions=["issue"])
     def void(self, request, queryset):
         run_action(
             self, request, queryset, lambda i: invoice_services.invoice_void(invoice=i), "Voided"

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from agency.admin_actions import run_action
+from agency.admin_actions import requires, run_action
 from campaigns.admin.base import ReadOnlyInline, money_text
 from campaigns.models import (
     AdAccount,
@@ -50,7 +50,9 @@ class LiveSessionAdmin(admin.ModelAdmin):
     def gmv(self, obj: LiveSession) -> str:
         return money_text(obj.gmv_minor, obj.currency)
 
-    @admin.action(description="Book gifts and commerce as revenue events")
+    has_book_permission = requires("campaigns.change_livesession")
+
+    @admin.action(description="Book gifts and commerce as revenue events", permissions=["book"])
     def book_revenue(self, request, queryset):
         run_action(
             self,
@@ -144,7 +146,11 @@ class AffiliateOrderAdmin(admin.ModelAdmin):
     inlines = [AffiliateRefundInline]
     actions = ["settle"]
 
-    @admin.action(description="Settle (orders whose settlement date has come)")
+    has_settle_permission = requires("campaigns.change_affiliateorder")
+
+    @admin.action(
+        description="Settle (orders whose settlement date has come)", permissions=["settle"]
+    )
     def settle(self, request, queryset):
         today = timezone.localdate()
         run_action(

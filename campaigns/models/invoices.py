@@ -44,6 +44,7 @@ class Invoice(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        permissions = [("record_payment_invoice", "Can record an invoice's payment (cash in)")]
         constraints = [
             models.UniqueConstraint(
                 fields=["series", "number"],

@@ -13,6 +13,7 @@ from creators.models import (
     DailyAccountMetric,
     Video,
 )
+from creators.selectors import creators_for_staff
 from creators.services.ingestion import format_errors, metrics_ingest_csv
 
 
@@ -40,6 +41,9 @@ class MetricsImportMixin:
 
     def import_csv_view(self, request: HttpRequest):
         if not self.has_add_permission(request):
+            self.message_user(
+                request, "Importing metrics needs the permission to add them.", messages.ERROR
+            )
             return redirect("admin:index")
         form = ImportMetricsForm(request.POST or None, request.FILES or None)
         result, errors = None, []
@@ -48,7 +52,10 @@ class MetricsImportMixin:
             text = (line.decode("utf-8-sig") for line in upload)
             try:
                 result = metrics_ingest_csv(
-                    kind=form.cleaned_data["kind"], file=text, dry_run=form.cleaned_data["dry_run"]
+                    kind=form.cleaned_data["kind"],
+                    file=text,
+                    dry_run=form.cleaned_data["dry_run"],
+                    creators=creators_for_staff(user=request.user),  # a manager's own only
                 )
             except (ValidationError, UnicodeDecodeError) as exc:
                 errors = format_errors(getattr(exc, "detail", str(exc)))

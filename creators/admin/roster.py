@@ -3,9 +3,11 @@
 from django.contrib import admin, messages
 from django.db.models import Sum
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from agency.admin_actions import NOTHING_SELECTED, requires
 from creators import selectors
 from creators.admin.base import ScopedByCreatorAdmin
 from creators.models import (
@@ -178,10 +180,20 @@ class CreatorAdmin(admin.ModelAdmin):
             return "-"
         return svg_chart(creator=obj)
 
-    @admin.action(description="Recalculate now (performance and eligibility)")
+    has_recalculate_permission = requires("creators.change_creator")
+
+    @admin.action(
+        description="Recalculate now (performance and eligibility, on the workers)",
+        permissions=["recalculate"],
+    )
     def recalculate_now(self, request: HttpRequest, queryset) -> None:
+        """Records a run for the selected creators (after scoping: only the user's own) and
+        sends its chunks to the workers after commit; nothing is computed in the request."""
         ids = list(queryset.values_list("pk", flat=True))
-        run = recalc.recalc_run_inline(
+        if not ids:
+            self.message_user(request, NOTHING_SELECTED, messages.WARNING)
+            return
+        run = recalc.recalc_start(
             as_of=recalc.default_as_of(),
             mode=RecalcRun.Mode.FULL,
             trigger=RecalcRun.Trigger.ADMIN,
@@ -189,9 +201,15 @@ class CreatorAdmin(admin.ModelAdmin):
         )
         self.message_user(
             request,
-            f"Run {run.pk}: {run.status}, {run.creators_total} creators, "
-            f"{run.rows_written} rows changed.",
-            messages.SUCCESS if run.status == RecalcRun.Status.SUCCEEDED else messages.ERROR,
+            format_html(
+                'Recalculation <a href="{}">run {}</a> queued for {} creator(s) in {} chunk(s); '
+                "the workers compute it and the run page shows its progress.",
+                reverse("admin:creators_recalcrun_change", args=[run.pk]),
+                run.pk,
+                run.creators_total,
+                run.chunks_total,
+            ),
+            messages.SUCCESS,
         )
 
 

@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from agency.admin_actions import requires
 from creators.models import (
     RecalcChunk,
     RecalcRun,
@@ -46,7 +47,9 @@ class RecalcRunAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Retry failed chunks (queued to workers)")
+    has_retry_permission = requires("creators.change_recalcrun")
+
+    @admin.action(description="Retry failed chunks (queued to workers)", permissions=["retry"])
     def retry_failed(self, request: HttpRequest, queryset) -> None:
         total = sum(len(recalc.recalc_run_retry_failed(run_id=run.pk)) for run in queryset)
         self.message_user(request, f"{total} chunk(s) queued again.", messages.SUCCESS)

@@ -1,10 +1,10 @@
 """Metrics ingestion: one service for the API, the admin CSV upload and ``import_metrics``.
 
-All or nothing: every row is validated first (types, counts, dates, account match,
-duplicates in the batch); if any row is bad nothing is written and each bad row is
-reported by its 0-based index with field and reason. Otherwise rows are upserted by
-their natural key with one ``INSERT ... ON CONFLICT DO UPDATE`` per batch; rows whose
-values are unchanged are left alone, so re-sending a file changes nothing.
+All or nothing: every row is validated first (types, counts, dates, account match, the
+caller's scope of creators, duplicates in the batch); if any row is bad nothing is written
+and each bad row is reported by its 0-based index with field and reason. Otherwise rows are
+upserted by their natural key with one ``INSERT ... ON CONFLICT DO UPDATE`` per batch; rows
+whose values are unchanged are left alone, so re-sending a file changes nothing.
 """
 
 import csv
@@ -15,13 +15,20 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from creators.models import AccountHandle, DailyAccountMetric, Platform, PlatformAccount, Video
+from creators.models import (
+    AccountHandle,
+    Creator,
+    DailyAccountMetric,
+    Platform,
+    PlatformAccount,
+    Video,
+)
 from creators.models.metrics import DAILY_COUNT_FIELDS, VIDEO_COUNT_FIELDS
 
 MAX_BATCH_ROWS = 1000
@@ -154,10 +161,13 @@ def metrics_ingest(
     rows: Sequence[Mapping[str, Any]],
     dry_run: bool = False,
     max_rows: int | None = MAX_BATCH_ROWS,
+    creators: QuerySet[Creator] | None = None,
 ) -> IngestionResult:
     """Validate every row, then upsert them all (or, with ``dry_run``, only report).
 
     ``max_rows`` caps a batch (the API's limit); files from operators pass None.
+    ``creators`` is the caller's scope (a talent manager's own creators): a row for an
+    account of any other creator is refused, by row, like any other bad row.
     Raises ``ValidationError({"rows": {"<index>": {field: [reason]}}})`` when any row is bad;
     nothing is written then.
     """
@@ -179,6 +189,13 @@ def metrics_ingest(
             errors[str(index)] = {k: [str(m) for m in v] for k, v in serializer.errors.items()}
 
     accounts = _resolve_accounts(spec=spec, rows=valid)
+    in_scope = None
+    if creators is not None:
+        in_scope = set(
+            PlatformAccount.objects.filter(
+                pk__in=set(accounts.values()), creator__in=creators
+            ).values_list("pk", flat=True)
+        )
     seen: dict[tuple, int] = {}
     for index, row in valid.items():
         account_id = accounts.get(index)
@@ -186,6 +203,11 @@ def metrics_ingest(
             errors.setdefault(str(index), {})["account"] = [
                 "No account on the roster matches this platform account id or handle"
                 f" on {spec.row_date(row)}."
+            ]
+            continue
+        if in_scope is not None and account_id not in in_scope:
+            errors.setdefault(str(index), {})["account"] = [
+                "This account belongs to a creator you do not manage."
             ]
             continue
         key = (account_id, row[spec.key_field])
@@ -292,7 +314,13 @@ def _upsert(
     return result
 
 
-def metrics_ingest_csv(*, kind: Kind, file: io.TextIOBase | Iterable[str], dry_run: bool = False):
+def metrics_ingest_csv(
+    *,
+    kind: Kind,
+    file: io.TextIOBase | Iterable[str],
+    dry_run: bool = False,
+    creators: QuerySet[Creator] | None = None,
+):
     """The same ingestion from a CSV with a header row; empty cells count as absent.
 
     Row indexes in errors are 0-based data rows (the header is not counted): data row 0 is
@@ -307,7 +335,7 @@ def metrics_ingest_csv(*, kind: Kind, file: io.TextIOBase | Iterable[str], dry_r
         raise ValidationError({"file": ["The file is empty; a header row is needed."]})
     # One pass over the whole file: errors (duplicates included) span every row, and the
     # write is one transaction; the API's batch limit does not apply to operators' files.
-    return metrics_ingest(kind=kind, rows=rows, dry_run=dry_run, max_rows=None)
+    return metrics_ingest(kind=kind, rows=rows, dry_run=dry_run, max_rows=None, creators=creators)
 
 
 def format_errors(detail) -> list[str]:

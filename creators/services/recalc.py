@@ -49,7 +49,7 @@ def recalc_creator_ids(
     # A creator with no platform account has nothing to compute, in every mode.
     has_account = Exists(PlatformAccount.objects.filter(creator=OuterRef("pk")))
     creators = Creator.objects.filter(has_account)
-    if creator_ids:
+    if creator_ids is not None:  # a selection, even an empty one, is never "everyone"
         return list(creators.filter(id__in=creator_ids).order_by("pk").values_list("pk", flat=True))
     if mode == RecalcRun.Mode.INCREMENTAL:
         last = (
@@ -89,7 +89,7 @@ def recalc_start(
         as_of=as_of,
         mode=mode,
         trigger=trigger,
-        selected_only=bool(creator_ids),
+        selected_only=creator_ids is not None,
         chunk_size=chunk_size,
         creators_total=len(ids),
         chunks_total=len(chunks),

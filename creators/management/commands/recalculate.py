@@ -24,7 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, as_of, full, creator, chunk_size, **options) -> None:
         as_of = as_of or recalc.default_as_of()
         mode = RecalcRun.Mode.FULL if full or creator else RecalcRun.Mode.INCREMENTAL
-        ids = recalc.recalc_creator_ids(as_of=as_of, mode=mode, creator_ids=creator)
+        ids = recalc.recalc_creator_ids(as_of=as_of, mode=mode, creator_ids=creator or None)
         if creator and len(ids) != len(set(creator)):
             missing = sorted(set(creator) - set(ids))
             raise CommandError(f"Unknown creator id(s): {', '.join(map(str, missing))}")
