@@ -28,5 +28,6 @@ admin.site.site_header = "MCN back office"
 admin.site.site_title = "MCN back office"
 admin.site.index_title = "Roster, deals, revenue and payouts"
 
+handler400 = "agency.api.errors.api_bad_request"
 handler404 = "agency.api.errors.api_not_found"
 handler500 = "agency.api.errors.api_server_error"
