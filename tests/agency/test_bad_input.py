@@ -169,3 +169,10 @@ def test_delivery_filter_answers_the_same_for_foreign_and_missing_endpoints(
     assert own["count"] == 1 and own["results"][0]["endpoint"] == mine.pk
     too_big = brand_client.get(DELIVERIES, {"endpoint": 10**30})
     assert too_big.status_code == 200 and too_big.json()["count"] == 0  # past bigint: none
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(brand_client):
+    body = {"url": "https://hooks.example.com/x", "event_types": ["literal \\u0000 text"]}
+    response = brand_client.post(ENDPOINTS, body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["event_types"] == ["literal \\u0000 text"]
