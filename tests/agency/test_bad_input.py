@@ -176,3 +176,13 @@ def test_an_escaped_backslash_before_u0000_is_text_not_a_nul(brand_client):
     response = brand_client.post(ENDPOINTS, body, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["event_types"] == ["literal \\u0000 text"]
+
+
+def test_a_request_django_refuses_before_routing_gets_the_error_shape(brand_client):
+    # More query parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS: refused while the query
+    # string is read for the NUL check, before any view; the 400 handler answers.
+    query = "&".join(f"p{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    brand_client.raise_request_exception = False
+    error = _error(brand_client.get(f"/api/v1/me/?{query}"), 400)
+    assert error["code"] == "bad_request"
+    assert error["request_id"]
