@@ -73,7 +73,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "agency.middleware.RequestIdMiddleware",  # before the logging middleware reads the id
     "django_structlog.middlewares.RequestMiddleware",
+    "agency.middleware.RejectNulMiddleware",
     "agency.middleware.HistoryMiddleware",
 ]
 
@@ -209,7 +211,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "agency.api.pagination.PartnerPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["agency.api.parsers.JSONParser"],  # depth and NUL limits
     "DEFAULT_SCHEMA_CLASS": "agency.api.schema.PartnerAutoSchema",
     "EXCEPTION_HANDLER": "agency.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,

@@ -30,5 +30,6 @@ admin.site.site_title = "MCN back office"
 admin.site.index_title = "Roster, deals, revenue and payouts"
 admin.site.site_url = "/"  # "View site": the landing page with the API and docs links
 
+handler400 = "agency.api.errors.api_bad_request"
 handler404 = "agency.api.errors.api_not_found"
 handler500 = "agency.api.errors.api_server_error"

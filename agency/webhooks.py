@@ -78,18 +78,24 @@ def _validate_url(url: str) -> None:
 
 
 def _is_private_host(hostname: str) -> bool:
-    """True when the host is, or resolves to, a loopback/private/link-local address (SSRF)."""
+    """True when the host is, or resolves to, any address that is not globally reachable
+    (loopback, private, link-local, carrier-grade NAT 100.64.0.0/10, documentation, reserved,
+    multicast...): the SSRF guard, applied when an endpoint is registered and again to the
+    addresses resolved at delivery time."""
     if hostname.lower() in {"localhost", "localhost.localdomain"}:
         return True
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(hostname, None)}
     except OSError:
         return False  # unresolvable now; checked again at delivery time
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
-            return True
-    return False
+    return any(not _is_global(address) for address in addresses)
+
+
+def _is_global(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
+    return ip.is_global and not ip.is_multicast
 
 
 @transaction.atomic

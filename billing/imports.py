@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
+from agency.validation import NUL, NUL_MESSAGE, date_range_error, nul_columns
 from billing.services.events import EventInput
 
 REVENUE_REQUIRED = [
@@ -40,7 +41,9 @@ def parse_revenue_csv(text: str) -> list[EventInput]:
     """One EventInput per data row; rows that cannot be parsed carry their errors."""
     rows = []
     for raw in _reader(io.StringIO(text), REVENUE_REQUIRED):
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[str]] = {column: [NUL_MESSAGE] for column in nul_columns(raw)}
+        if errors:  # reported; the rest of the row is still checked, without the NULs
+            raw = {k: v.replace(NUL, "") if isinstance(v, str) else v for k, v in raw.items()}
         try:
             creator_id = int(raw["creator_id"])
         except (TypeError, ValueError):
@@ -79,6 +82,8 @@ def parse_rates_csv(text: str) -> list[dict]:
     """Rows of (base, quote, valid_on, rate); raises MalformedFile naming the bad row."""
     out = []
     for number, raw in enumerate(_reader(io.StringIO(text), ["base", "quote", "valid_on", "rate"])):
+        if bad := nul_columns(raw):
+            raise MalformedFile(f"Row {number}: {', '.join(bad)}: {NUL_MESSAGE}")
         try:
             out.append(
                 {
@@ -90,4 +95,6 @@ def parse_rates_csv(text: str) -> list[dict]:
             )
         except (ValueError, InvalidOperation, AttributeError) as exc:
             raise MalformedFile(f"Row {number}: {exc}") from None
+        if reason := date_range_error(out[-1]["valid_on"]):
+            raise MalformedFile(f"Row {number}: valid_on: {reason}")
     return out

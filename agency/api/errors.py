@@ -10,7 +10,13 @@
 from typing import Any
 
 import structlog
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -46,11 +52,35 @@ def _index_lists(detail: Any) -> Any:
     return detail
 
 
+class InvalidRequest(BadRequest):
+    """Raised outside a view (e.g. by a middleware) for input refused before routing; the
+    400 handler answers it in the error shape with ``fields``."""
+
+    def __init__(self, message: str, *, fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+
+def _bad_request(exc: Exception) -> tuple[int, dict]:
+    """Status and body for a request Django refuses before a view runs (400 or 413)."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = f"The request body is larger than the limit of {limit} bytes."
+        return 413, error_body(code="payload_too_large", message=message)
+    if isinstance(exc, InvalidRequest):
+        return 400, error_body(code="invalid", message=exc.message, fields=exc.fields)
+    return 400, error_body(code="bad_request", message="The request could not be read.")
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(
             error_body(code=exc.code, message=exc.message, extra=exc.extra), status=exc.status
         )
+    if isinstance(exc, SuspiciousOperation | BadRequest):
+        status_code, body = _bad_request(exc)
+        return Response(body, status=status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):
@@ -76,6 +106,19 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         if response.status_code == status.HTTP_401_UNAUTHORIZED:
             response["WWW-Authenticate"] = "Api-Key"
     return response
+
+
+def api_bad_request(request, exception=None):
+    """handler400: under /api/ a request refused before its view (a body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413) gets the JSON error shape; elsewhere (the
+    admin) Django's page."""
+    from django.http import JsonResponse
+    from django.views.defaults import bad_request
+
+    if request.path.startswith("/api/"):
+        status_code, body = _bad_request(exception)
+        return JsonResponse(body, status=status_code)
+    return bad_request(request, exception)
 
 
 def api_not_found(request, exception=None):

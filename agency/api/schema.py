@@ -23,11 +23,15 @@ ErrorSerializer = inline_serializer(
 )
 
 _ERRORS = {
-    "400": "Invalid input: `fields` names each bad field and its reason.",
+    "400": (
+        "Invalid input: `fields` names each bad field and its reason (also JSON nested too "
+        "deeply, and NUL characters in the URL, a query parameter or a string)."
+    ),
     "401": "Missing, unknown, revoked or expired API key.",
     "403": "The endpoint is not available to this partner kind.",
     "404": "No such object for this partner.",
     "409": "Conflict: the object changed, or the Idempotency-Key is in use.",
+    "413": "The request body is larger than the limit (about 2.5 MB).",
     "422": "The Idempotency-Key was used with a different request.",
     "429": "Too many requests for this API key; see Retry-After.",
 }
@@ -40,7 +44,7 @@ class PartnerAutoSchema(AutoSchema):
             return responses
         codes = ["400", "401", "403", "404", "429"]
         if self.method == "POST":
-            codes += ["409", "422"]
+            codes += ["409", "413", "422"]
         for code in codes:
             if code not in responses:
                 response = self._get_response_for_code(ErrorSerializer, code, direction=direction)

@@ -14,6 +14,7 @@ from agency.api.views import (
 )
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
+from agency.validation import validate_date_in_range
 from billing import conf, selectors
 from billing.api.serializers import (
     DETAIL_ERRORS,
@@ -201,7 +202,7 @@ class StatementFilter(filters.FilterSet):
     """Plain number filters: an id outside the partner's scope finds nothing (not a 400)."""
 
     creator = filters.NumberFilter(field_name="creator_id")
-    period = filters.DateFilter()
+    period = filters.DateFilter(validators=[validate_date_in_range])
     status = filters.ChoiceFilter(choices=Statement.Status.choices)
 
     class Meta:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from agency.errors import ApplicationError, Conflict
 from agency.models import Partner
 from agency.money import CURRENCY_EXPONENTS, UnknownCurrency, to_minor
+from agency.validation import date_range_error
 from billing import fx, ledger
 from billing.models import (
     Account,
@@ -125,6 +126,8 @@ def revenue_events_validate(
             row.errors.setdefault("account_id", []).append("Not an account of this creator.")
         if row.occurred_on > today:
             row.errors.setdefault("occurred_on", []).append("Must not be in the future.")
+        elif reason := date_range_error(row.occurred_on):
+            row.errors.setdefault("occurred_on", []).append(reason)
         gross = _amount(row, "gross", row.gross)
         fee = _amount(row, "platform_fee", row.platform_fee)
         if gross is not None and gross == 0:

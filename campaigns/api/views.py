@@ -19,6 +19,7 @@ from agency.api.views import (
 )
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES, to_minor
+from agency.validation import validate_date_in_range
 from campaigns import selectors
 from campaigns.api.serializers import DealSerializer, DeliverableSerializer, InvoiceSerializer
 from campaigns.models import BrandDeal, DealStatus, Deliverable, Invoice
@@ -70,7 +71,7 @@ class DealListCreateApi(PartnerListAPIView):
         class DeliverableInput(serializers.Serializer):
             creator_id = serializers.IntegerField(min_value=1)
             type = serializers.ChoiceField(choices=Deliverable.Type.choices)
-            due_on = serializers.DateField()
+            due_on = serializers.DateField(validators=[validate_date_in_range])
 
             class Meta:
                 ref_name = "DealProposalDeliverableInput"

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from agency.errors import ApplicationError
 from agency.money import round_minor
+from agency.validation import NUL_MESSAGE, date_range_error, nul_columns
 from billing.models import RevenueEvent, Stream
 from campaigns.models import LiveCommerceRefund, LiveMonthlyReport, LiveSession
 from campaigns.services.revenue import (
@@ -174,7 +175,9 @@ def live_reports_import(
     accounts = {
         (a.platform, a.platform_account_id): a
         for a in PlatformAccount.objects.filter(
-            platform_account_id__in=[r.get("platform_account_id", "") for r in rows]
+            platform_account_id__in=[
+                r.get("platform_account_id", "") for r in rows if not nul_columns(r)
+            ]
         )
     }
     errors: dict[str, list[str]] = {}
@@ -182,6 +185,9 @@ def live_reports_import(
     for index, row in enumerate(rows):
         line = index + 2
         problems: list[str] = []
+        if bad := nul_columns(row):
+            errors[str(line)] = [f"{c}: {NUL_MESSAGE}" for c in bad]
+            continue
         missing = [c for c in REPORT_COLUMNS if not str(row.get(c) or "").strip()]
         if missing:
             errors[str(line)] = [f"{c}: required." for c in missing]
@@ -193,6 +199,8 @@ def live_reports_import(
             month = dt.date.fromisoformat(f"{row['month'].strip()}-01")
             if month > today:
                 problems.append("month: must not be in the future.")
+            elif reason := date_range_error(month):
+                problems.append(f"month: {reason}")
         except ValueError:
             problems.append(f"month: expected YYYY-MM, got {row['month']!r}.")
             month = None

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agency.api.schema import ErrorSerializer
+from agency.validation import validate_date_in_range
 from creators.models import (
     AccountPerformance,
     CreatorPerformance,
@@ -151,7 +152,11 @@ class EligibilityOutputSerializer(serializers.Serializer):
 
 
 class AsOfQuerySerializer(serializers.Serializer):
-    as_of = serializers.DateField(required=False, help_text="YYYY-MM-DD; default: latest.")
+    as_of = serializers.DateField(
+        required=False,
+        validators=[validate_date_in_range],
+        help_text="YYYY-MM-DD; default: latest.",
+    )
 
 
 class IngestionOutputSerializer(serializers.Serializer):

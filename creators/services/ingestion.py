@@ -21,6 +21,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from agency.validation import validate_date_in_range
 from creators.models import (
     AccountHandle,
     Creator,
@@ -63,7 +64,7 @@ def _count() -> serializers.IntegerField:
 
 
 class DailyMetricRowSerializer(_AccountRowSerializer):
-    date = serializers.DateField()
+    date = serializers.DateField(validators=[validate_date_in_range])
     followers = _count()
     views = _count()
     qualified_views = _count()
@@ -84,7 +85,7 @@ class DailyMetricRowSerializer(_AccountRowSerializer):
 
 class VideoRowSerializer(_AccountRowSerializer):
     platform_video_id = serializers.CharField(max_length=100)
-    posted_at = serializers.DateTimeField()
+    posted_at = serializers.DateTimeField(validators=[validate_date_in_range])
     duration_seconds = serializers.IntegerField(min_value=0, max_value=86_400)
     views = _count()
     qualified_views = _count()

@@ -2,6 +2,7 @@
 replay, and partner scoping."""
 
 import json
+import socket
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -195,3 +196,55 @@ def test_api_bad_url_is_400_with_field(brand_client):
     response = brand_client.post(reverse("webhook-endpoint-list"), {"url": "not a url"})
     assert response.status_code == 400
     assert "url" in response.json()["error"]["fields"]
+
+
+NON_GLOBAL_URLS = [
+    "https://100.64.0.1/x",  # carrier-grade NAT (shared address space)
+    "https://100.127.255.254/x",
+    "https://192.0.2.10/x",  # documentation
+    "https://198.18.0.1/x",  # benchmarking
+    "https://0.0.0.0/x",
+    "https://[::ffff:10.0.0.1]/x",  # IPv4-mapped private
+    "https://[fd00::1]/x",  # unique local
+    "https://224.0.0.1/x",  # multicast
+]
+
+
+@pytest.mark.parametrize("url", NON_GLOBAL_URLS)
+def test_any_non_global_address_is_refused_on_create(settings, brand_client, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = False
+    response = brand_client.post(reverse("webhook-endpoint-list"), {"url": url})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["url"] == [
+        "Webhook URLs must point at a public host."
+    ]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_global_address_is_accepted(settings, brand_client):
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = False
+    response = brand_client.post(reverse("webhook-endpoint-list"), {"url": "https://8.8.8.8/x"})
+    assert response.status_code == 201
+
+
+def test_delivery_refuses_a_host_that_now_resolves_to_a_non_global_address(
+    settings, monkeypatch, brand_client
+):
+    """DNS can change after registration: the addresses resolved at delivery are checked."""
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = False
+    resolved = {"address": "93.184.215.14"}
+
+    def getaddrinfo(host, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (resolved["address"], 443))]
+
+    sent = []
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(webhooks.requests, "post", lambda *a, **kw: sent.append(a))
+    webhooks.webhook_endpoint_create(partner=brand_client.partner, url="https://hooks.example/x")
+    [delivery] = webhooks.webhook_event_emit(
+        partner=brand_client.partner, event_type="deal.updated", data={}
+    )
+    resolved["address"] = "100.64.12.7"
+    delivery = webhooks.webhook_delivery_attempt(delivery_id=delivery.pk)
+    assert sent == []
+    assert delivery.status == "pending" and "private address" in delivery.last_error

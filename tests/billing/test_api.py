@@ -208,3 +208,20 @@ def test_filters_naming_another_partners_creator_find_nothing(
     assert sub_agency_client.get(STATEMENTS, {"creator": theirs.pk}).json()["results"] == []
     lines = sub_agency_client.get(COMMISSION_LINES, {"creator": theirs.pk})
     assert lines.json()["results"] == []
+
+
+@pytest.mark.parametrize("occurred_on", ["0001-01-01", "1999-12-31"])
+def test_event_dates_outside_the_plausible_range_are_refused(data_partner_client, occurred_on):
+    creator = creator_on_plan(starts_on=dt.date(1, 1, 1))
+    body = {"events": [_row(creator, occurred_on=occurred_on)]}
+    response = data_partner_client.post(EVENTS, body, format="json")
+    assert response.status_code == 400
+    [reason] = response.json()["error"]["fields"]["events"]["0"]["occurred_on"]
+    assert reason.startswith("Must be between 2000-01-01 and ")
+    assert not RevenueEvent.objects.exists()
+
+
+def test_statement_period_filter_outside_the_plausible_range_is_a_400(sub_agency_client):
+    response = sub_agency_client.get(STATEMENTS, {"period": "0001-01-01"})
+    assert response.status_code == 400
+    assert "period" in response.json()["error"]["fields"]

@@ -193,3 +193,45 @@ def test_verify_ledger_catches_a_split_that_disagrees_with_the_payables(ingest, 
     assert _verify() == 1
     err = capsys.readouterr().err
     assert "sub-agency payable differs" in err and "agency revenue differs" in err
+
+
+REVENUE_HEADER = "stream,creator_id,occurred_on,gross,currency,source_type,source_id\n"
+
+
+def test_import_revenue_names_a_nul_character_and_writes_nothing(tmp_path, capsys):
+    creator = creator_on_plan()
+    path = tmp_path / "nul.csv"
+    path.write_text(
+        REVENUE_HEADER
+        + f"brand_deal,{creator.pk},2025-03-02,10.00,USD,r,a\n"
+        + f"brand_deal,{creator.pk},2025-03-02,10.00,USD,r,b\x00\n"
+    )
+    with pytest.raises(CommandError, match="1 of 2 rows are invalid"):
+        call_command("import_revenue", str(path))
+    assert "row 1: source_id: NUL characters are not allowed." in capsys.readouterr().err
+    assert not ImportBatch.objects.exists() and not RevenueEvent.objects.exists()
+
+
+def test_import_revenue_refuses_dates_outside_the_plausible_range(tmp_path, capsys):
+    creator = creator_on_plan(starts_on=dt.date(1, 1, 1))
+    path = tmp_path / "old.csv"
+    path.write_text(REVENUE_HEADER + f"brand_deal,{creator.pk},0001-01-01,10.00,USD,r,a\n")
+    with pytest.raises(CommandError, match="1 of 1 rows are invalid"):
+        call_command("import_revenue", str(path))
+    assert "row 0: occurred_on: Must be between 2000-01-01" in capsys.readouterr().err
+    assert not RevenueEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("EUR,USD,0001-01-01,1.08", "Row 0: valid_on: Must be between 2000-01-01"),
+        ("EUR,US\x00D,2025-03-03,1.08", "Row 0: quote: NUL characters are not allowed."),
+    ],
+)
+def test_import_fx_rates_refuses_implausible_dates_and_nul_characters(tmp_path, row, message):
+    path = tmp_path / "rates.csv"
+    path.write_text(f"base,quote,valid_on,rate\n{row}\n")
+    with pytest.raises(CommandError, match=message):
+        call_command("import_fx_rates", str(path))
+    assert not ExchangeRate.objects.exists()

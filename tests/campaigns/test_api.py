@@ -250,3 +250,17 @@ def test_deal_webhooks_reach_only_the_owning_brand(
     mine = brand_client.get(reverse("webhook-delivery-list")).json()["results"]
     assert [d["event_type"] for d in mine] == ["deal.status_changed"]
     assert other_brand_client.get(reverse("webhook-delivery-list")).json()["results"] == []
+
+
+@pytest.mark.parametrize("due_on", ["0001-01-01", "9999-12-31"])
+def test_deliverable_due_dates_outside_the_plausible_range_are_refused(
+    brand_a, brand_client, due_on
+):
+    creator = CreatorFactory()
+    deliverables = [{"creator_id": creator.pk, "type": "video", "due_on": due_on}]
+    body = _proposal(creator, deliverables=deliverables)
+    response = brand_client.post(reverse("deal-list"), body, format="json")
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert fields["deliverables"]["0"]["due_on"][0].startswith("Must be between 2000-01-01")
+    assert not BrandDeal.objects.exists()

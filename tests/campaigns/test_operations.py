@@ -268,3 +268,18 @@ def test_live_commerce_refunds_before_and_after_booking(creators_on_plan):
         live_commerce_refund_record(
             session=session, external_id="lr4", amount_minor=1, refunded_on=day
         )
+
+
+def test_live_report_import_refuses_implausible_months_and_nul_characters(tmp_path):
+    account = PlatformAccountFactory()
+    path = _csv(
+        tmp_path,
+        f"tiktok,{account.platform_account_id},0001-01,1,1,1\n"
+        f"tiktok,{account.platform_account_id}\x00,2026-09,1,1,1\n",
+    )
+    with pytest.raises(CommandError) as exc:
+        call_command("import_live_reports", str(path))
+    message = str(exc.value)
+    assert "line 2: month: Must be between 2000-01-01" in message
+    assert "line 3: platform_account_id: NUL characters are not allowed." in message
+    assert not LiveMonthlyReport.objects.exists()

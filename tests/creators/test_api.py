@@ -287,3 +287,34 @@ def test_ingestion_honours_idempotency_key(data_partner_client):
     replay = data_partner_client.post(DAILY, body, HTTP_IDEMPOTENCY_KEY="k1")
     assert first.json() == replay.json()
     assert replay["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.parametrize("date", ["0001-01-01", "1999-12-31"])
+def test_daily_metric_dates_outside_the_plausible_range_are_refused(data_partner_client, date):
+    account = PlatformAccountFactory()
+    response = data_partner_client.post(DAILY, {"rows": [daily_row(account, date=date)]})
+    assert response.status_code == 400
+    [reason] = response.json()["error"]["fields"]["rows"]["0"]["date"]
+    assert reason.startswith("Must be between 2000-01-01 and ")
+    assert not account.daily_metrics.exists()
+
+
+def test_video_dates_outside_the_plausible_range_are_refused(data_partner_client):
+    account = PlatformAccountFactory()
+    row = {
+        "platform": account.platform, "platform_account_id": account.platform_account_id,
+        "platform_video_id": "v1", "posted_at": "0001-01-01T00:00:00Z", "duration_seconds": 5,
+        "views": 10, "qualified_views": 5, "completed_views": 5, "replays": 0, "likes": 0,
+        "comments": 0, "shares": 0,
+    }  # fmt: skip
+    response = data_partner_client.post(VIDEOS, {"rows": [row]})
+    assert response.status_code == 400
+    assert "posted_at" in response.json()["error"]["fields"]["rows"]["0"]
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31"])
+def test_as_of_outside_the_plausible_range_is_a_400_naming_it(sub_agency_client, as_of):
+    creator = creator_with_data(sub_agency=sub_agency_client.partner)
+    response = sub_agency_client.get(detail(creator.pk, "performance"), {"as_of": as_of})
+    assert response.status_code == 400
+    assert "as_of" in response.json()["error"]["fields"]

@@ -2,8 +2,12 @@
 
 import datetime as dt
 import io
+import os
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from rest_framework.exceptions import ValidationError
 
@@ -102,12 +106,46 @@ def test_command_dry_run_and_import(tmp_path):
     assert DailyAccountMetric.objects.get().followers == 100
 
 
-def test_command_reports_bad_lines(tmp_path):
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["2026-01-01,100,20,10,60,0", "2026-01-02,x,20,10,60,0"], "line 3 (row 1): followers"),
+        (["0001-01-01,100,20,10,60,0"], "line 2 (row 0): date: Must be between 2000-01-01"),
+        ([",ab\x00,2026-01-01,1,1,1,1,0"], "line 2 (row 0): handle: Null characters"),
+    ],
+)
+def test_command_reports_bad_lines(tmp_path, lines, expected):
     account = PlatformAccountFactory()
     path = tmp_path / "daily.csv"
-    path.write_text(csv_for(account, "2026-01-01,100,20,10,60,0", "2026-01-02,x,20,10,60,0"))
+    text = csv_for(account, *lines).replace(",,,", ",")  # a line may bring its own handle
+    path.write_text(text)
     err = io.StringIO()
     with pytest.raises(CommandError, match="Nothing was imported"):
         call_command("import_metrics", str(path), stdout=io.StringIO(), stderr=err)
-    assert "line 3 (row 1): followers" in err.getvalue()
+    assert expected in err.getvalue()
     assert not DailyAccountMetric.objects.exists()
+
+
+@pytest.mark.parametrize("kind", [None, "daily"])
+def test_command_refuses_a_file_that_is_not_utf8(tmp_path, kind):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes((HEADER + "tiktok,caf\xe9,,2026-01-01,1,1,1,1,0\n").encode("latin-1"))
+    args = ["--kind", kind] if kind else []
+    with pytest.raises(CommandError, match=r"(?i)not a readable"):
+        call_command("import_metrics", str(path), *args, stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_command_on_a_non_utf8_file_exits_non_zero_without_a_traceback(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes((HEADER + "tiktok,caf\xe9,,2026-01-01,1,1,1,1,0\n").encode("latin-1"))
+    done = subprocess.run(
+        [sys.executable, "manage.py", "import_metrics", str(path)],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_ENV": "test"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "not a readable UTF-8 CSV file" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -26,12 +26,16 @@ class Command(BaseCommand):
             text = file.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"Cannot read {file}: {exc}") from exc
-        reader = csv.DictReader(io.StringIO(text))
-        missing = [c for c in REPORT_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise CommandError(f"Missing columns: {', '.join(missing)}.")
         try:
-            result = live_reports_import(rows=list(reader), dry_run=dry_run)
+            reader = csv.DictReader(io.StringIO(text))
+            missing = [c for c in REPORT_COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise CommandError(f"Missing columns: {', '.join(missing)}.")
+            rows = list(reader)
+        except csv.Error as exc:
+            raise CommandError(f"{file} is not a readable CSV file: {exc}") from exc
+        try:
+            result = live_reports_import(rows=rows, dry_run=dry_run)
         except ReportRowErrors as exc:
             lines = [exc.message]
             for line, reasons in exc.extra["rows"].items():

@@ -31,12 +31,16 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"No such file: {file}")
         with file.open(newline="", encoding="utf-8-sig") as fh:
-            if kind is None:
-                kind = guess_kind(next(csv.reader(fh), []))
-                fh.seek(0)
             try:
+                if kind is None:
+                    kind = guess_kind(next(csv.reader(fh), []))
+                    fh.seek(0)
                 result = metrics_ingest_csv(kind=kind, file=fh, dry_run=dry_run)
+            except (UnicodeDecodeError, csv.Error) as exc:
+                raise CommandError(f"{file} is not a readable UTF-8 CSV file: {exc}") from exc
             except ValidationError as exc:
+                if isinstance(exc.detail, dict) and "file" in exc.detail:  # not rows: the file
+                    raise CommandError(f"{file}: {'; '.join(exc.detail['file'])}") from exc
                 for line in format_errors(exc.detail):
                     self.stderr.write(line)
                 raise CommandError("Nothing was imported: fix the rows above.") from exc
