@@ -10,6 +10,7 @@ from django.urls import reverse
 from agency import webhooks
 from agency.api.parsers import MAX_DEPTH
 from agency.models import Partner, PartnerAPIKey
+from tests.conftest import staff_login
 from tests.factories.agency import StaffUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,7 @@ def test_a_body_over_the_limit_is_a_413_in_the_error_shape(brand_client):
 
 
 def test_a_body_over_the_limit_to_the_admin_is_not_a_server_error(client):
-    client.force_login(StaffUserFactory(is_superuser=True))
+    staff_login(client, StaffUserFactory(is_superuser=True))
     client.raise_request_exception = False
     body = "x=" + "a" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
     response = client.post(
