@@ -16,6 +16,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from agency.errors import ApplicationError
 from billing.models import (
     Account,
     ImportBatch,
@@ -31,6 +32,7 @@ from billing.services.events import (
     revenue_events_import,
     revenue_events_ingest,
 )
+from billing.services.posting import PostingFailed
 from billing.services.statements import statement_close
 from billing.verification import ledger_verify
 from tests.billing.conftest import TODAY
@@ -214,33 +216,43 @@ def _snapshot() -> dict:
     }
 
 
+def _step(n, spec, creators, approver, *, reference: bool) -> None:
+    if spec[0] == "close":
+        statement_close(creator=creators[spec[1]], period=MONTHS[0])
+        return
+    _, via_import, sales, refunds = spec
+    rows = _rows(n, creators, sales, refunds, _history())
+    if via_import:
+        batch, _, _ = revenue_events_import(rows=rows, filename=f"f{n}.csv")
+        if reference:
+            for event in batch.events.order_by("occurred_on", "pk"):
+                reference_event_post(event=event)
+            ImportBatch.objects.filter(pk=batch.pk).update(status="approved", approved_by=approver)
+        else:
+            import_batch_approve(batch=batch, approved_by=approver)
+    elif reference:
+        created, _ = revenue_events_ingest(rows=rows, post=False, today=TODAY)
+        for event in created:
+            reference_event_post(event=event)
+    else:
+        revenue_events_ingest(rows=rows, today=TODAY)
+
+
 def _run(scenario, creators, approver, *, reference: bool) -> dict:
+    """Play the scenario; a step that fails is undone whole, and its error code recorded
+    (a posting failure reports the code of the event that failed)."""
+    failures = []
     try:
         with transaction.atomic():
             for n, spec in enumerate(scenario):
-                if spec[0] == "close":
-                    statement_close(creator=creators[spec[1]], period=MONTHS[0])
-                    continue
-                _, via_import, sales, refunds = spec
-                rows = _rows(n, creators, sales, refunds, _history())
-                if via_import:
-                    batch, _, _ = revenue_events_import(rows=rows, filename=f"f{n}.csv")
-                    if reference:
-                        for event in batch.events.order_by("occurred_on", "pk"):
-                            reference_event_post(event=event)
-                        ImportBatch.objects.filter(pk=batch.pk).update(
-                            status="approved", approved_by=approver
-                        )
-                    else:
-                        import_batch_approve(batch=batch, approved_by=approver)
-                elif reference:
-                    created, _ = revenue_events_ingest(rows=rows, post=False, today=TODAY)
-                    for event in created:
-                        reference_event_post(event=event)
-                else:
-                    revenue_events_ingest(rows=rows, today=TODAY)
+                try:
+                    with transaction.atomic():
+                        _step(n, spec, creators, approver, reference=reference)
+                except ApplicationError as exc:
+                    events = exc.extra.get("events") if isinstance(exc, PostingFailed) else None
+                    failures.append((n, events[0]["code"] if events else exc.code))
             assert ledger_verify() == []
-            raise Rollback(_snapshot())
+            raise Rollback({**_snapshot(), "failures": failures})
     except Rollback as done:
         return done.snapshot
 
