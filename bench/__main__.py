@@ -108,20 +108,28 @@ def _targets(results: dict, scale) -> list[dict]:
             f"statuses {i['http']['statuses']}")  # fmt: skip
     s = results.get("settle")
     if s:
-        product_s = s["post"]["seconds"] + s["close"]["seconds"]
+        post, close, celery = s["post"], s["close"], s.get("celery", {})
+        product_s = post["seconds"] + close["seconds"]
+        product_s += sum(c["seconds"] for c in celery.values())
+        posted = post["events_posted"] + sum(c["events_posted"] for c in celery.values())
+        complete = post["complete"] and all(c["complete"] for c in celery.values())
         ratio = _ratio(product_s, s["floor"]["seconds"])
-        note = (
-            ""
-            if s["post"]["complete"]
-            else (
-                f"time budget: {s['post']['events_posted']:,} of {s['post']['events_total']:,}"
-                " events posted"
-            )
-        )
-        add("settle", f"post {s['post']['events_posted']:,} events + close "
-            f"{s['close']['statements']:,} statements, s", round(product_s, 2),
+        add("settle", f"post {posted:,} events + close {close['statements']:,} statements, s",
+            round(product_s, 2),
             f"INSERT..SELECT {s['floor']['legs']:,} legs {s['floor']['seconds']} s", ratio,
-            "<= 3x floor", ratio is not None and ratio <= 3, note)  # fmt: skip
+            "<= 3x floor", ratio is not None and ratio <= 3 and complete,
+            "" if complete else "not every event was posted")  # fmt: skip
+        in_process = s.get("floor_in_process")
+        if in_process:
+            r = _ratio(post["seconds"], in_process["seconds"])
+            add("settle", "post in one process, events/s", post["events_per_s"],
+                f"INSERT..SELECT {in_process['legs']:,} legs {in_process['seconds']} s", r,
+                ">= 5,000 events/s", (post["events_per_s"] or 0) >= 5000)  # fmt: skip
+        if "1" in celery and "2" in celery:
+            one, two = celery["1"]["events_per_s"], celery["2"]["events_per_s"]
+            add("settle", "Celery workers, events/s (1 / 2 workers)", f"{one} / {two}", "",
+                _ratio(two, one), "2 workers > 1", (two or 0) > (one or 0))  # fmt: skip
+        add("settle", "month close, statements/s", close["per_s"], "", None, "reported", True)
         add("settle", "verify_ledger after settlement", s["verify"]["passed"], "", None,
             "passes", s["verify"]["passed"])  # fmt: skip
     a = results.get("api")
@@ -158,10 +166,15 @@ def memory_rows(results: dict) -> list[dict]:
             out["recalc in-process"] = res["recalc_inline"]["peak_rss_mb"]
         if "settle" in res:
             out["settlement process"] = res["settle"]["peak_rss_mb"]
+            celery = res["settle"].get("celery", {})
+            rss = [mb for c in celery.values() for mb in c["worker_peak_rss_mb"] if mb]
+            if rss:
+                out["settlement worker (Celery)"] = max(rss)
         return out
 
     by_scale = {d["scale"]["name"]: (d["scale"]["creators"], peaks(d)) for d in order}
-    for label in ["recalc worker (Celery)", "recalc in-process", "settlement process"]:
+    labels = ["recalc worker (Celery)", "recalc in-process", "settlement process"]
+    for label in [*labels, "settlement worker (Celery)"]:
         series = [(n, p[label]) for _s, (n, p) in by_scale.items() if label in p]
         if not series:
             continue

@@ -61,10 +61,24 @@ def run(name: str, ctx: dict) -> dict:
         out = {"top": lines, "events": ctx["profile_events"], **settle.queries_per_event()}
     elif name == "settle":
         posted = settle.post_events(budget_s=ctx.get("settle_seconds"))
+        celery = {
+            str(n): settle.post_celery(
+                workers=n, partitions=parts, env=dict(os.environ), log_dir=log_dir,
+                timeout=ctx["celery_timeout"],
+            )
+            for n, parts in ((1, settle.ONE_WORKER), (2, settle.TWO_WORKERS))
+        }  # fmt: skip
         period = dt.date.fromisoformat(ctx["months"][0])
         closed = settle.close_month(period=period)
-        floor = settle.floor(legs=posted["legs"])
-        out = {"post": posted, "close": closed, "floor": floor, "verify": settle.verify()}
+        legs = posted["legs"] + sum(c["legs"] for c in celery.values())
+        out = {
+            "post": posted,
+            "celery": celery,
+            "close": closed,
+            "floor": settle.floor(legs=legs),
+            "floor_in_process": settle.floor(legs=posted["legs"]),
+            "verify": settle.verify(),
+        }
     elif name == "api":
         from django.db.models import Count
 

@@ -39,13 +39,15 @@ def stop(process: subprocess.Popen, timeout: float = 20) -> None:
         process.wait()
 
 
-def celery_workers(count: int, env: dict[str, str], log_dir: Path) -> list[subprocess.Popen]:
-    """``count`` worker processes on the recalc queue, each a solo pool (the worker process
-    itself runs the task, so its VmHWM is the task's peak memory)."""
+def celery_workers(
+    count: int, env: dict[str, str], log_dir: Path, queue: str = "recalc"
+) -> list[subprocess.Popen]:
+    """``count`` worker processes on ``queue``, each a solo pool (the worker process itself
+    runs the task, so its VmHWM is the task's peak memory)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     workers = []
     for i in range(count):
-        log = open(log_dir / f"worker{i}.log", "w")  # noqa: SIM115 (closed with the process)
+        log = open(log_dir / f"worker-{queue}{i}.log", "w")  # noqa: SIM115 (closed with the process)
         workers.append(
             subprocess.Popen(
                 [
@@ -56,11 +58,11 @@ def celery_workers(count: int, env: dict[str, str], log_dir: Path) -> list[subpr
                     "agency",
                     "worker",
                     "-Q",
-                    "recalc",
+                    queue,
                     "-P",
                     "solo",
                     "-n",
-                    f"bench{i}-{os.getpid()}@%h",
+                    f"bench{queue}{i}-{os.getpid()}@%h",
                     "--loglevel=WARNING",
                     "--without-heartbeat",
                     "--without-gossip",

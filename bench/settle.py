@@ -1,7 +1,7 @@
-"""Settlement: split and post the revenue events with the product's service
-(``revenue_event_post``: split, ledger transaction, statement line), close the first month
-of statements (``statement_close``), then ``verify_ledger``; against INSERT ... SELECT of the
-same number of ledger legs into a table shaped like the ledger's."""
+"""Settlement: post the revenue events with the product's batch engine (a third in this
+process, a third through one Celery worker, a third through two), close the first month of
+statements set-based (``statements_close_month``), then ``verify_ledger``; against
+INSERT ... SELECT of the same number of ledger legs into a table shaped like the ledger's."""
 
 import datetime as dt
 import time
@@ -31,55 +31,113 @@ def floor(*, legs: int) -> dict:
     return {"legs": rows, "seconds": round(seconds, 3), "legs_per_s": round(rows / seconds)}
 
 
-def post_events(*, budget_s: float | None, profile_events: int = 0) -> dict:
-    from billing.models import LedgerLeg, RevenueEvent
-    from billing.services.posting import revenue_event_post
+# Creators are split by ``creator_id % 6``: {0, 3} post in this process, {1, 4} through one
+# Celery worker, {2, 5} through two workers, so each way posts a third of the events.
+IN_PROCESS = [(0, 3)]
+ONE_WORKER = [(1, 6), (4, 6)]
+TWO_WORKERS = [(2, 6), (5, 6)]
 
-    ids = list(
+
+def _pending(partitions: list[tuple[int, int]]) -> int:
+    from django.db.models import F, Q
+    from django.db.models.functions import Mod
+
+    from billing.models import RevenueEvent
+
+    which = Q()
+    for part, parts in partitions:
+        which |= Q(**{f"m{parts}": part})
+    return (
         RevenueEvent.objects.filter(posted_at__isnull=True)
-        .order_by("occurred_on", "pk")
-        .values_list("pk", flat=True)
+        .annotate(m3=Mod(F("creator_id"), 3), m6=Mod(F("creator_id"), 6))
+        .filter(which)
+        .count()
     )
+
+
+def post_events(*, budget_s: float | None, profile_events: int = 0) -> dict:
+    """The in-process third: ``revenue_events_post_pending`` (batches of whole creators).
+    ``budget_s`` is not used any more: every event is posted."""
+    from billing.models import LedgerLeg
+    from billing.services.posting import revenue_events_post_pending
+
+    total = _pending(IN_PROCESS)
     legs_before = LedgerLeg.objects.count()
     started = time.perf_counter()
-    posted = 0
-    for event_id in ids:
-        revenue_event_post(event=RevenueEvent(pk=event_id))
-        posted += 1
-        if budget_s is not None and time.perf_counter() - started > budget_s:
-            break
+    result = revenue_events_post_pending(partition=0, partitions=3)
     seconds = time.perf_counter() - started
+    posted = len(result.posted)
     legs = LedgerLeg.objects.count() - legs_before
     return {
-        "events_total": len(ids),
+        "events_total": total,
         "events_posted": posted,
-        "complete": posted == len(ids),
+        "failures": len(result.failures),
+        "complete": posted == total,
         "legs": legs,
         "seconds": round(seconds, 3),
-        "events_per_s": round(posted / seconds, 1),
-        "legs_per_s": round(legs / seconds),
+        "events_per_s": round(posted / seconds, 1) if seconds else None,
+        "legs_per_s": round(legs / seconds) if seconds else None,
+    }
+
+
+def post_celery(*, workers: int, partitions: list[tuple[int, int]], env, log_dir, timeout) -> dict:
+    """Post a third of the events through ``workers`` real Celery worker processes (solo
+    pool, billing queue over Redis): one ``billing_post_pending_events`` task per partition;
+    completion is read from PostgreSQL."""
+    from agency.celery import Queue, app
+    from bench.procs import celery_wait_ready, celery_workers, peak_rss_mb, stop
+    from billing.models import LedgerLeg
+    from billing.tasks import billing_post_pending_events
+
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(Queue.BILLING.value)
+    total = _pending(partitions)
+    legs_before = LedgerLeg.objects.count()
+    procs = celery_workers(workers, env, log_dir, queue=Queue.BILLING.value)
+    try:
+        celery_wait_ready("benchbilling", workers)
+        started = time.perf_counter()
+        for part, parts in partitions:
+            billing_post_pending_events.delay(part, parts)
+        deadline = time.monotonic() + timeout
+        left = total
+        while left and time.monotonic() < deadline:
+            time.sleep(1.0)  # the count scans the events: keep it off the workers' backs
+            left = _pending(partitions)
+        seconds = time.perf_counter() - started
+        rss = [peak_rss_mb(p.pid) for p in procs]
+    finally:
+        for proc in procs:
+            stop(proc)
+    legs = LedgerLeg.objects.count() - legs_before
+    posted = total - left
+    return {
+        "workers": workers,
+        "events_total": total,
+        "events_posted": posted,
+        "complete": left == 0,
+        "legs": legs,
+        "seconds": round(seconds, 3),
+        "events_per_s": round(posted / seconds, 1) if seconds else None,
+        "worker_peak_rss_mb": rss,
     }
 
 
 def close_month(*, period: dt.date) -> dict:
+    """Close every creator's month with the set-based ``statements_close_month``."""
     from billing.models import Statement
-    from billing.services.statements import statement_close
-    from creators.models import Creator
+    from billing.services.statements import statements_close_month
 
-    creator_ids = list(
-        Statement.objects.filter(period=period, status=Statement.Status.OPEN)
-        .order_by("creator_id")
-        .values_list("creator_id", flat=True)
-    )
+    open_before = Statement.objects.filter(period=period, status=Statement.Status.OPEN).count()
     started = time.perf_counter()
-    for creator in Creator.objects.filter(pk__in=creator_ids).order_by("pk").iterator(2000):
-        statement_close(creator=creator, period=period)
+    closed = statements_close_month(period=period)
     seconds = time.perf_counter() - started
     return {
         "period": period.isoformat(),
-        "statements": len(creator_ids),
+        "statements": closed,
+        "open_before": open_before,
         "seconds": round(seconds, 3),
-        "per_s": round(len(creator_ids) / seconds, 1) if seconds else None,
+        "per_s": round(closed / seconds, 1) if seconds else None,
     }
 
 
@@ -93,42 +151,44 @@ def verify() -> dict:
     return {"passed": ok, "seconds": round(time.perf_counter() - started, 3)}
 
 
-def queries_per_event(*, events: int = 20) -> dict:
-    """Post ``events`` events with the query log on: statements and commits per event."""
-    from django.test.utils import CaptureQueriesContext
-
+def _first_pending(events: int) -> list[int]:
     from billing.models import RevenueEvent
-    from billing.services.posting import revenue_event_post
 
-    ids = list(
+    return list(
         RevenueEvent.objects.filter(posted_at__isnull=True)
-        .order_by("occurred_on", "pk")
+        .order_by("creator_id", "occurred_on", "pk")
         .values_list("pk", flat=True)[:events]
     )
+
+
+def queries_per_event(*, events: int = 20) -> dict:
+    """Post one batch of ``events`` events with the query log on."""
+    from django.test.utils import CaptureQueriesContext
+
+    from billing.services.posting import revenue_events_post
+
+    ids = _first_pending(events)
     with CaptureQueriesContext(connection) as ctx:
-        for event_id in ids:
-            revenue_event_post(event=RevenueEvent(pk=event_id))
+        revenue_events_post(event_ids=ids)
     per_event = len(ctx.captured_queries) / max(len(ids), 1)
-    return {"events": len(ids), "queries_per_event": round(per_event, 1)}
+    return {
+        "events": len(ids),
+        "queries_per_batch": len(ctx.captured_queries),
+        "queries_per_event": round(per_event, 2),
+    }
 
 
 def profile_posting(*, events: int, out_path) -> list[str]:
-    """Profile posting ``events`` more events with pyinstrument; write the HTML report and
-    return the heaviest lines of the text report."""
+    """Profile posting ``events`` events as one batch with pyinstrument; write the HTML
+    report and return the heaviest lines of the text report."""
     from pyinstrument import Profiler
 
-    from billing.models import RevenueEvent
-    from billing.services.posting import revenue_event_post
+    from billing.services.posting import revenue_events_post
 
-    ids = list(
-        RevenueEvent.objects.filter(posted_at__isnull=True)
-        .order_by("occurred_on", "pk")
-        .values_list("pk", flat=True)[:events]
-    )
+    ids = _first_pending(events)
     profiler = Profiler(interval=0.001)
     profiler.start()
-    for event_id in ids:
-        revenue_event_post(event=RevenueEvent(pk=event_id))
+    revenue_events_post(event_ids=ids)
     profiler.stop()
     out_path.write_text(profiler.output_html())
     text = profiler.output_text(unicode=False, color=False, show_all=False)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 
 from agency.errors import ApplicationError, Conflict
 from billing.models import Account, LedgerLeg, LedgerTransaction
@@ -78,6 +79,21 @@ def _merge(legs: Iterable[Leg]) -> dict[int, tuple[Account, int]]:
     return {pk: v for pk, v in merged.items() if v[1] != 0}
 
 
+def legs_check(amounts: dict, currency_of) -> None:
+    """Refuse a posting whose merged, non-zero legs (``{account: amount}``) are empty or do
+    not sum to zero per currency; ``currency_of(account)`` names each account's currency."""
+    if not amounts:
+        raise UnbalancedPosting("A posting needs at least one non-zero leg.")
+    totals: dict[str, int] = defaultdict(int)
+    for account, amount in amounts.items():
+        totals[currency_of(account)] += amount
+    unbalanced = {ccy: total for ccy, total in totals.items() if total != 0}
+    if unbalanced:
+        raise UnbalancedPosting(
+            f"Legs do not balance: {unbalanced}.", extra={"unbalanced": unbalanced}
+        )
+
+
 @transaction.atomic
 def post(
     *,
@@ -100,16 +116,9 @@ def post(
     if existing is not None:
         return existing
     merged = _merge(legs)
-    if not merged:
-        raise UnbalancedPosting("A posting needs at least one non-zero leg.")
-    totals: dict[str, int] = defaultdict(int)
-    for account, amount in merged.values():
-        totals[account.currency] += amount
-    unbalanced = {ccy: total for ccy, total in totals.items() if total != 0}
-    if unbalanced:
-        raise UnbalancedPosting(
-            f"Legs do not balance: {unbalanced}.", extra={"unbalanced": unbalanced}
-        )
+    legs_check(
+        {pk: amount for pk, (_, amount) in merged.items()}, lambda pk: merged[pk][0].currency
+    )
 
     accounts_lock(account for account, _ in merged.values())
     try:
@@ -143,6 +152,120 @@ def _balances_move(deltas: dict[int, int]) -> None:
             f"FROM (VALUES {values}) AS v(id, delta) WHERE a.id = v.id",
             params,
         )
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One transaction of a batch: ``amounts`` maps account id -> minor units (merged,
+    non-zero, balanced per currency: see ``legs_check``)."""
+
+    source_type: str
+    source_id: str
+    effective_on: dt.date
+    amounts: dict[int, int]
+    currencies: dict[int, str]
+    memo: str = ""
+
+
+def transactions_insert(postings: list[Posting]) -> tuple[list[LedgerTransaction], dict[int, int]]:
+    """Insert the transactions and legs of a batch: one INSERT per table, whatever the batch
+    size. Returns the transactions (in order) and the balance delta per account, which the
+    caller applies with ``balances_apply`` as its last write, so the busiest balance rows are
+    locked only for the end of its database transaction."""
+    try:
+        with transaction.atomic():
+            txns = LedgerTransaction.objects.bulk_create(
+                LedgerTransaction(
+                    source_type=p.source_type,
+                    source_id=p.source_id,
+                    effective_on=p.effective_on,
+                    memo=p.memo[:255],
+                )
+                for p in postings
+            )
+    except IntegrityError as exc:
+        raise Conflict("Some of these sources were posted concurrently; retry.") from exc
+    deltas: dict[int, int] = defaultdict(int)
+    legs = []
+    for txn, posting in zip(txns, postings, strict=True):
+        for account_id in sorted(posting.amounts):
+            amount = posting.amounts[account_id]
+            legs.append(
+                LedgerLeg(
+                    transaction=txn,
+                    account_id=account_id,
+                    amount_minor=amount,
+                    currency=posting.currencies[account_id],
+                )
+            )
+            deltas[account_id] += amount
+    LedgerLeg.objects.bulk_create(legs)
+    return txns, {pk: d for pk, d in deltas.items() if d}
+
+
+def balances_apply(deltas: dict[int, int]) -> None:
+    """Lock the balance rows in primary-key order (the one lock order), then move them all
+    with one ``UPDATE ... FROM (VALUES ...)``. An agency-wide account gets one delta per
+    batch, however many events touched it."""
+    if not deltas:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM billing_account WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
+            [sorted(deltas)],
+        )
+    _balances_move(deltas)
+
+
+AGENCY_KINDS = (
+    Account.Kind.AGENCY_REVENUE,
+    Account.Kind.BRAND_RECEIVABLE,
+    Account.Kind.PLATFORM_RECEIVABLE,
+    Account.Kind.CASH,
+    Account.Kind.FX_CLEARING,
+    Account.Kind.PAYOUTS_IN_TRANSIT,
+)
+
+# (kind, currency, creator id, manager id, sub-agency id): an account's natural key.
+AccountKey = tuple[str, str, int | None, int | None, int | None]
+
+
+def accounts_resolve(keys: Iterable[AccountKey]) -> dict[AccountKey, int]:
+    """Account ids for natural keys: one SELECT, and for keys seen for the first time one
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (plus a re-read of any created
+    concurrently)."""
+    keys = set(keys)
+    if not keys:
+        return {}
+
+    def read() -> dict[AccountKey, int]:
+        party = Q(kind__in=AGENCY_KINDS, creator=None, manager=None, sub_agency=None)
+        party |= Q(creator_id__in={k[2] for k in keys if k[2]})
+        party |= Q(manager_id__in={k[3] for k in keys if k[3]})
+        party |= Q(sub_agency_id__in={k[4] for k in keys if k[4]})
+        rows = Account.objects.filter(party).values_list(
+            "kind", "currency", "creator_id", "manager_id", "sub_agency_id", "pk"
+        )
+        return {row[:5]: row[5] for row in rows if row[:5] in keys}
+
+    found = read()
+    missing = sorted(keys - found.keys(), key=str)
+    if missing:
+        values = ", ".join(
+            ["(%s, %s, %s::bigint, %s::bigint, %s::bigint, 0, now())"] * len(missing)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO billing_account "
+                "(kind, currency, creator_id, manager_id, sub_agency_id, balance_minor, created_at)"
+                f" VALUES {values} ON CONFLICT DO NOTHING "
+                "RETURNING kind, currency, creator_id, manager_id, sub_agency_id, id",
+                [x for key in missing for x in key],
+            )
+            found.update({row[:5]: row[5] for row in cursor.fetchall()})
+        if len(found) < len(keys):  # created by a concurrent batch meanwhile
+            found = read()
+    return found
 
 
 @transaction.atomic

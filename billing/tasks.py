@@ -14,6 +14,7 @@ from agency.celery import Queue
 from billing.models import Account, PayoutBatch
 from billing.services import payouts
 from billing.services.events import revenue_events_lock_due
+from billing.services.posting import revenue_events_post_pending
 from billing.services.statements import statements_close_due
 
 RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": 30, "retry_jitter": True}
@@ -46,6 +47,21 @@ def billing_close_due_statements(today: str | None = None) -> int:
         if not _try_lock("close_due_statements"):
             return 0
         return statements_close_due(today=_today(today))
+
+
+@shared_task(queue=Queue.BILLING, acks_late=True, reject_on_worker_lost=True, **RETRY)
+def billing_post_pending_events(partition: int = 0, partitions: int = 1) -> int:
+    """Post the unposted events of one partition of creators (``creator_id % partitions``),
+    in batches; idempotent (posted events are skipped). Fan out with one task per partition
+    so workers never share a creator. Returns the number of events posted."""
+    result = revenue_events_post_pending(partition=partition, partitions=partitions)
+    return len(result.posted)
+
+
+def billing_post_pending_fan_out(partitions: int) -> None:
+    """Enqueue one posting task per partition (after the caller's commit)."""
+    for partition in range(partitions):
+        billing_post_pending_events.delay_on_commit(partition, partitions)
 
 
 @shared_task(queue=Queue.BILLING, acks_late=True, reject_on_worker_lost=True, **RETRY)

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from agency.db import retry_on_contention
 from agency.errors import ApplicationError, Conflict
 from agency.models import Partner
 from agency.money import CURRENCY_EXPONENTS, UnknownCurrency, to_minor
@@ -25,7 +26,7 @@ from billing.models import (
     Stream,
 )
 from billing.services.plans import commission_plan_in_force
-from billing.services.posting import RECEIVABLE_BY_STREAM, revenue_event_post
+from billing.services.posting import RECEIVABLE_BY_STREAM, revenue_events_post
 from creators.models import Creator, PlatformAccount
 
 
@@ -229,6 +230,7 @@ def _hold_days() -> dict[str, HoldPolicy]:
     return policies
 
 
+@retry_on_contention
 @transaction.atomic
 def revenue_events_ingest(
     *,
@@ -276,17 +278,17 @@ def revenue_events_ingest(
             "partner": partner,
             "import_batch": import_batch,
         }
-        try:
-            with transaction.atomic():
-                event = RevenueEvent.objects.create(**fields)
-        except IntegrityError as exc:  # the same source is being posted concurrently
-            raise Conflict(
-                f"Source {data['source_type']}:{data['source_id']} is being posted by another "
-                "request; retry and it will be skipped."
-            ) from exc
-        if post:
-            revenue_event_post(event=event)
-        created.append(event)
+        created.append(RevenueEvent(**fields))
+    try:
+        with transaction.atomic():
+            created = RevenueEvent.objects.bulk_create(created)
+    except IntegrityError as exc:  # one of the sources is being posted concurrently
+        raise Conflict(
+            "Some of these sources are being posted by another request; retry and they "
+            "will be skipped."
+        ) from exc
+    if post and created:
+        revenue_events_post(event_ids=[e.pk for e in created]).raise_for_failures()
     return created, len(rows) - len(clean)
 
 
@@ -321,6 +323,7 @@ def import_batch_reject(*, batch: ImportBatch) -> ImportBatch:
     return batch
 
 
+@retry_on_contention
 @transaction.atomic
 def import_batch_approve(*, batch: ImportBatch, approved_by) -> ImportBatch:
     """Post every event of a CSV import. Approving twice posts nothing more."""
@@ -331,8 +334,8 @@ def import_batch_approve(*, batch: ImportBatch, approved_by) -> ImportBatch:
         raise Conflict("Only a pending import can be approved.")
     if not approved_by.is_staff:
         raise ApplicationError("Only staff members approve imports.")
-    for event in batch.events.order_by("occurred_on", "pk"):
-        revenue_event_post(event=event)
+    ids = batch.events.order_by("occurred_on", "pk").values_list("pk", flat=True)
+    revenue_events_post(event_ids=list(ids)).raise_for_failures()
     batch.status = ImportBatch.Status.APPROVED
     batch.approved_by = approved_by
     batch.approved_at = timezone.now()

@@ -102,6 +102,13 @@ def commission_plan_reject(*, plan: CommissionPlan, rejected_by) -> CommissionPl
     return plan
 
 
+def _no_plan(*, creator_id: int, stream: str, on: dt.date) -> NotFound:
+    return NotFound(
+        f"No approved {stream} commission plan for creator {creator_id} on {on}.",
+        code="no_commission_plan",
+    )
+
+
 def commission_plan_in_force(*, creator: Creator, stream: str, on: dt.date) -> CommissionPlan:
     """The approved plan for the creator's contract covering ``on`` with the latest start."""
     plan = (
@@ -117,11 +124,41 @@ def commission_plan_in_force(*, creator: Creator, stream: str, on: dt.date) -> C
         .first()
     )
     if plan is None:
-        raise NotFound(
-            f"No approved {stream} commission plan for creator {creator.pk} on {on}.",
-            code="no_commission_plan",
-        )
+        raise _no_plan(creator_id=creator.pk, stream=stream, on=on)
     return plan
+
+
+class PlanBook:
+    """Every approved plan a batch may need, read with one query; ``plan_for`` picks exactly
+    the plan ``commission_plan_in_force`` would pick for any date up to ``last``."""
+
+    def __init__(self, *, creator_ids: set[int], streams: set[str], last: dt.date):
+        plans = (
+            CommissionPlan.objects.filter(
+                contract__creator_id__in=creator_ids,
+                contract__starts_on__lte=last,
+                stream__in=streams,
+                status=CommissionPlan.Status.APPROVED,
+                effective_from__lte=last,
+            )
+            .select_related("contract")
+            .order_by("-effective_from", "-pk")
+        )
+        self._plans: dict[tuple[int, str], list[CommissionPlan]] = {}
+        for plan in plans:
+            self._plans.setdefault((plan.contract.creator_id, plan.stream), []).append(plan)
+        self.currencies = {p.currency for ps in self._plans.values() for p in ps}
+
+    def plan_for(self, *, creator_id: int, stream: str, on: dt.date) -> CommissionPlan:
+        for plan in self._plans.get((creator_id, stream), ()):
+            contract = plan.contract
+            if (
+                contract.starts_on <= on
+                and plan.effective_from <= on
+                and (contract.ends_on is None or contract.ends_on > on)
+            ):
+                return plan
+        raise _no_plan(creator_id=creator_id, stream=stream, on=on)
 
 
 def plan_terms(*, plan: CommissionPlan, creator: Creator) -> PlanTerms:

@@ -1,90 +1,292 @@
-"""Posting a revenue event: split it, post it, put it on the creator's statement.
+"""The posting engine: the one path that posts revenue events, in batches.
 
 Posting an event splits it (``billing.splits``), stores the split with the rates it used,
-posts one balanced ledger transaction and adds the creator's statement line, all in one
-database transaction. The creator's share is converted to the payout currency once, at the
-rate of the event's date (``billing.fx``), through the FX clearing account.
+posts one balanced ledger transaction and adds the creator's statement line. The creator's
+share is converted to the payout currency once, at the rate of the event's date
+(``billing.fx``), through the FX clearing account.
+
+A batch is any set of events; each creator's events are posted in the order given (callers
+pass arrival order, or date order for an approved import), so the tier a sale falls in is
+the same as when the events are posted one by one. Per batch, with a fixed number of
+queries whatever its size:
+
+1. lock the unposted events (primary-key order), then every creator's ``statement_close``
+   advisory lock (key order): no month of these creators closes meanwhile, and two batches
+   that share a creator queue instead of interleaving;
+2. read once: the plans in force (``PlanBook``), the exchange rates (``fx.RateBook``), the
+   latest closed month per creator, the month-to-date gross per creator x stream x month x
+   plan currency (one grouped query; a running total inside the batch), the splits of the
+   refunded originals and what was refunded of them before;
+3. compute every split, leg and line in Python (the split engine is pure);
+4. write with one INSERT per table: statements (missing ones), splits, ledger transactions,
+   ledger legs, statement lines; mark the events posted with one UPDATE;
+5. lock the touched balance rows in primary-key order and move them with one
+   ``UPDATE ... FROM (VALUES ...)``, last, so the agency-wide rows (revenue, receivables, FX
+   clearing) are held only while the batch commits, with one delta each per batch.
+
+One bad event (no plan, no exchange rate, nothing to post) fails its creator: none of that
+creator's events of the batch is posted, and the result names the event and the reason.
+Other creators' events are posted.
+
+Lock order, everywhere: event rows, creators' close locks, statement rows, balance rows.
 """
 
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
 import structlog
-from django.db import transaction
-from django.db.models import Sum
+from django.db import connection, transaction
+from django.db.models import F, Max, Sum
+from django.db.models.functions import Mod
 from django.utils import timezone
 
+from agency.db import retry_on_contention
+from agency.errors import ApplicationError, Conflict
 from billing import fx, ledger
-from billing.models import Account, RevenueEvent, RevenueSplit, StatementLine, Stream
-from billing.services.plans import commission_plan_in_force, plan_terms
-from billing.services.statements import (
-    advisory_lock,
-    month_start,
-    next_month,
-    statement_for_line,
-    statement_line_add,
+from billing.models import (
+    Account,
+    RevenueEvent,
+    RevenueSplit,
+    Statement,
+    StatementLine,
+    Stream,
 )
-from billing.splits import Legs, PlanTerms, split_event, split_refund
+from billing.services.plans import PlanBook, plan_terms
+from billing.services.statements import creators_close_lock, month_start, next_month
+from billing.splits import Legs, split_event, split_refund
 
 RECEIVABLE_BY_STREAM = {
     Stream.BRAND_DEAL: Account.Kind.BRAND_RECEIVABLE,
     Stream.AGENCY_SERVICE: Account.Kind.BRAND_RECEIVABLE,
 }
 
+# gross_in_plan_currency is stored as an exact fraction whose denominator divides 10**20
+# (minor units of at most 3 decimals times a rate of at most 10); summed exactly in SQL.
+_SCALE = 10**20
+MONTH_TO_DATE_SQL = """
+    SELECT e.creator_id, e.stream, date_trunc('month', e.occurred_on)::date,
+           s.rates -> 'terms' ->> 'currency',
+           SUM(g.num * (%(scale)s::numeric / g.den)),
+           bool_and(mod(%(scale)s::numeric, g.den) = 0)
+      FROM billing_revenuesplit s
+      JOIN billing_revenueevent e ON e.id = s.event_id
+     CROSS JOIN LATERAL (
+           SELECT s.rates ->> 'gross_in_plan_currency' AS v,
+                  split_part(s.rates ->> 'gross_in_plan_currency', '/', 1)::numeric AS num,
+                  COALESCE(NULLIF(split_part(s.rates ->> 'gross_in_plan_currency', '/', 2), ''),
+                           '1')::numeric AS den) g
+     WHERE e.creator_id = ANY(%(creators)s::bigint[]) AND e.kind = 'sale'
+       AND e.occurred_on >= %(first)s AND e.occurred_on < %(last)s AND g.v IS NOT NULL
+     GROUP BY 1, 2, 3, 4
+"""
+
 log = structlog.get_logger(__name__)
 
 
-def _month_to_date(*, event: RevenueEvent, currency: str) -> Fraction:
-    """The stream's cumulative gross this month before ``event`` (plan currency, major)."""
-    start = month_start(event.occurred_on)
-    snapshots = RevenueSplit.objects.filter(
-        event__creator_id=event.creator_id,
-        event__stream=event.stream,
-        event__kind=RevenueEvent.Kind.SALE,
-        event__occurred_on__gte=start,
-        event__occurred_on__lt=next_month(start),
-    ).values_list("rates", flat=True)
-    total = Fraction(0)
-    for rates in snapshots:
-        in_plan = rates["gross_in_plan_currency"]
-        if rates["terms"]["currency"] == currency and in_plan is not None:
-            total += Fraction(in_plan)
-    return total
+@dataclass(frozen=True)
+class PostingFailure:
+    """An event that could not be posted; none of its creator's events of the batch were."""
+
+    event_id: int
+    source: str
+    code: str
+    message: str
 
 
-def _split(event: RevenueEvent) -> RevenueSplit:
-    creator = event.creator
-    if event.refund_of_id is None:
-        # one sale at a time per creator, stream and month, so month-to-date is exact
-        advisory_lock("month_to_date", creator.pk, event.stream, month_start(event.occurred_on))
-        plan = commission_plan_in_force(creator=creator, stream=event.stream, on=event.occurred_on)
-        terms: PlanTerms = plan_terms(plan=plan, creator=creator)
+@dataclass
+class PostingResult:
+    posted: list[int] = field(default_factory=list)  # event ids posted by this call
+    failures: list[PostingFailure] = field(default_factory=list)
+
+    def raise_for_failures(self) -> None:
+        """For all-or-nothing callers: any failure becomes one error naming every event."""
+        if self.failures:
+            first = self.failures[0]
+            raise PostingFailed(
+                f"Event {first.source} could not be posted: {first.message}",
+                extra={
+                    "events": [
+                        {
+                            "event_id": f.event_id,
+                            "source": f.source,
+                            "code": f.code,
+                            "message": f.message,
+                        }
+                        for f in self.failures
+                    ]
+                },
+            )
+
+
+class PostingFailed(ApplicationError):
+    code = "posting_failed"
+
+
+@dataclass
+class _Planned:
+    """One event's computed posting, before anything is written."""
+
+    event: RevenueEvent
+    split: RevenueSplit
+    legs: dict[ledger.AccountKey, int]  # merged, non-zero
+    accounts: list[ledger.AccountKey]  # every account named, a zero leg's too (opened)
+    line: dict
+    statement_period: dt.date | None = None
+
+
+class _Batch:
+    """What a batch reads once, and the running totals it carries from event to event."""
+
+    def __init__(self, events: list[RevenueEvent]):
+        self.creators = {e.creator_id: e.creator for e in events}
+        days = [e.occurred_on for e in events]
+        first, last = min(days), max(days)
+        currencies = {e.currency for e in events} | {
+            c.payout_currency for c in self.creators.values()
+        }
+        sales = [e for e in events if e.refund_of_id is None]
+        self.plans = PlanBook(
+            creator_ids=set(self.creators), streams={e.stream for e in sales}, last=last
+        )
+        self.rates = fx.RateBook(
+            currencies=currencies | self.plans.currencies, first=first, last=last
+        )
+        self.month_to_date: dict[tuple, Fraction] = defaultdict(Fraction)
+        if sales:
+            self._month_to_date_read(
+                month_start(min(e.occurred_on for e in sales)),
+                next_month(max(e.occurred_on for e in sales)),
+            )
+        refunded_ids = {e.refund_of_id for e in events if e.refund_of_id}
+        self.originals = {
+            s.event_id: s for s in RevenueSplit.objects.filter(event_id__in=refunded_ids)
+        }
+        self.refunded: dict[int, int] = defaultdict(int)  # positive minor units
+        for row in (
+            RevenueSplit.objects.filter(event__refund_of_id__in=refunded_ids)
+            .values("event__refund_of_id")
+            .annotate(total=Sum("gross_minor"))
+        ):
+            self.refunded[row["event__refund_of_id"]] = -row["total"]
+
+    def _month_to_date_read(self, first: dt.date, last: dt.date) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                MONTH_TO_DATE_SQL,
+                {"scale": _SCALE, "creators": list(self.creators), "first": first, "last": last},
+            )
+            for creator_id, stream, month, currency, total, exact in cursor.fetchall():
+                if not exact:
+                    raise ValueError("A month-to-date amount is not a decimal fraction.")
+                self.month_to_date[(creator_id, stream, month, currency)] = Fraction(
+                    int(total), _SCALE
+                )
+
+    def plan(self, event: RevenueEvent) -> _Planned:
+        """Split one event and build its legs and statement line (nothing is written)."""
+        creator = event.creator
+        sale = event.refund_of_id is None
+        split = self._split_sale(event) if sale else self._split_refund(event)
+        ccy, payout_ccy = event.currency, creator.payout_currency
+        rate = self.rates.rate_for(base=ccy, quote=payout_ccy, on=event.occurred_on)
+        creator_net = fx.convert_minor(split.creator_minor, base=ccy, quote=payout_ccy, rate=rate)
+
+        def key(kind, currency=ccy, creator_id=None, manager_id=None, sub_agency_id=None):
+            return (kind, currency, creator_id, manager_id, sub_agency_id)
+
+        net = split.gross_minor - split.fee_minor
+        receivable = RECEIVABLE_BY_STREAM.get(event.stream, Account.Kind.PLATFORM_RECEIVABLE)
+        legs = [
+            (key(receivable), -net),
+            (key(Account.Kind.AGENCY_REVENUE), split.agency_minor),
+        ]
+        if split.manager_minor:
+            legs.append(
+                (
+                    key(Account.Kind.MANAGER_PAYABLE, manager_id=split.manager_id),
+                    split.manager_minor,
+                )
+            )
+        if split.sub_agency_minor:
+            legs.append(
+                (
+                    key(Account.Kind.SUB_AGENCY_PAYABLE, sub_agency_id=split.sub_agency_id),
+                    split.sub_agency_minor,
+                )
+            )
+        payable = key(Account.Kind.CREATOR_PAYABLE, payout_ccy, creator_id=creator.pk)
+        if ccy == payout_ccy:
+            legs.append((payable, split.creator_minor))
+        else:
+            legs += [
+                (key(Account.Kind.FX_CLEARING), split.creator_minor),
+                (key(Account.Kind.FX_CLEARING, payout_ccy), -creator_net),
+                (payable, creator_net),
+            ]
+        merged: dict[ledger.AccountKey, int] = defaultdict(int)
+        for account, amount in legs:
+            merged[account] += amount
+        merged = {k: v for k, v in merged.items() if v}
+        ledger.legs_check(merged, lambda k: k[1])
+        is_sale = event.kind == RevenueEvent.Kind.SALE
+        line = {
+            "kind": StatementLine.Kind.EARNING if is_sale else StatementLine.Kind.CLAWBACK,
+            "event": event,
+            "description": f"{event.get_stream_display()} {event.source_id}"[:255],
+            "occurred_on": event.occurred_on,
+            "original_currency": ccy,
+            "gross_minor": split.gross_minor,
+            "fee_minor": split.fee_minor,
+            "agency_minor": split.agency_minor,
+            "manager_minor": split.manager_minor,
+            "sub_agency_minor": split.sub_agency_minor,
+            "original_net_minor": split.creator_minor,
+            "fx_rate": rate,
+            "net_minor": creator_net,
+        }
+        return _Planned(
+            event=event, split=split, legs=merged, accounts=[k for k, _ in legs], line=line
+        )
+
+    def _split_sale(self, event: RevenueEvent) -> RevenueSplit:
+        creator = event.creator
+        plan = self.plans.plan_for(creator_id=creator.pk, stream=event.stream, on=event.occurred_on)
+        terms = plan_terms(plan=plan, creator=creator)
         try:
-            to_plan = fx.rate_for(base=event.currency, quote=terms.currency, on=event.occurred_on)
+            to_plan = self.rates.rate_for(
+                base=event.currency, quote=terms.currency, on=event.occurred_on
+            )
         except fx.MissingExchangeRate:
             if terms.tiers:
                 raise  # tiers need the event measured in the plan's currency
             to_plan = None  # a flat rate needs no conversion
+        total_key = (creator.pk, event.stream, month_start(event.occurred_on), terms.currency)
         result = split_event(
             gross_minor=event.gross_minor,
             fee_minor=event.platform_fee_minor,
             currency=event.currency,
             terms=terms,
-            month_to_date=_month_to_date(event=event, currency=terms.currency),
+            month_to_date=self.month_to_date[total_key],
             to_plan_rate=to_plan or Decimal(1),
         )
-        legs, rates = result.legs, result.snapshot(terms, to_plan_rate=to_plan or Decimal(1))
+        rates = result.snapshot(terms, to_plan_rate=to_plan or Decimal(1))
         if to_plan is None:
             rates["gross_in_plan_currency"] = rates["to_plan_rate"] = None
-        manager_id, sub_agency_id = creator.talent_manager_id, creator.sub_agency_id
-    else:
-        original = RevenueSplit.objects.select_for_update().get(event_id=event.refund_of_id)
-        before = -(
-            RevenueSplit.objects.filter(event__refund_of_id=event.refund_of_id).aggregate(
-                s=Sum("gross_minor")
-            )["s"]
-            or 0
+        else:
+            self.month_to_date[total_key] += result.gross_in_plan_currency
+        return self._split_row(
+            event, plan, result.legs, rates, creator.talent_manager_id, creator.sub_agency_id
         )
+
+    def _split_refund(self, event: RevenueEvent) -> RevenueSplit:
+        original = self.originals.get(event.refund_of_id)
+        if original is None:
+            raise Conflict("The original event is not posted yet.")
+        amount = -event.gross_minor
         legs = split_refund(
             original=Legs(
                 original.fee_minor,
@@ -93,105 +295,173 @@ def _split(event: RevenueEvent) -> RevenueSplit:
                 original.sub_agency_minor,
                 original.creator_minor,
             ),
-            refunded_before=before,
-            amount=-event.gross_minor,
+            refunded_before=self.refunded[event.refund_of_id],
+            amount=amount,
         )
-        plan = original.plan
+        self.refunded[event.refund_of_id] += amount
         rates = {**original.rates, "reverses_split": original.pk}
-        manager_id, sub_agency_id = original.manager_id, original.sub_agency_id
-    return RevenueSplit.objects.create(
-        event=event,
-        plan=plan,
-        currency=event.currency,
-        gross_minor=event.gross_minor,
-        fee_minor=legs.fee,
-        agency_minor=legs.agency,
-        manager_minor=legs.manager,
-        sub_agency_minor=legs.sub_agency,
-        creator_minor=legs.creator,
-        manager_id=manager_id,
-        sub_agency_id=sub_agency_id,
-        rates=rates,
+        return self._split_row(
+            event, original.plan_id, legs, rates, original.manager_id, original.sub_agency_id
+        )
+
+    @staticmethod
+    def _split_row(event, plan, legs: Legs, rates, manager_id, sub_agency_id) -> RevenueSplit:
+        return RevenueSplit(
+            event=event,
+            plan_id=getattr(plan, "pk", plan),
+            currency=event.currency,
+            gross_minor=event.gross_minor,
+            fee_minor=legs.fee,
+            agency_minor=legs.agency,
+            manager_minor=legs.manager,
+            sub_agency_minor=legs.sub_agency,
+            creator_minor=legs.creator,
+            manager_id=manager_id,
+            sub_agency_id=sub_agency_id,
+            rates=rates,
+        )
+
+
+def _statements_lock(
+    planned: list[_Planned], creators: dict
+) -> dict[tuple[int, dt.date], Statement]:
+    """The open statement of every line, created when missing, locked in primary-key order.
+
+    A line lands in its month unless that month (or a later one) is closed for the creator;
+    then in the month after the latest closed one (a late refund is clawed back there)."""
+    latest_closed = dict(
+        Statement.objects.filter(creator_id__in=creators, status=Statement.Status.CLOSED)
+        .values("creator_id")
+        .annotate(latest=Max("period"))
+        .values_list("creator_id", "latest")
     )
+    for p in planned:
+        period = month_start(p.event.occurred_on)
+        closed = latest_closed.get(p.event.creator_id)
+        if closed is not None and period <= closed:
+            period = next_month(closed)
+        p.statement_period = period
+    wanted = {(p.event.creator_id, p.statement_period) for p in planned}
+    Statement.objects.bulk_create(
+        [
+            Statement(creator_id=c, period=period, currency=creators[c].payout_currency)
+            for c, period in sorted(wanted)
+        ],
+        ignore_conflicts=True,
+    )
+    rows = (
+        Statement.objects.select_for_update()
+        .filter(creator_id__in={c for c, _ in wanted}, period__in={p for _, p in wanted})
+        .order_by("pk")
+    )
+    statements = {(s.creator_id, s.period): s for s in rows if (s.creator_id, s.period) in wanted}
+    if any(s.status != Statement.Status.OPEN for s in statements.values()):
+        raise Conflict("The creator's statements are being closed; retry.")
+    return statements
 
 
+def _write(planned: list[_Planned], creators: dict) -> None:
+    statements = _statements_lock(planned, creators)
+    RevenueSplit.objects.bulk_create([p.split for p in planned])
+    accounts = ledger.accounts_resolve(k for p in planned for k in p.accounts)
+    postings = [
+        ledger.Posting(
+            source_type="revenue_event",
+            source_id=str(p.event.pk),
+            effective_on=p.event.occurred_on,
+            amounts={accounts[k]: amount for k, amount in p.legs.items()},
+            currencies={accounts[k]: k[1] for k in p.legs},
+            memo=(
+                f"{p.event.get_kind_display()} {p.event.stream} "
+                f"{p.event.source_type}:{p.event.source_id}"
+            ),
+        )
+        for p in planned
+    ]
+    txns, deltas = ledger.transactions_insert(postings)
+    StatementLine.objects.bulk_create(
+        StatementLine(
+            statement=statements[(p.event.creator_id, p.statement_period)],
+            transaction=txn,
+            **p.line,
+        )
+        for p, txn in zip(planned, txns, strict=True)
+    )
+    values = ", ".join(["(%s::bigint, %s::bigint)"] * len(planned))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE billing_revenueevent AS e SET posted_at = %s, platform_fee_minor = v.fee "
+            f"FROM (VALUES {values}) AS v(id, fee) WHERE e.id = v.id",
+            [timezone.now(), *[x for p in planned for x in (p.event.pk, p.split.fee_minor)]],
+        )
+    ledger.balances_apply(deltas)
+
+
+@retry_on_contention
 @transaction.atomic
-def revenue_event_post(*, event: RevenueEvent) -> RevenueEvent:
-    """Split and post one event. Posting twice changes nothing."""
-    event = (
+def revenue_events_post(*, event_ids: Sequence[int]) -> PostingResult:
+    """Post a batch of events (ids, in posting order per creator). Events posted already are
+    skipped, so posting twice changes nothing. Returns what was posted and what failed."""
+    order = {pk: i for i, pk in enumerate(dict.fromkeys(event_ids))}
+    events = list(
         RevenueEvent.objects.select_for_update(of=("self",))
         .select_related("creator")
-        .get(pk=event.pk)
+        .filter(pk__in=list(order), posted_at__isnull=True)
+        .order_by("pk")
     )
-    if event.posted_at is not None:
-        return event
-    creator = event.creator
-    statement = statement_for_line(creator=creator, on=event.occurred_on)  # lock order
-    split = _split(event)
-    ccy, payout_ccy = event.currency, creator.payout_currency
-    rate = fx.rate_for(base=ccy, quote=payout_ccy, on=event.occurred_on)
-    creator_net = fx.convert_minor(split.creator_minor, base=ccy, quote=payout_ccy, rate=rate)
-
-    def acct(kind, currency=ccy, **party):
-        return ledger.account_get(kind=kind, currency=currency, **party)
-
-    net = split.gross_minor - split.fee_minor
-    receivable = RECEIVABLE_BY_STREAM.get(event.stream, Account.Kind.PLATFORM_RECEIVABLE)
-    legs = [
-        ledger.Leg(acct(receivable), -net),
-        ledger.Leg(acct(Account.Kind.AGENCY_REVENUE), split.agency_minor),
-    ]
-    if split.manager_minor:
-        legs.append(
-            ledger.Leg(
-                acct(Account.Kind.MANAGER_PAYABLE, manager_id=split.manager_id),
-                split.manager_minor,
+    if not events:
+        return PostingResult()
+    events.sort(key=lambda e: order[e.pk])
+    creators_close_lock({e.creator_id for e in events})
+    batch = _Batch(events)
+    planned: list[_Planned] = []
+    failed: dict[int, PostingFailure] = {}
+    for event in events:
+        if event.creator_id in failed:
+            continue
+        try:
+            planned.append(batch.plan(event))
+        except (ApplicationError, ValueError) as exc:
+            failed[event.creator_id] = PostingFailure(
+                event_id=event.pk,
+                source=f"{event.source_type}:{event.source_id}",
+                code=getattr(exc, "code", "invalid"),
+                message=getattr(exc, "message", str(exc)),
             )
+    planned = [p for p in planned if p.event.creator_id not in failed]
+    if planned:
+        _write(planned, batch.creators)
+    log.info("revenue_events_posted", posted=len(planned), failed=len(failed))
+    return PostingResult(posted=[p.event.pk for p in planned], failures=list(failed.values()))
+
+
+CREATORS_PER_BATCH = 100
+
+
+def revenue_events_post_pending(
+    *, partition: int = 0, partitions: int = 1, creators_per_batch: int = CREATORS_PER_BATCH
+) -> PostingResult:
+    """Post every unposted event that is not waiting for an import's approval, for the
+    creators with ``creator_id % partitions == partition``: batches of whole creators (each
+    creator's events in date order), one database transaction each, reading creators page
+    by page so memory stays flat. Workers given different partitions never share a creator.
+    """
+    pending = RevenueEvent.objects.filter(posted_at__isnull=True, import_batch__isnull=True)
+    if partitions > 1:
+        pending = pending.annotate(part=Mod(F("creator_id"), partitions)).filter(part=partition)
+    total = PostingResult()
+    after = 0
+    while True:
+        creator_ids = list(
+            pending.filter(creator_id__gt=after)
+            .order_by("creator_id")
+            .values_list("creator_id", flat=True)
+            .distinct()[:creators_per_batch]
         )
-    if split.sub_agency_minor:
-        legs.append(
-            ledger.Leg(
-                acct(Account.Kind.SUB_AGENCY_PAYABLE, sub_agency_id=split.sub_agency_id),
-                split.sub_agency_minor,
-            )
-        )
-    creator_payable = acct(Account.Kind.CREATOR_PAYABLE, payout_ccy, creator=creator)
-    if ccy == payout_ccy:
-        legs.append(ledger.Leg(creator_payable, split.creator_minor))
-    else:
-        legs += [
-            ledger.Leg(acct(Account.Kind.FX_CLEARING), split.creator_minor),
-            ledger.Leg(acct(Account.Kind.FX_CLEARING, payout_ccy), -creator_net),
-            ledger.Leg(creator_payable, creator_net),
-        ]
-    txn = ledger.post(
-        source_type="revenue_event",
-        source_id=event.pk,
-        effective_on=event.occurred_on,
-        legs=legs,
-        memo=f"{event.get_kind_display()} {event.stream} {event.source_type}:{event.source_id}",
-    )
-    is_sale = event.kind == RevenueEvent.Kind.SALE
-    statement_line_add(
-        creator=creator,
-        on=event.occurred_on,
-        statement=statement,
-        kind=StatementLine.Kind.EARNING if is_sale else StatementLine.Kind.CLAWBACK,
-        event=event,
-        transaction=txn,
-        description=f"{event.get_stream_display()} {event.source_id}"[:255],
-        original_currency=ccy,
-        gross_minor=split.gross_minor,
-        fee_minor=split.fee_minor,
-        agency_minor=split.agency_minor,
-        manager_minor=split.manager_minor,
-        sub_agency_minor=split.sub_agency_minor,
-        original_net_minor=split.creator_minor,
-        fx_rate=rate,
-        net_minor=creator_net,
-    )
-    event.posted_at = timezone.now()
-    event.platform_fee_minor = split.fee_minor  # a refund's fee share is the split's
-    event.save(update_fields=["posted_at", "platform_fee_minor"])
-    log.debug("revenue_event_posted", event_id=event.pk, transaction_id=txn.pk, split_id=split.pk)
-    return event
+        if not creator_ids:
+            return total
+        after = creator_ids[-1]
+        ids = pending.filter(creator_id__in=creator_ids).order_by("creator_id", "occurred_on", "pk")
+        result = revenue_events_post(event_ids=list(ids.values_list("pk", flat=True)))
+        total.posted += result.posted
+        total.failures += result.failures

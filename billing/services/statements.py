@@ -7,6 +7,7 @@ clawed back in the next open period and a closed statement never changes (DB tri
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import structlog
@@ -31,12 +32,28 @@ def next_month(day: dt.date) -> dt.date:
     return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
+def _lock_key(*parts: object) -> int:
+    name = ":".join(str(p) for p in parts).encode()
+    return int.from_bytes(hashlib.sha256(name).digest()[:8], "big", signed=True)
+
+
 def advisory_lock(*parts: object) -> None:
     """A transaction-scoped PostgreSQL advisory lock on a name built from ``parts``."""
-    name = ":".join(str(p) for p in parts).encode()
-    key = int.from_bytes(hashlib.sha256(name).digest()[:8], "big", signed=True)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(*parts)])
+
+
+def creators_close_lock(creator_ids: set[int]) -> None:
+    """Take ``statement_close``'s advisory lock of every creator, in one statement and in
+    key order, so that batches over overlapping creators queue instead of deadlocking and no
+    month of these creators closes until the caller commits."""
+    keys = sorted(_lock_key("statement_close", pk) for pk in creator_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(pg_advisory_xact_lock(k)) "
+            "FROM (SELECT k FROM unnest(%s::bigint[]) AS k ORDER BY k OFFSET 0) AS ordered",
+            [keys],
+        )
 
 
 def statement_for_line(*, creator: Creator, on: dt.date) -> Statement:
@@ -73,46 +90,217 @@ def statement_line_add(
     return StatementLine.objects.create(statement=statement, occurred_on=on, **fields)
 
 
-def _creator_payable(creator: Creator) -> Account:
-    return ledger.account_get(
-        kind=Account.Kind.CREATOR_PAYABLE, currency=creator.payout_currency, creator=creator
+@dataclass
+class _Closing:
+    """What closing one statement writes: postings with their lines."""
+
+    statement: Statement
+    postings: list[ledger.Posting] = field(default_factory=list)
+    lines: list[StatementLine] = field(default_factory=list)
+    expenses: list[int] = field(default_factory=list)
+
+
+def _close_posting(
+    closing: _Closing, keys, *, amount: int, source_type: str, source_id, on, memo: str, line: dict
+) -> None:
+    """Move ``amount`` from the creator's payable to their advances account, with its line."""
+    payable, advances = keys
+    closing.postings.append(
+        ledger.Posting(
+            source_type=source_type,
+            source_id=str(source_id),
+            effective_on=on,
+            amounts={payable: -amount, advances: amount},
+            currencies={payable: closing.statement.currency, advances: closing.statement.currency},
+            memo=memo,
+        )
+    )
+    closing.lines.append(
+        StatementLine(
+            statement=closing.statement,
+            original_currency=closing.statement.currency,
+            original_net_minor=-amount,
+            net_minor=-amount,
+            **line,
+        )
     )
 
 
-def _advances(creator: Creator) -> Account:
-    return ledger.account_get(
-        kind=Account.Kind.ADVANCES, currency=creator.payout_currency, creator=creator
+def _advances_due(creator_ids: set[int], statement_ids: list[int]) -> dict[int, tuple]:
+    """Per creator with an outstanding advance: (outstanding, latest cap rate, this period's
+    net earnings) from three grouped queries."""
+    issued = dict(
+        Advance.objects.filter(creator_id__in=creator_ids)
+        .values("creator_id")
+        .annotate(total=Sum("amount_minor"))
+        .values_list("creator_id", "total")
     )
+    if not issued:
+        return {}
+    recouped = dict(  # recoupment lines are negative
+        StatementLine.objects.filter(
+            statement__creator_id__in=issued, kind=StatementLine.Kind.RECOUPMENT
+        )
+        .values("statement__creator_id")
+        .annotate(total=Sum("net_minor"))
+        .values_list("statement__creator_id", "total")
+    )
+    caps = dict(
+        Advance.objects.filter(creator_id__in=issued)
+        .order_by("creator_id", "-issued_on", "-pk")
+        .distinct("creator_id")
+        .values_list("creator_id", "recoup_cap_rate")
+    )
+    earnings = dict(
+        StatementLine.objects.filter(
+            statement_id__in=statement_ids,
+            kind__in=[StatementLine.Kind.EARNING, StatementLine.Kind.CLAWBACK],
+            statement__creator_id__in=issued,
+        )
+        .values("statement__creator_id")
+        .annotate(total=Sum("net_minor"))
+        .values_list("statement__creator_id", "total")
+    )
+    return {
+        c: (total + recouped.get(c, 0), caps[c], earnings.get(c) or 0)
+        for c, total in issued.items()
+    }
 
 
-def _deduct_expenses(*, statement: Statement, period_end: dt.date) -> None:
-    creator = statement.creator
+def _statements_close(
+    *, creators: dict[int, Creator], period: dt.date
+) -> tuple[dict[int, Statement], set[int]]:
+    """Close month ``period`` of these creators with a fixed number of queries: deduct
+    recoupable expenses, recoup advances (at most the cap share of the period's net
+    earnings), fix opening and closing balances and make the statements immutable.
+
+    Returns every creator's statement (closed now or before) and the creators skipped
+    because an earlier month of theirs is still open. Lock order as posting: the creators'
+    close locks, statement rows, balance rows (last)."""
+    period_end = next_month(period)
+    on = period_end - dt.timedelta(days=1)
+    creators_close_lock(set(creators))
+    Statement.objects.bulk_create(
+        [Statement(creator_id=c.pk, period=period, currency=c.payout_currency)
+         for c in creators.values()],
+        ignore_conflicts=True,
+    )  # fmt: skip
+    statements = {
+        s.creator_id: s
+        for s in Statement.objects.select_for_update()
+        .filter(creator_id__in=creators, period=period)
+        .order_by("pk")
+    }
+    blocked = set(
+        Statement.objects.filter(creator_id__in=creators, period__lt=period)
+        .exclude(status=Statement.Status.CLOSED)
+        .values_list("creator_id", flat=True)
+    )
+    todo = {
+        c: _Closing(s)
+        for c, s in statements.items()
+        if s.status == Statement.Status.OPEN and c not in blocked
+    }
+    if not todo:
+        return {c: s for c, s in statements.items() if c not in blocked}, blocked
+
+    def accounts(c):  # natural keys; ids are resolved once the postings are known
+        ccy = creators[c].payout_currency
+        return (
+            (Account.Kind.CREATOR_PAYABLE, ccy, c, None, None),
+            (Account.Kind.ADVANCES, ccy, c, None, None),
+        )
+
     expenses = RecoupableExpense.objects.select_for_update().filter(
-        creator=creator, deducted_in__isnull=True, incurred_on__lt=period_end
+        creator_id__in=todo, deducted_in__isnull=True, incurred_on__lt=period_end
     )
     for expense in expenses.order_by("pk"):
-        txn = ledger.post(
-            source_type="expense_deduction",
-            source_id=expense.pk,
-            effective_on=period_end - dt.timedelta(days=1),
-            legs=[
-                ledger.Leg(_creator_payable(creator), -expense.amount_minor),
-                ledger.Leg(_advances(creator), expense.amount_minor),
-            ],
+        closing = todo[expense.creator_id]
+        _close_posting(
+            closing, accounts(expense.creator_id), amount=expense.amount_minor,
+            source_type="expense_deduction", source_id=expense.pk, on=on,
             memo=f"Recoupable expense: {expense.description}",
+            line={"kind": StatementLine.Kind.EXPENSE, "description": expense.description[:255],
+                  "occurred_on": expense.incurred_on},
+        )  # fmt: skip
+        closing.expenses.append(expense.pk)
+    due = _advances_due(set(todo), [c.statement.pk for c in todo.values()])
+    for c, (outstanding, cap, earnings) in sorted(due.items()):
+        if c not in todo or outstanding <= 0 or earnings <= 0:
+            continue
+        amount = min(outstanding, round_minor(Decimal(earnings) * cap))
+        if amount <= 0:
+            continue
+        statement = todo[c].statement
+        _close_posting(
+            todo[c], accounts(c), amount=amount, source_type="advance_recoupment",
+            source_id=statement.pk, on=on, memo=f"Advance recoupment {period:%Y-%m}",
+            line={"kind": StatementLine.Kind.RECOUPMENT, "occurred_on": on,
+                  "description": f"Advance recoupment (cap {cap:%})"},
+        )  # fmt: skip
+    closings = [c for _, c in sorted(todo.items())]
+    keys = ledger.accounts_resolve(k for c in closings for p in c.postings for k in p.amounts)
+    postings = [
+        replace(
+            p,
+            amounts={keys[k]: v for k, v in p.amounts.items()},
+            currencies={keys[k]: v for k, v in p.currencies.items()},
         )
-        StatementLine.objects.create(
-            statement=statement,
-            kind=StatementLine.Kind.EXPENSE,
-            transaction=txn,
-            description=expense.description[:255],
-            occurred_on=expense.incurred_on,
-            original_currency=expense.currency,
-            original_net_minor=-expense.amount_minor,
-            net_minor=-expense.amount_minor,
+        for c in closings
+        for p in c.postings
+    ]
+    txns, deltas = ledger.transactions_insert(postings) if postings else ([], {})
+    lines = [line for c in closings for line in c.lines]
+    for line, txn in zip(lines, txns, strict=True):
+        line.transaction = txn
+    StatementLine.objects.bulk_create(lines)
+    deducted = [(pk, c.statement.pk) for c in closings for pk in c.expenses]
+    if deducted:
+        _values_update(
+            "UPDATE billing_recoupableexpense AS t SET deducted_in_id = v.a "
+            "FROM (VALUES {values}) AS v(id, a) WHERE t.id = v.id",
+            deducted,
         )
-        expense.deducted_in = statement
-        expense.save(update_fields=["deducted_in"])
+    totals = dict(
+        StatementLine.objects.filter(statement_id__in=[c.statement.pk for c in closings])
+        .values("statement_id")
+        .annotate(total=Sum("net_minor"))
+        .values_list("statement_id", "total")
+    )
+    openings = dict(
+        Statement.objects.filter(creator_id__in=todo, period__lt=period)
+        .order_by("creator_id", "-period")
+        .distinct("creator_id")
+        .values_list("creator_id", "closing_minor")
+    )
+    now = timezone.now()
+    for c, closing in todo.items():
+        statement = closing.statement
+        statement.opening_minor = openings.get(c) or 0
+        statement.closing_minor = statement.opening_minor + (totals.get(statement.pk) or 0)
+        statement.status = Statement.Status.CLOSED
+        statement.closed_at = now
+    _values_update(
+        "UPDATE billing_statement AS t SET opening_minor = v.a, closing_minor = v.b, "
+        "status = 'closed', closed_at = %s FROM (VALUES {values}) AS v(id, a, b) "
+        "WHERE t.id = v.id",
+        [(c.statement.pk, c.statement.opening_minor, c.statement.closing_minor) for c in closings],
+        now,
+    )
+    ledger.balances_apply(deltas)
+    log.info("statements_closed", period=period.isoformat(), closed=len(closings))
+    return {c: s for c, s in statements.items() if c not in blocked}, blocked
+
+
+def _values_update(sql: str, rows: list[tuple[int, ...]], *leading) -> None:
+    """One UPDATE ... FROM (VALUES ...) over integer tuples (``{values}`` in ``sql``);
+    ``leading`` are the parameters that come before the values."""
+    row = "(" + ", ".join(["%s::bigint"] * len(rows[0])) + ")"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.format(values=", ".join([row] * len(rows))),
+            [*leading, *[x for r in rows for x in r]],
+        )
 
 
 def advance_outstanding(*, creator: Creator) -> int:
@@ -126,92 +314,56 @@ def advance_outstanding(*, creator: Creator) -> int:
     return issued + recouped  # recoupment lines are negative
 
 
-def _recoup_advances(*, statement: Statement, period_end: dt.date) -> None:
-    """Recoup outstanding advances, at most the cap share of this period's net earnings."""
-    creator = statement.creator
-    outstanding = advance_outstanding(creator=creator)
-    if outstanding <= 0:
-        return
-    latest = Advance.objects.filter(creator=creator).order_by("-issued_on", "-pk").first()
-    earnings = (
-        statement.lines.filter(
-            kind__in=[StatementLine.Kind.EARNING, StatementLine.Kind.CLAWBACK]
-        ).aggregate(s=Sum("net_minor"))["s"]
-        or 0
-    )
-    if earnings <= 0:
-        return
-    amount = min(outstanding, round_minor(Decimal(earnings) * latest.recoup_cap_rate))
-    if amount <= 0:
-        return
-    txn = ledger.post(
-        source_type="advance_recoupment",
-        source_id=statement.pk,
-        effective_on=period_end - dt.timedelta(days=1),
-        legs=[
-            ledger.Leg(_creator_payable(creator), -amount),
-            ledger.Leg(_advances(creator), amount),
-        ],
-        memo=f"Advance recoupment {statement.period:%Y-%m}",
-    )
-    StatementLine.objects.create(
-        statement=statement,
-        kind=StatementLine.Kind.RECOUPMENT,
-        transaction=txn,
-        description=f"Advance recoupment (cap {latest.recoup_cap_rate:%})",
-        occurred_on=period_end - dt.timedelta(days=1),
-        original_currency=statement.currency,
-        original_net_minor=-amount,
-        net_minor=-amount,
-    )
-
-
 @transaction.atomic
 def statement_close(*, creator: Creator, period: dt.date) -> Statement:
     """Close a creator's month: deduct recoupable expenses, recoup advances, fix the opening
     and closing balances and make the statement immutable.
 
-    Idempotent under concurrency: an advisory lock on the creator serialises closers and a
-    closed statement is returned unchanged. Months close in order, once they have ended.
+    Idempotent under concurrency: the creator's close lock serialises closers (and posting)
+    and a closed statement is returned unchanged. Months close in order, once they ended.
     """
     period = month_start(period)
     if period >= month_start(timezone.localdate()):
         raise ApplicationError("A month can be closed only after it has ended.")
-    advisory_lock("statement_close", creator.pk)
-    statement, _ = Statement.objects.get_or_create(
-        creator=creator, period=period, defaults={"currency": creator.payout_currency}
-    )
-    statement = Statement.objects.select_for_update().select_related("creator").get(pk=statement.pk)
-    if statement.status == Statement.Status.CLOSED:
-        return statement
-    previous = Statement.objects.filter(creator=creator, period__lt=period).order_by("-period")
-    if previous.exclude(status=Statement.Status.CLOSED).exists():
+    statements, blocked = _statements_close(creators={creator.pk: creator}, period=period)
+    if creator.pk in blocked:
         raise Conflict("Close the creator's earlier months first.")
-    period_end = next_month(period)
-    _deduct_expenses(statement=statement, period_end=period_end)
-    _recoup_advances(statement=statement, period_end=period_end)
-    last = previous.first()
-    opening = last.closing_minor if last is not None else 0
-    total = statement.lines.aggregate(s=Sum("net_minor"))["s"] or 0
-    statement.opening_minor = opening
-    statement.closing_minor = opening + total
-    statement.status = Statement.Status.CLOSED
-    statement.closed_at = timezone.now()
-    statement.save(update_fields=["opening_minor", "closing_minor", "status", "closed_at"])
-    log.info("statement_closed", statement_id=statement.pk, closing_minor=statement.closing_minor)
-    return statement
+    return statements[creator.pk]
+
+
+CLOSE_CHUNK = 1000
+
+
+def statements_close_month(*, period: dt.date, chunk: int = CLOSE_CHUNK) -> int:
+    """Close every open statement of month ``period``, ``chunk`` creators per database
+    transaction (creators read page by page). Creators with an earlier month still open are
+    left for later. Returns the number closed."""
+    period = month_start(period)
+    closed, after = 0, 0
+    while True:
+        ids = list(
+            Statement.objects.filter(
+                period=period, status=Statement.Status.OPEN, creator_id__gt=after
+            )
+            .order_by("creator_id")
+            .values_list("creator_id", flat=True)[:chunk]
+        )
+        if not ids:
+            return closed
+        after = ids[-1]
+        with transaction.atomic():
+            creators = Creator.objects.in_bulk(ids)
+            _, blocked = _statements_close(creators=creators, period=period)
+            closed += len(ids) - len(blocked & set(ids))
 
 
 def statements_close_due(*, today: dt.date) -> int:
-    """Close every open statement of a month before ``today``'s, oldest first. Returns the count."""
-    due = (
+    """Close every open statement of a month before ``today``'s, oldest month first.
+    Returns the count."""
+    periods = (
         Statement.objects.filter(status=Statement.Status.OPEN, period__lt=month_start(today))
-        .order_by("creator_id", "period")
-        .values_list("creator_id", "period")
+        .order_by("period")
+        .values_list("period", flat=True)
+        .distinct()
     )
-    closed = 0
-    creators = {c.pk: c for c in Creator.objects.filter(pk__in={c for c, _ in due})}
-    for creator_id, period in list(due):
-        statement_close(creator=creators[creator_id], period=period)
-        closed += 1
-    return closed
+    return sum(statements_close_month(period=period) for period in list(periods))
