@@ -199,6 +199,8 @@ IDEMPOTENCY_LOCK_TIMEOUT = timedelta(
 BILLING_PAYOUT_MINIMUM = env.str("BILLING_PAYOUT_MINIMUM", default="50")  # major units
 BILLING_MAX_EVENT_BATCH = env.int("BILLING_MAX_EVENT_BATCH", default=500)  # events per API call
 BILLING_FX_MAX_AGE_DAYS = env.int("BILLING_FX_MAX_AGE_DAYS", default=7)  # stalest usable rate
+# A remittance in another currency than its events may differ by this share (FX difference).
+BILLING_REMITTANCE_FX_TOLERANCE = env.str("BILLING_REMITTANCE_FX_TOLERANCE", default="0.02")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "MCN back office partner API",

@@ -1,0 +1,450 @@
+"""Remittances: record the cash a payer sent (partner API, settlement-report CSV, admin), then
+match it to the revenue events it pays, which makes them payable under pay-when-paid.
+
+Recording (all or nothing, every bad remittance and line reported; a known reference is a
+no-op) posts one receipt: cash and the payer's withheld fees against "remittances not yet
+matched". Matching a line (``remittance_match``, run on record and again whenever events or
+rates arrive) finds its events, compares what was settled with what was booked, and when it
+covers them marks every sale cash-received through ``revenue_event_cash_receive`` (the one
+pay-when-paid path) and posts one application that clears the unmatched amount against the
+receivables, converting through FX clearing; a difference inside the FX tolerance goes to
+FX differences. Matching rules are in billing/README.md.
+"""
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from agency.errors import ApplicationError, Conflict
+from agency.models import Partner
+from agency.money import CURRENCY_EXPONENTS, to_major
+from billing import conf, fx, ledger
+from billing.models import (
+    Account,
+    Remittance,
+    RemittanceLine,
+    RemittanceMatch,
+    RevenueEvent,
+    Stream,
+)
+from billing.services.events import RowErrors, _amount, revenue_event_cash_receive
+from billing.services.payouts import _is_finance
+from billing.services.posting import RECEIVABLE_BY_STREAM
+from creators.models import Creator
+
+
+@dataclass
+class RemittanceLineInput:
+    """One settled item (amount as a decimal string in the remittance currency)."""
+
+    stream: str
+    amount: str
+    creator_id: int | None = None
+    external_id: str = ""
+    currency: str = ""  # the remittance's, set during validation
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class RemittanceInput:
+    """A remittance as received (amounts as decimal strings in ``currency``)."""
+
+    payer: str
+    reference: str
+    currency: str
+    amount: str
+    period_start: dt.date
+    period_end: dt.date
+    received_on: dt.date
+    fee_withheld: str = "0"
+    lines: list[RemittanceLineInput] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def all_errors(self) -> dict:
+        """The remittance's errors, with ``lines`` mapping a line's index to its errors."""
+        out: dict = dict(self.errors)
+        lines = {str(i): line.errors for i, line in enumerate(self.lines) if line.errors}
+        if lines:
+            out["lines"] = lines
+        return out
+
+
+@dataclass
+class RecordResult:
+    created: list[Remittance] = field(default_factory=list)
+    known: list[Remittance] = field(default_factory=list)
+    new: int = 0  # remittances that are (or with a dry run would be) recorded
+    dry_run: bool = False
+
+
+def _note(errors: dict[str, list[str]], name: str, reason: str) -> None:
+    errors.setdefault(name, []).append(reason)
+
+
+def _validate(rem: RemittanceInput, *, today: dt.date, creators: dict[int, Creator]) -> dict:
+    """Check one remittance; reasons land in ``rem.errors`` and its lines' ``errors``."""
+    if not rem.payer.strip():
+        _note(rem.errors, "payer", "Required.")
+    if not rem.reference.strip():
+        _note(rem.errors, "reference", "Required.")
+    if rem.currency not in CURRENCY_EXPONENTS:
+        _note(rem.errors, "currency", f"Unknown currency {rem.currency!r}.")
+        return {}
+    amount = _amount(rem, "amount", rem.amount)
+    if amount == 0:
+        _note(rem.errors, "amount", "Must be positive.")
+    fee = _amount(rem, "fee_withheld", rem.fee_withheld)
+    if rem.period_start > rem.period_end:
+        _note(rem.errors, "period_end", "Before the period start.")
+    if rem.period_end > today:
+        _note(rem.errors, "period_end", "Must not be in the future.")
+    if rem.received_on > today:
+        _note(rem.errors, "received_on", "Must not be in the future.")
+    lines = []
+    for line in rem.lines:
+        line.currency = rem.currency
+        if line.stream not in Stream.values:
+            _note(line.errors, "stream", f"Unknown stream {line.stream!r}.")
+        if not line.external_id and line.creator_id is None:
+            _note(line.errors, "external_id", "Give the event's external id or a creator.")
+        if line.creator_id is not None and line.creator_id not in creators:
+            _note(line.errors, "creator_id", "Unknown creator.")
+        line_amount = _amount(line, "amount", line.amount)
+        if line_amount == 0:
+            _note(line.errors, "amount", "Must be positive.")
+        lines.append(line_amount)
+    lines_ok = all(lines) and not any(line.errors for line in rem.lines)
+    if amount and fee is not None and lines_ok and sum(lines) > amount + fee:
+        _note(
+            rem.errors,
+            "lines",
+            f"The lines settle {to_major(sum(lines), rem.currency)}, more than the amount "
+            f"plus the fees withheld ({to_major(amount + fee, rem.currency)}).",
+        )
+    return {"amount_minor": amount, "fee_withheld_minor": fee, "line_amounts": lines}
+
+
+@transaction.atomic
+def remittances_record(
+    *,
+    remittances: Sequence[RemittanceInput],
+    source: str,
+    partner: Partner | None = None,
+    recorded_by=None,
+    filename: str = "",
+    dry_run: bool = False,
+    today: dt.date | None = None,
+) -> RecordResult:
+    """Record remittances all or nothing and match them.
+
+    Every remittance is validated first; any bad one raises ``RowErrors`` whose
+    ``extra["rows"]`` maps each bad remittance's index to its field errors (``lines`` maps a
+    line's index to its own). A reference recorded before (per partner; staff share one
+    namespace) with the same currency and amounts is a no-op, returned in ``known``; with
+    other amounts it is an error. Staff who record must be in the finance group.
+    """
+    today = today or timezone.localdate()
+    if recorded_by is not None and not _is_finance(recorded_by):
+        raise ApplicationError("Only a member of the finance group records remittances.")
+    creator_ids = {ln.creator_id for r in remittances for ln in r.lines if ln.creator_id}
+    creators = Creator.objects.in_bulk(creator_ids)
+    known = {
+        r.reference: r
+        for r in Remittance.objects.filter(
+            partner=partner, reference__in=[r.reference for r in remittances]
+        )
+    }
+    result = RecordResult(dry_run=dry_run)
+    clean: list[tuple[RemittanceInput, dict]] = []
+    seen: set[str] = set()
+    for rem in remittances:
+        data = _validate(rem, today=today, creators=creators)
+        if rem.reference in seen:
+            _note(rem.errors, "reference", "Duplicate reference in this batch.")
+        seen.add(rem.reference)
+        earlier = known.get(rem.reference)
+        if earlier is not None and not rem.all_errors():
+            same = (earlier.currency, earlier.amount_minor, earlier.fee_withheld_minor) == (
+                rem.currency,
+                data["amount_minor"],
+                data["fee_withheld_minor"],
+            )
+            if same:
+                result.known.append(earlier)
+                continue
+            _note(rem.errors, "reference", "Recorded already with another currency or amount.")
+        if not rem.all_errors():
+            clean.append((rem, data))
+    errors = {str(i): r.all_errors() for i, r in enumerate(remittances) if r.all_errors()}
+    if errors:
+        raise RowErrors(
+            f"{len(errors)} of {len(remittances)} remittances are invalid; nothing was saved.",
+            extra={"rows": errors},
+        )
+    result.new = len(clean)
+    if dry_run:
+        return result
+    for rem, data in clean:
+        remittance = _create(
+            rem=rem,
+            data=data,
+            source=source,
+            partner=partner,
+            recorded_by=recorded_by,
+            filename=filename,
+        )
+        result.created.append(remittance_match(remittance=remittance))
+    return result
+
+
+def _create(*, rem: RemittanceInput, data: dict, source, partner, recorded_by, filename):
+    try:
+        with transaction.atomic():
+            remittance = Remittance.objects.create(
+                payer=rem.payer.strip(),
+                partner=partner,
+                reference=rem.reference.strip(),
+                currency=rem.currency,
+                amount_minor=data["amount_minor"],
+                fee_withheld_minor=data["fee_withheld_minor"],
+                period_start=rem.period_start,
+                period_end=rem.period_end,
+                received_on=rem.received_on,
+                source=source,
+                filename=filename[:255],
+                recorded_by=recorded_by,
+            )
+    except IntegrityError as exc:  # the same reference is being recorded concurrently
+        raise Conflict(
+            f"Remittance {rem.reference} is being recorded by another request; retry and it "
+            "will be found."
+        ) from exc
+    RemittanceLine.objects.bulk_create(
+        RemittanceLine(
+            remittance=remittance,
+            line_no=number,
+            stream=line.stream,
+            creator_id=line.creator_id,
+            external_id=line.external_id,
+            amount_minor=amount,
+        )
+        for number, (line, amount) in enumerate(
+            zip(rem.lines, data["line_amounts"], strict=True), start=1
+        )
+    )
+    ccy = remittance.currency
+
+    def acct(kind: str) -> Account:
+        return ledger.account_get(kind=kind, currency=ccy)
+
+    remittance.receipt_transaction = ledger.post(
+        source_type="remittance_receipt",
+        source_id=remittance.pk,
+        effective_on=remittance.received_on,
+        legs=[
+            ledger.Leg(acct(Account.Kind.CASH), -remittance.amount_minor),
+            ledger.Leg(acct(Account.Kind.PLATFORM_FEES), -remittance.fee_withheld_minor),
+            ledger.Leg(acct(Account.Kind.UNMATCHED_REMITTANCES), remittance.settled_minor),
+        ],
+        memo=f"Remittance {remittance.reference} from {remittance.payer}",
+    )
+    remittance.save(update_fields=["receipt_transaction"])
+    return remittance
+
+
+# --- matching ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def remittance_match(*, remittance: Remittance) -> Remittance:
+    """Match every line not matched yet (see the module docstring). Running it again only
+    retries the lines still open, so nothing is ever paid twice."""
+    remittance = Remittance.objects.select_for_update().get(pk=remittance.pk)
+    for line in remittance.lines.exclude(status=RemittanceLine.Status.MATCHED).order_by("pk"):
+        _line_match(remittance, line)
+    applied = sum(remittance.lines.values_list("applied_minor", flat=True))
+    if applied == 0:
+        remittance.status = Remittance.Status.UNMATCHED
+    elif applied == remittance.settled_minor:
+        remittance.status = Remittance.Status.MATCHED
+    else:
+        remittance.status = Remittance.Status.PARTLY_MATCHED
+    remittance.save(update_fields=["status"])
+    return remittance
+
+
+def remittances_match_open() -> int:
+    """Retry every remittance with open lines (events or rates may have arrived since).
+    Returns how many lines are matched now that were not."""
+    before = RemittanceLine.objects.filter(status=RemittanceLine.Status.MATCHED).count()
+    open_ids = (
+        Remittance.objects.exclude(status=Remittance.Status.MATCHED)
+        .filter(lines__status__in=[RemittanceLine.Status.UNMATCHED, RemittanceLine.Status.SHORT])
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    for remittance in Remittance.objects.filter(pk__in=list(open_ids)).order_by("pk"):
+        remittance_match(remittance=remittance)
+    return RemittanceLine.objects.filter(status=RemittanceLine.Status.MATCHED).count() - before
+
+
+def _unpaid(remittance: Remittance, line: RemittanceLine):
+    """Posted events of the line's stream that no remittance paid yet. A data partner's
+    remittance pays staff-booked events and its own, never another partner's."""
+    events = RevenueEvent.objects.filter(stream=line.stream, posted_at__isnull=False).exclude(
+        pk__in=RemittanceMatch.objects.values("event_id")
+    )
+    if remittance.partner_id is not None:
+        events = events.filter(Q(partner__isnull=True) | Q(partner_id=remittance.partner_id))
+    return events
+
+
+def _sales(remittance: Remittance, line: RemittanceLine) -> list[RevenueEvent] | str:
+    """The sales a line pays (locked), or why there are none."""
+    sales = _unpaid(remittance, line).filter(
+        kind=RevenueEvent.Kind.SALE, cash_received_on__isnull=True
+    )
+    if line.creator_id is not None:
+        sales = sales.filter(creator_id=line.creator_id)
+    if line.external_id:
+        found = list(
+            sales.filter(source_id=line.external_id).select_for_update(of=("self",)).order_by("pk")
+        )
+        if not found:
+            return "No unpaid posted event of this stream has this external id."
+        if len(found) > 1:
+            return f"{len(found)} unpaid events have this external id; name the creator."
+        return found
+    found = list(
+        sales.filter(occurred_on__range=(remittance.period_start, remittance.period_end))
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    return found or "No unpaid posted events of this creator and stream in the period."
+
+
+def _refunds(remittance, line, sales: list[RevenueEvent]) -> list[RevenueEvent]:
+    """Refunds the payer netted off: those of the sales paid now and, for a creator's
+    period, the period's refunds of sales paid before."""
+    refunds = Q(refund_of__in=sales)
+    if not line.external_id:
+        refunds |= Q(
+            creator_id=line.creator_id,
+            occurred_on__range=(remittance.period_start, remittance.period_end),
+        )
+    return list(
+        _unpaid(remittance, line)
+        .exclude(kind=RevenueEvent.Kind.SALE)
+        .filter(refunds)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+
+
+def _line_match(remittance: Remittance, line: RemittanceLine) -> None:
+    sales = _sales(remittance, line)
+    if isinstance(sales, str):
+        line.status, line.note, line.expected_minor = RemittanceLine.Status.UNMATCHED, sales, None
+        line.save(update_fields=["status", "note", "expected_minor"])
+        return
+    events = sales + _refunds(remittance, line, sales)
+    ccy = remittance.currency
+    try:
+        rates = {
+            e.currency: fx.rate_for(base=e.currency, quote=ccy, on=remittance.received_on)
+            for e in events
+        }
+    except fx.MissingExchangeRate as exc:
+        line.status, line.expected_minor = RemittanceLine.Status.UNMATCHED, None
+        line.note = exc.message[:255]
+        line.save(update_fields=["status", "note", "expected_minor"])
+        return
+    matches = [
+        RemittanceMatch(
+            line=line,
+            event=e,
+            net_minor=e.gross_minor - e.platform_fee_minor,
+            converted_minor=fx.convert_minor(
+                e.gross_minor - e.platform_fee_minor,
+                base=e.currency,
+                quote=ccy,
+                rate=rates[e.currency],
+            ),
+            fx_rate=rates[e.currency],
+        )
+        for e in events
+    ]
+    expected = sum(m.converted_minor for m in matches)
+    line.expected_minor = expected
+    if expected <= 0:
+        line.status, line.note = RemittanceLine.Status.UNMATCHED, "Its events net to nothing."
+        line.save(update_fields=["status", "note", "expected_minor"])
+        return
+    cross = any(e.currency != ccy for e in events)
+    slack = math.floor(expected * conf.remittance_fx_tolerance()) if cross else 0
+    if line.amount_minor < expected - slack:
+        line.status = RemittanceLine.Status.SHORT
+        line.note = (
+            f"Settled {to_major(line.amount_minor, ccy)} of {to_major(expected, ccy)} booked "
+            f"for {len(events)} events; none is marked paid."
+        )
+        line.save(update_fields=["status", "note", "expected_minor"])
+        return
+    applied = line.amount_minor if line.amount_minor <= expected + slack else expected
+    RemittanceMatch.objects.bulk_create(matches)
+    for sale in sales:
+        paid = revenue_event_cash_receive(event=sale, received_on=remittance.received_on)
+        if paid.cash_received_on != remittance.received_on:  # another path paid it meanwhile
+            raise Conflict(f"Event {sale.pk} was marked paid meanwhile; match again.")
+    line.transaction = ledger.post(
+        source_type="remittance_line",
+        source_id=line.pk,
+        effective_on=remittance.received_on,
+        legs=_application_legs(ccy=ccy, matches=matches, applied=applied, expected=expected),
+        memo=f"Remittance {remittance.reference} line {line.line_no}: {len(events)} events",
+    )
+    line.applied_minor = applied
+    line.status = RemittanceLine.Status.MATCHED
+    excess = line.amount_minor - applied
+    line.note = (
+        f"{to_major(excess, ccy)} settled above the booked amount stays unmatched."
+        if excess
+        else ""
+    )
+    line.save(update_fields=["status", "note", "expected_minor", "applied_minor", "transaction"])
+
+
+def _application_legs(
+    *, ccy: str, matches: list[RemittanceMatch], applied: int, expected: int
+) -> list[ledger.Leg]:
+    """Clear ``applied`` of the unmatched remittances against the events' receivables.
+
+    ``revenue_event_cash_receive`` booked each sale's net as cash in the event's currency;
+    the cash really arrived in the receipt, so that cash is handed back here, and refunds
+    netted off by the payer clear their receivable credit. Per event currency the net goes
+    through FX clearing into the remittance currency; what was applied beyond (or short of)
+    the converted total, within the tolerance, is an FX difference.
+    """
+
+    def acct(kind: str, currency: str = ccy) -> Account:
+        return ledger.account_get(kind=kind, currency=currency)
+
+    legs = [
+        ledger.Leg(acct(Account.Kind.UNMATCHED_REMITTANCES), -applied),
+        ledger.Leg(acct(Account.Kind.FX_DIFFERENCE), applied - expected),
+    ]
+    for match in matches:
+        event = match.event
+        if event.kind == RevenueEvent.Kind.SALE:
+            legs.append(ledger.Leg(acct(Account.Kind.CASH, event.currency), match.net_minor))
+        else:
+            receivable = RECEIVABLE_BY_STREAM.get(event.stream, Account.Kind.PLATFORM_RECEIVABLE)
+            legs.append(ledger.Leg(acct(receivable, event.currency), match.net_minor))
+        legs.append(ledger.Leg(acct(Account.Kind.FX_CLEARING, event.currency), -match.net_minor))
+    legs.append(ledger.Leg(acct(Account.Kind.FX_CLEARING), expected))  # the converted total
+    return legs
