@@ -15,6 +15,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -448,3 +449,121 @@ def _application_legs(
         legs.append(ledger.Leg(acct(Account.Kind.FX_CLEARING, event.currency), -match.net_minor))
     legs.append(ledger.Leg(acct(Account.Kind.FX_CLEARING), expected))  # the converted total
     return legs
+
+
+# --- settlement reports (CSV) -----------------------------------------------------------------
+
+
+@dataclass
+class SettlementRow:
+    """One row of a settlement report: a remittance line with its remittance's header.
+    Amounts are decimal strings; ``errors`` holds what could not even be parsed."""
+
+    reference: str
+    payer: str
+    currency: str
+    received_on: dt.date
+    period_start: dt.date
+    period_end: dt.date
+    stream: str
+    amount: str
+    fee_withheld: str = "0"
+    creator_id: int | None = None
+    external_id: str = ""
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+HEADER_FIELDS = ["payer", "currency", "received_on", "period_start", "period_end"]
+
+
+def _decimal(value: str) -> Decimal | None:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+@transaction.atomic
+def remittances_import(
+    *,
+    rows: Sequence[SettlementRow],
+    filename: str,
+    recorded_by=None,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+) -> RecordResult:
+    """Record a settlement report, all or nothing: its rows grouped by reference, one
+    remittance each; a row's ``amount`` is what the payer settled for it and ``fee_withheld``
+    the fees it kept, so a remittance's amount is the sum of (amount - fee) over its rows.
+
+    Any bad row raises ``RowErrors`` whose ``extra["rows"]`` maps every bad row's index
+    (0-based data rows, like every import here) to field -> reasons; a remittance-level
+    problem is reported on each of its rows. Re-uploading the file records nothing new.
+    """
+    groups: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        groups.setdefault(row.reference, []).append(index)
+    remittances = []
+    for indexes in groups.values():
+        first = rows[indexes[0]]
+        for index in indexes[1:]:
+            for name in HEADER_FIELDS:
+                if getattr(rows[index], name) != getattr(first, name):
+                    _note(rows[index].errors, name, f"Differs from line {indexes[0] + 2}.")
+        members = [rows[i] for i in indexes]
+        amounts = [_decimal(r.amount) or Decimal(0) for r in members]
+        fees = [_decimal(r.fee_withheld) or Decimal(0) for r in members]
+        remittances.append(
+            RemittanceInput(
+                payer=first.payer,
+                reference=first.reference,
+                currency=first.currency,
+                amount=str(sum(amounts) - sum(fees)),
+                fee_withheld=str(sum(fees)),
+                period_start=first.period_start,
+                period_end=first.period_end,
+                received_on=first.received_on,
+                lines=[
+                    RemittanceLineInput(
+                        stream=r.stream,
+                        amount=r.amount,
+                        creator_id=r.creator_id,
+                        external_id=r.external_id,
+                    )
+                    for r in members
+                ],
+            )
+        )
+    unreadable = any(r.errors for r in rows)
+    try:  # rows that could not be parsed: still validate the rest, but write nothing
+        result = remittances_record(
+            remittances=remittances,
+            source=Remittance.Source.CSV,
+            recorded_by=recorded_by,
+            filename=filename,
+            dry_run=dry_run or unreadable,
+            today=today,
+        )
+    except RowErrors:
+        pass
+    else:
+        if not unreadable:
+            return result
+    for rem, indexes in zip(remittances, groups.values(), strict=True):
+        header = {k: v for k, v in rem.errors.items() if k != "lines"}
+        header.update({"amount": rem.errors["lines"]} if "lines" in rem.errors else {})
+        if any(_decimal(rows[i].amount) is None for i in indexes):
+            header.pop("amount", None)  # the total is unknown: the bad row says why
+        if any(_decimal(rows[i].fee_withheld) is None for i in indexes):
+            header.pop("fee_withheld", None)
+        for position, index in enumerate(indexes):
+            for name, reasons in [*header.items(), *rem.lines[position].errors.items()]:
+                for reason in reasons:
+                    if reason not in rows[index].errors.get(name, []):
+                        _note(rows[index].errors, name, reason)
+    errors = {str(i): r.errors for i, r in enumerate(rows) if r.errors}
+    raise RowErrors(
+        f"{len(errors)} of {len(rows)} rows are invalid; nothing was saved.",
+        extra={"rows": errors},
+    )
