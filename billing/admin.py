@@ -10,6 +10,7 @@ from io import BytesIO
 from django.contrib import admin
 from django.http import HttpResponse
 
+import billing.remittance_admin  # noqa: F401 (registers the remittance admin)
 from agency.admin_actions import run_action
 from agency.money import to_major
 from billing import exports
