@@ -21,7 +21,6 @@ from billing.models import Remittance, RemittanceLine, Stream
 from billing.services.events import RowErrors
 from billing.services.remittances import (
     RemittanceInput,
-    RemittanceLineInput,
     remittance_match,
     remittances_import,
     remittances_record,
@@ -252,25 +251,7 @@ class RemittanceAdmin(admin.ModelAdmin):
         """Record through the service; its refusals land on the form's fields."""
         data = form.cleaned_data
         filled = [f for f in lines.forms if f.cleaned_data]
-        remittance = RemittanceInput(
-            payer=data["payer"],
-            reference=data["reference"],
-            currency=data["currency"],
-            amount=str(data["amount"]),
-            fee_withheld=str(data["fee_withheld"]),
-            period_start=data["period_start"],
-            period_end=data["period_end"],
-            received_on=data["received_on"],
-            lines=[
-                RemittanceLineInput(
-                    stream=f.cleaned_data["stream"],
-                    amount=str(f.cleaned_data["amount"]),
-                    external_id=f.cleaned_data["external_id"],
-                    creator_id=f.cleaned_data["creator_id"],
-                )
-                for f in filled
-            ],
-        )
+        remittance = RemittanceInput.from_fields(data, [f.cleaned_data for f in filled])
         try:
             result = remittances_record(
                 remittances=[remittance],

@@ -19,7 +19,7 @@ from billing.api.serializers import (
 )
 from billing.models import Remittance, RemittanceLine, Stream
 from billing.services.events import RowErrors
-from billing.services.remittances import RemittanceInput, RemittanceLineInput, remittances_record
+from billing.services.remittances import RemittanceInput, remittances_record
 
 
 class RemittanceLineCreateSerializer(serializers.Serializer):
@@ -158,25 +158,7 @@ class RemittanceListCreateApi(PartnerListAPIView):
         limit = conf.max_batch_size()
         if len(data["lines"]) > limit:
             raise serializers.ValidationError({"lines": [f"At most {limit} lines per call."]})
-        remittance = RemittanceInput(
-            payer=data["payer"],
-            reference=data["reference"],
-            currency=data["currency"],
-            amount=str(data["amount"]),
-            fee_withheld=str(data["fee_withheld"]),
-            period_start=data["period_start"],
-            period_end=data["period_end"],
-            received_on=data["received_on"],
-            lines=[
-                RemittanceLineInput(
-                    stream=line["stream"],
-                    amount=str(line["amount"]),
-                    external_id=line["external_id"],
-                    creator_id=line["creator_id"],
-                )
-                for line in data["lines"]
-            ],
-        )
+        remittance = RemittanceInput.from_fields(data, data["lines"])
         try:
             result = remittances_record(
                 remittances=[remittance], source=Remittance.Source.API, partner=self.partner

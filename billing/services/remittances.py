@@ -13,7 +13,7 @@ FX differences. Matching rules are in billing/README.md.
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -65,6 +65,29 @@ class RemittanceInput:
     fee_withheld: str = "0"
     lines: list[RemittanceLineInput] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_fields(cls, data: Mapping, lines: Iterable[Mapping]) -> "RemittanceInput":
+        """From a validated form's or serializer's data (amounts as Decimals or strings)."""
+        return cls(
+            payer=data["payer"],
+            reference=data["reference"],
+            currency=data["currency"],
+            amount=str(data["amount"]),
+            fee_withheld=str(data.get("fee_withheld") or 0),
+            period_start=data["period_start"],
+            period_end=data["period_end"],
+            received_on=data["received_on"],
+            lines=[
+                RemittanceLineInput(
+                    stream=line["stream"],
+                    amount=str(line["amount"]),
+                    external_id=line.get("external_id") or "",
+                    creator_id=line.get("creator_id"),
+                )
+                for line in lines
+            ],
+        )
 
     def all_errors(self) -> dict:
         """The remittance's errors, with ``lines`` mapping a line's index to its errors."""

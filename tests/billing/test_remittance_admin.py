@@ -108,10 +108,10 @@ def test_settlement_report_upload_with_dry_run_and_line_numbered_errors(client, 
     event = ingest(creator, stream="affiliate", gross="100.00", on=dt.date(2025, 3, 3))
     _finance(client, "add_remittance", "view_remittance")
     header = (
-        "reference,payer,currency,received_on,period_start,period_end,stream,amount,external_id\n"  # noqa: E501
+        "reference,payer,currency,received_on,period_start,period_end,stream,amount,external_id\n"
     )
     good = (
-        f"S-1,TikTok Shop,USD,2025-04-20,2025-03-01,2025-03-31,affiliate,100.00,{event.source_id}\n"  # noqa: E501
+        f"S-1,TikTok Shop,USD,2025-04-20,2025-03-01,2025-03-31,affiliate,100.00,{event.source_id}\n"
     )
     bad = "S-2,TikTok Shop,USD,2025-04-20,2025-03-01,2025-03-31,nope,1.00,x\n"
 
