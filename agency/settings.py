@@ -275,6 +275,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=5),
         "options": {"queue": Queue.BILLING.value},
     },
+    # Match remittance lines still open once their events or rates arrive (advisory-locked).
+    "billing-match-open-remittances": {
+        "task": "billing.tasks.billing_match_open_remittances",
+        "schedule": crontab(minute=20),
+        "options": {"queue": Queue.BILLING.value},
+    },
     # Close last month's creator statements (idempotent; advisory-locked).
     "billing-close-due-statements": {
         "task": "billing.tasks.billing_close_due_statements",

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from agency.celery import Queue
 from billing.models import Account, PayoutBatch
-from billing.services import payouts
+from billing.services import payouts, remittances
 from billing.services.events import revenue_events_lock_due
 from billing.services.statements import statements_close_due
 
@@ -84,3 +84,12 @@ def billing_send_approved_batches() -> int:
     for payout_id in ids:
         payouts.payout_send(payout_id=payout_id)
     return len(ids)
+
+
+@shared_task(queue=Queue.BILLING, acks_late=True, reject_on_worker_lost=True, **RETRY)
+def billing_match_open_remittances() -> int:
+    """Match remittance lines still open: their events or exchange rates may have arrived."""
+    with transaction.atomic():
+        if not _try_lock("match_open_remittances"):
+            return 0
+        return remittances.remittances_match_open()

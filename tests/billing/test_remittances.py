@@ -7,6 +7,7 @@ import pytest
 
 from agency.errors import ApplicationError
 from agency.models import Partner
+from billing import tasks
 from billing.models import Account, Remittance, RemittanceLine, RevenueEvent
 from billing.services import payouts as payout_svc
 from billing.services.events import RowErrors, revenue_events_lock_due
@@ -275,3 +276,14 @@ def test_staff_record_remittances_only_in_the_finance_group(ingest):
             recorded_by=StaffUserFactory(),
             source=Remittance.Source.ADMIN,
         )
+
+
+def test_the_hourly_job_matches_lines_whose_events_arrived(ingest):
+    creator = creator_on_plan(streams=["creator_fund"])
+    rem = record(remittance(line("creator_fund", "20.00", external_id="rpm-3"))).created[0]
+    assert tasks.billing_match_open_remittances() == 0
+    ingest(creator, stream="creator_fund", gross="20.00", source_id="rpm-3")
+    assert tasks.billing_match_open_remittances() == 1
+    assert tasks.billing_match_open_remittances() == 0
+    rem.refresh_from_db()
+    assert rem.status == Remittance.Status.MATCHED
