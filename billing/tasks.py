@@ -11,7 +11,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from agency.celery import Queue
-from billing.models import Account, PayoutBatch
+from billing.models import PayoutBatch
 from billing.services import payouts, remittances
 from billing.services.events import revenue_events_lock_due
 from billing.services.statements import statements_close_due
@@ -55,14 +55,7 @@ def billing_prepare_payout_batches() -> list[int]:
     with transaction.atomic():
         if not _try_lock("prepare_payout_batches"):
             return []
-        currencies = (
-            Account.objects.filter(kind=Account.Kind.CREATOR_PAYABLE, balance_minor__gt=0)
-            .order_by("currency")
-            .values_list("currency", flat=True)
-            .distinct()
-        )
-        batches = [payouts.payout_batch_prepare(currency=c) for c in list(currencies)]
-        return [b.pk for b in batches if b is not None]
+        return [b.pk for b in payouts.payout_batches_prepare()]
 
 
 @shared_task(queue=Queue.BILLING, acks_late=True, reject_on_worker_lost=True, **RETRY)

@@ -35,8 +35,11 @@ def held_minor(*, creator: Creator) -> int:
     )
 
 
-def _is_finance(user) -> bool:
+def is_finance(user) -> bool:
     return bool(user and user.is_staff and user.groups.filter(name=conf.FINANCE_GROUP).exists())
+
+
+_is_finance = is_finance  # the older private name
 
 
 @transaction.atomic
@@ -238,3 +241,23 @@ def payout_reverse(*, payout_id: int) -> Payout:
     _transition(payout, Payout.Status.REVERSED)
     payout.revenue_events.update(payout=None)
     return payout
+
+
+def payout_batches_prepare(
+    *, currencies: list[str] | None = None, prepared_by=None
+) -> list[PayoutBatch]:
+    """Draft a batch per currency (default: every currency some creator is owed in) paying
+    everyone available above the minimum. The weekly job runs it with no preparer; finance
+    runs it on demand, and then another finance member approves. Nobody is paid twice: each
+    run reserves what it pays."""
+    if prepared_by is not None and not is_finance(prepared_by):
+        raise ApplicationError("Only a member of the finance group prepares payout batches.")
+    if currencies is None:
+        currencies = list(
+            Account.objects.filter(kind=Account.Kind.CREATOR_PAYABLE, balance_minor__gt=0)
+            .order_by("currency")
+            .values_list("currency", flat=True)
+            .distinct()
+        )
+    batches = [payout_batch_prepare(currency=c, prepared_by=prepared_by) for c in currencies]
+    return [b for b in batches if b is not None]

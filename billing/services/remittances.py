@@ -34,7 +34,7 @@ from billing.models import (
     Stream,
 )
 from billing.services.events import RowErrors, _amount, revenue_event_cash_receive
-from billing.services.payouts import _is_finance
+from billing.services.payouts import is_finance
 from billing.services.posting import RECEIVABLE_BY_STREAM
 from creators.models import Creator
 
@@ -173,7 +173,7 @@ def remittances_record(
     other amounts it is an error. Staff who record must be in the finance group.
     """
     today = today or timezone.localdate()
-    if recorded_by is not None and not _is_finance(recorded_by):
+    if recorded_by is not None and not is_finance(recorded_by):
         raise ApplicationError("Only a member of the finance group records remittances.")
     creator_ids = {ln.creator_id for r in remittances for ln in r.lines if ln.creator_id}
     creators = Creator.objects.in_bulk(creator_ids)
@@ -420,7 +420,11 @@ def _line_match(remittance: Remittance, line: RemittanceLine) -> None:
         line.save(update_fields=["status", "note", "expected_minor"])
         return
     applied = line.amount_minor if line.amount_minor <= expected + slack else expected
-    RemittanceMatch.objects.bulk_create(matches)
+    try:
+        with transaction.atomic():
+            RemittanceMatch.objects.bulk_create(matches)
+    except IntegrityError as exc:  # another remittance paid one of them meanwhile
+        raise Conflict(f"Remittance line {line.pk}: an event was paid meanwhile; retry.") from exc
     for sale in sales:
         paid = revenue_event_cash_receive(event=sale, received_on=remittance.received_on)
         if paid.cash_received_on != remittance.received_on:  # another path paid it meanwhile
