@@ -105,8 +105,9 @@ def parse_settlement_csv(text: str) -> list[SettlementRow]:
     for raw in _reader(io.StringIO(text), SETTLEMENT_REQUIRED):
         errors: dict[str, list[str]] = {}
         creator = (raw.get("creator_id") or "").strip()
-        if creator and not creator.isdigit():
-            errors["creator_id"] = ["Not an integer."]
+        if creator and not (creator.isdigit() and int(creator) < 2**63):
+            errors["creator_id"] = ["Not an id."]
+            creator = ""
         if not (raw["reference"] or "").strip():
             errors["reference"] = ["Required."]
         rows.append(
@@ -120,7 +121,7 @@ def parse_settlement_csv(text: str) -> list[SettlementRow]:
                 stream=(raw["stream"] or "").strip(),
                 amount=(raw["amount"] or "").strip(),
                 fee_withheld=(raw.get("fee_withheld") or "").strip() or "0",
-                creator_id=int(creator) if creator.isdigit() else None,
+                creator_id=int(creator) if creator else None,
                 external_id=(raw.get("external_id") or "").strip(),
                 errors=errors,
             )

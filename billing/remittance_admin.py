@@ -48,7 +48,10 @@ class RemittanceLineForm(forms.Form):
     amount = _major(help_text="Settled for this item before fees, major units.")
     external_id = forms.CharField(max_length=100, required=False, help_text="The event's id.")
     creator_id = forms.IntegerField(
-        min_value=1, required=False, help_text="Or the creator whose period this pays."
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        help_text="Or the creator whose period this pays.",
     )
 
 
@@ -89,6 +92,9 @@ class RemittanceLineInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("billing.view_remittance")  # lines belong to it
 
     def get_queryset(self, request):
         return (

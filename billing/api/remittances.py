@@ -35,6 +35,7 @@ class RemittanceLineCreateSerializer(serializers.Serializer):
     )
     creator_id = serializers.IntegerField(
         min_value=1,
+        max_value=2**63 - 1,
         required=False,
         allow_null=True,
         default=None,

@@ -106,16 +106,21 @@ class RecordResult:
     dry_run: bool = False
 
 
+TEXT_MAX = 100  # payer, reference and external id columns
+
+
 def _note(errors: dict[str, list[str]], name: str, reason: str) -> None:
     errors.setdefault(name, []).append(reason)
 
 
 def _validate(rem: RemittanceInput, *, today: dt.date, creators: dict[int, Creator]) -> dict:
     """Check one remittance; reasons land in ``rem.errors`` and its lines' ``errors``."""
-    if not rem.payer.strip():
-        _note(rem.errors, "payer", "Required.")
-    if not rem.reference.strip():
-        _note(rem.errors, "reference", "Required.")
+    for name in ("payer", "reference"):
+        value = getattr(rem, name).strip()
+        if not value:
+            _note(rem.errors, name, "Required.")
+        elif len(value) > TEXT_MAX:
+            _note(rem.errors, name, f"At most {TEXT_MAX} characters.")
     if rem.currency not in CURRENCY_EXPONENTS:
         _note(rem.errors, "currency", f"Unknown currency {rem.currency!r}.")
         return {}
@@ -136,6 +141,8 @@ def _validate(rem: RemittanceInput, *, today: dt.date, creators: dict[int, Creat
             _note(line.errors, "stream", f"Unknown stream {line.stream!r}.")
         if not line.external_id and line.creator_id is None:
             _note(line.errors, "external_id", "Give the event's external id or a creator.")
+        if len(line.external_id) > TEXT_MAX:
+            _note(line.errors, "external_id", f"At most {TEXT_MAX} characters.")
         if line.creator_id is not None and line.creator_id not in creators:
             _note(line.errors, "creator_id", "Unknown creator.")
         line_amount = _amount(line, "amount", line.amount)

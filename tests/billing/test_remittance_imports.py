@@ -69,7 +69,7 @@ def test_every_bad_row_is_reported_by_line_and_nothing_is_written(ingest, tmp_pa
     err = capsys.readouterr().err
     assert "line 4 (row 2): received_on: Differs from line 3." in err
     assert "line 5 (row 3): received_on: Not a date (YYYY-MM-DD)." in err
-    assert "line 6 (row 4): creator_id: Not an integer." in err
+    assert "line 6 (row 4): creator_id: Not an id." in err
     assert "line 6 (row 4): amount: Not a decimal amount." in err
     assert not any(line.startswith(("line 2 ", "line 3 ")) for line in err.splitlines())
     assert not Remittance.objects.exists()

@@ -287,3 +287,13 @@ def test_the_hourly_job_matches_lines_whose_events_arrived(ingest):
     assert tasks.billing_match_open_remittances() == 0
     rem.refresh_from_db()
     assert rem.status == Remittance.Status.MATCHED
+
+
+def test_texts_longer_than_their_columns_are_refused_not_a_server_error():
+    long = remittance(line("affiliate", "1.00", external_id="x" * 101), reference="R" * 101)
+    long.payer = "P" * 101
+    with pytest.raises(RowErrors) as caught:
+        record(long)
+    errors = caught.value.extra["rows"]["0"]
+    assert errors["payer"] == errors["reference"] == ["At most 100 characters."]
+    assert errors["lines"]["0"]["external_id"] == ["At most 100 characters."]
