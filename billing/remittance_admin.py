@@ -19,12 +19,8 @@ from billing import selectors
 from billing.imports import MalformedFile, parse_settlement_csv
 from billing.models import Remittance, RemittanceLine, Stream
 from billing.services.events import RowErrors
-from billing.services.remittances import (
-    RemittanceInput,
-    remittance_match,
-    remittances_import,
-    remittances_record,
-)
+from billing.services.remittance_matching import remittance_match
+from billing.services.remittances import RemittanceInput, remittances_import, remittances_record
 from creators.services.ingestion import format_errors
 
 

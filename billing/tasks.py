@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from agency.celery import Queue
 from billing.models import PayoutBatch
-from billing.services import payouts, remittances
+from billing.services import payouts, remittance_matching
 from billing.services.events import revenue_events_lock_due
 from billing.services.statements import statements_close_due
 
@@ -85,4 +85,4 @@ def billing_match_open_remittances() -> int:
     with transaction.atomic():
         if not _try_lock("match_open_remittances"):
             return 0
-        return remittances.remittances_match_open()
+        return remittance_matching.remittances_match_open()

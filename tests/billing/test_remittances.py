@@ -11,12 +11,8 @@ from billing import tasks
 from billing.models import Account, Remittance, RemittanceLine, RevenueEvent
 from billing.services import payouts as payout_svc
 from billing.services.events import RowErrors, revenue_events_lock_due
-from billing.services.remittances import (
-    RemittanceInput,
-    RemittanceLineInput,
-    remittances_match_open,
-    remittances_record,
-)
+from billing.services.remittance_matching import remittances_match_open
+from billing.services.remittances import RemittanceInput, RemittanceLineInput, remittances_record
 from billing.verification import ledger_verify
 from tests.billing.helpers import ALL_STREAMS, balance, creator_on_plan
 from tests.factories.agency import PartnerFactory, StaffUserFactory
