@@ -44,6 +44,11 @@ def to_major(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-exp).quantize(Decimal(1).scaleb(-exp))
 
 
+def money_text(amount_minor: int | None, currency: str) -> str:
+    """Minor units shown to people: major units with the currency ("1234.50 USD")."""
+    return f"{to_major(amount_minor or 0, currency)} {currency}"
+
+
 def round_minor(value: Decimal | Fraction) -> int:
     """The one place a fractional minor-unit amount becomes an integer: half to even."""
     if isinstance(value, Fraction):

@@ -236,6 +236,8 @@ IDEMPOTENCY_LOCK_TIMEOUT = timedelta(
 BILLING_PAYOUT_MINIMUM = env.str("BILLING_PAYOUT_MINIMUM", default="50")  # major units
 BILLING_MAX_EVENT_BATCH = env.int("BILLING_MAX_EVENT_BATCH", default=500)  # events per API call
 BILLING_FX_MAX_AGE_DAYS = env.int("BILLING_FX_MAX_AGE_DAYS", default=7)  # stalest usable rate
+# A remittance in another currency than its events may differ by this share (FX difference).
+BILLING_REMITTANCE_FX_TOLERANCE = env.str("BILLING_REMITTANCE_FX_TOLERANCE", default="0.02")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "MCN back office partner API",
@@ -308,6 +310,12 @@ CELERY_BEAT_SCHEDULE = {
     "billing-lock-due-events": {
         "task": "billing.tasks.billing_lock_due_events",
         "schedule": crontab(minute=5),
+        "options": {"queue": Queue.BILLING.value},
+    },
+    # Match remittance lines still open once their events or rates arrive (advisory-locked).
+    "billing-match-open-remittances": {
+        "task": "billing.tasks.billing_match_open_remittances",
+        "schedule": crontab(minute=20),
         "options": {"queue": Queue.BILLING.value},
     },
     # Close last month's creator statements (idempotent; advisory-locked).

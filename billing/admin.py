@@ -7,11 +7,18 @@ writes them. Actions call services, which enforce the rules (maker-checker, fina
 import zipfile
 from io import BytesIO
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 
+import billing.remittance_admin  # noqa: F401 (registers the remittance admin)
 from agency.admin_actions import requires, run_action
-from agency.money import to_major
+from agency.errors import ApplicationError
+from agency.money import CURRENCY_CHOICES, to_major
 from agency.roles import FINANCE
 from billing import exports
 from billing.models import (
@@ -34,6 +41,13 @@ from billing.models import (
 from billing.services import events as event_services
 from billing.services import payouts as payout_services
 from billing.services import plans as plan_services
+from billing.services import statements as statement_services
+
+
+class PreparePayoutsForm(forms.Form):
+    currency = forms.ChoiceField(
+        choices=[("", "Every currency someone is owed in"), *CURRENCY_CHOICES], required=False
+    )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -260,7 +274,24 @@ class StatementAdmin(ReadOnlyAdmin):
     search_fields = ["creator__stage_name"]
     list_select_related = ["creator"]
     inlines = [StatementLineInline]
-    actions = ["export_csv", "export_pdf"]
+    actions = ["export_csv", "export_pdf", "close_months"]
+
+    has_close_permission = requires("billing.change_statement", role=FINANCE)
+
+    @admin.action(
+        description="Close the selected months now (and the creator's earlier open months)",
+        permissions=["close"],
+    )
+    def close_months(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset.select_related("creator").order_by("creator_id", "period"),
+            lambda s: statement_services.creator_months_close(
+                creator=s.creator, through=s.period, closed_by=request.user
+            ),
+            "Months closed",
+        )
 
     @admin.display(description="opening")
     def opening(self, obj: Statement) -> str:
@@ -309,6 +340,53 @@ class PayoutBatchAdmin(ReadOnlyAdmin):
     list_select_related = ["prepared_by", "approved_by"]
     inlines = [PayoutInline]
     actions = ["approve"]
+    change_list_template = "admin/billing/payoutbatch_change_list.html"
+
+    has_prepare_permission = requires("billing.add_payoutbatch", role=FINANCE)
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"has_prepare_permission": self.has_prepare_permission(request)}
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+    def get_urls(self):
+        return [
+            path(
+                "prepare/",
+                self.admin_site.admin_view(self.prepare_view),
+                name="billing_payoutbatch_prepare",
+            ),
+            *super().get_urls(),
+        ]
+
+    def prepare_view(self, request):
+        """Run a payout batch now: a draft for another finance member to approve."""
+        if not self.has_prepare_permission(request):
+            raise PermissionDenied
+        form = PreparePayoutsForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            currency = form.cleaned_data["currency"]
+            try:
+                batches = payout_services.payout_batches_prepare(
+                    currencies=[currency] if currency else None, prepared_by=request.user
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(
+                    request,
+                    f"Payout batches prepared: {len(batches)}"
+                    + ("" if batches else " (nobody has enough available to be paid)")
+                    + ". Another finance member approves them.",
+                    messages.SUCCESS if batches else messages.WARNING,
+                )
+                return redirect("admin:billing_payoutbatch_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Prepare payout batches now",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/billing/payoutbatch_prepare.html", context)
 
     has_approve_permission = requires("billing.change_payoutbatch", role=FINANCE)
 

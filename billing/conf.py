@@ -17,4 +17,10 @@ def max_batch_size() -> int:
     return int(settings.BILLING_MAX_EVENT_BATCH)
 
 
+def remittance_fx_tolerance() -> Decimal:
+    """How far (a share of the expected amount) a remittance paid in another currency than
+    its events may differ and still be matched, the difference booked as FX."""
+    return Decimal(str(settings.BILLING_REMITTANCE_FX_TOLERANCE))
+
+
 FINANCE_GROUP = FINANCE  # the role that approves and settles payouts

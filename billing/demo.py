@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from agency.models import Partner
@@ -21,10 +21,10 @@ from billing.models import CommissionPlan, ExchangeRate, RevenueEvent, Stream
 from billing.services import advances, payouts, plans
 from billing.services.events import (
     EventInput,
-    revenue_event_cash_receive,
     revenue_events_ingest,
     revenue_events_lock_due,
 )
+from billing.services.remittances import RemittanceInput, RemittanceLineInput, remittances_record
 from billing.services.statements import month_start, next_month, statement_close
 from creators.models import Contract, Creator
 
@@ -68,6 +68,51 @@ def _user(username: str, *, finance: bool = False):
     if finance:
         user.groups.add(Group.objects.get_or_create(name=conf.FINANCE_GROUP)[0])
     return user
+
+
+PAYERS = {
+    Stream.BRAND_DEAL: "Brand clients",
+    Stream.LIVE_GIFTS: "TikTok LIVE",
+    Stream.LIVE_COMMERCE: "TikTok Shop LIVE",
+    Stream.AFFILIATE: "TikTok Shop affiliate",
+    Stream.CREATOR_FUND: "TikTok Creator Rewards",
+    Stream.AGENCY_SERVICE: "Service clients",
+}
+
+
+def remittances_for_locked(
+    *, events: QuerySet[RevenueEvent], partner: Partner | None, today: dt.date, prefix: str
+) -> int:
+    """The payers settle every locked sale of ``events``: one remittance per stream and
+    currency, a line per event by its source id. Returns how many were recorded."""
+    groups: dict[tuple[str, str], list[RevenueEvent]] = {}
+    for event in events.filter(
+        status=RevenueEvent.Status.LOCKED, kind=RevenueEvent.Kind.SALE
+    ).order_by("pk"):
+        groups.setdefault((event.stream, event.currency), []).append(event)
+    remittances = []
+    for (stream, currency), events in groups.items():
+
+        def net(e: RevenueEvent, currency=currency) -> str:
+            return str(to_major(e.gross_minor - e.platform_fee_minor, currency))
+
+        remittances.append(
+            RemittanceInput(
+                payer=PAYERS[stream],
+                reference=f"{prefix}-{stream}-{currency}-{today:%Y%m%d}",
+                currency=currency,
+                amount=str(sum(Decimal(net(e)) for e in events)),
+                period_start=min(e.occurred_on for e in events),
+                period_end=max(e.occurred_on for e in events),
+                received_on=today,
+                lines=[
+                    RemittanceLineInput(stream=stream, amount=net(e), external_id=e.source_id)
+                    for e in events
+                ],
+            )
+        )
+    result = remittances_record(remittances=remittances, source="api", partner=partner)
+    return len(result.created)
 
 
 def _roster(start: dt.date, stdout) -> list[Contract]:
@@ -228,10 +273,13 @@ def seed(*, stdout) -> None:
     )
 
     revenue_events_lock_due(today=today)
-    for event in RevenueEvent.objects.filter(
-        status=RevenueEvent.Status.LOCKED, source_type="demo", kind=RevenueEvent.Kind.SALE
-    ):
-        revenue_event_cash_receive(event=event, received_on=today)
+    paid = remittances_for_locked(
+        events=RevenueEvent.objects.filter(source_type="demo"),
+        partner=data_partner,
+        today=today,
+        prefix="demo",
+    )
+    stdout.write(f"  {paid} remittances from the platforms paid the events out of their hold")
 
     for contract in contracts:
         for period in (first_month, next_month(first_month)):

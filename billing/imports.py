@@ -3,6 +3,9 @@
 Revenue CSV columns: stream, creator_id, occurred_on (YYYY-MM-DD), gross, currency,
 source_type, source_id, and optionally platform_fee, kind, account_id, refund_of_source_id.
 Exchange-rate CSV columns: base, quote, valid_on, rate.
+Settlement-report CSV columns (one row per settled item, grouped into remittances by
+reference): reference, payer, currency, received_on, period_start, period_end, stream,
+amount, and optionally fee_withheld, creator_id, external_id.
 """
 
 import csv
@@ -13,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from agency.validation import NUL, NUL_MESSAGE, date_range_error, nul_columns
 from billing.services.events import EventInput
+from billing.services.remittances import SettlementRow
 
 REVENUE_REQUIRED = [
     "stream",
@@ -72,6 +76,56 @@ def parse_revenue_csv(text: str) -> list[EventInput]:
                 kind=(raw.get("kind") or "sale").strip(),
                 account_id=int(account) if account.isdigit() else None,
                 refund_of_source_id=(raw.get("refund_of_source_id") or "").strip() or None,
+                errors=errors,
+            )
+        )
+    return rows
+
+
+SETTLEMENT_REQUIRED = [
+    "reference",
+    "payer",
+    "currency",
+    "received_on",
+    "period_start",
+    "period_end",
+    "stream",
+    "amount",
+]
+
+
+def _date(raw: dict, name: str, errors: dict[str, list[str]]) -> dt.date:
+    try:
+        return dt.date.fromisoformat((raw[name] or "").strip())
+    except ValueError:
+        errors[name] = ["Not a date (YYYY-MM-DD)."]
+        return dt.date.min
+
+
+def parse_settlement_csv(text: str) -> list[SettlementRow]:
+    """One SettlementRow per data row; rows that cannot be parsed carry their errors."""
+    rows = []
+    for raw in _reader(io.StringIO(text), SETTLEMENT_REQUIRED):
+        errors: dict[str, list[str]] = {}
+        creator = (raw.get("creator_id") or "").strip()
+        if creator and not (creator.isdigit() and int(creator) < 2**63):
+            errors["creator_id"] = ["Not an id."]
+            creator = ""
+        if not (raw["reference"] or "").strip():
+            errors["reference"] = ["Required."]
+        rows.append(
+            SettlementRow(
+                reference=(raw["reference"] or "").strip(),
+                payer=(raw["payer"] or "").strip(),
+                currency=(raw["currency"] or "").strip().upper(),
+                received_on=_date(raw, "received_on", errors),
+                period_start=_date(raw, "period_start", errors),
+                period_end=_date(raw, "period_end", errors),
+                stream=(raw["stream"] or "").strip(),
+                amount=(raw["amount"] or "").strip(),
+                fee_withheld=(raw.get("fee_withheld") or "").strip() or "0",
+                creator_id=int(creator) if creator else None,
+                external_id=(raw.get("external_id") or "").strip(),
                 errors=errors,
             )
         )

@@ -1,9 +1,18 @@
 """Read queries for the API, admin and jobs: partner-scoped, set-based, no N+1."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from agency.models import Partner
-from billing.models import RevenueEvent, RevenueSplit, Statement, StatementLine
+from billing.models import (
+    Remittance,
+    RemittanceLine,
+    RemittanceMatch,
+    RevenueEvent,
+    RevenueSplit,
+    Statement,
+    StatementLine,
+)
 
 
 def statement_list_for_partner(*, partner: Partner) -> QuerySet[Statement]:
@@ -38,3 +47,32 @@ def commission_line_list_for_partner(*, partner: Partner) -> QuerySet[RevenueSpl
 def revenue_event_list_for_partner(*, partner: Partner) -> QuerySet[RevenueEvent]:
     """The events this data partner posted."""
     return RevenueEvent.objects.filter(partner=partner).order_by("-pk")
+
+
+def remittance_list_with_totals() -> QuerySet[Remittance]:
+    """Remittances with what is matched, unmatched and the difference to what was booked
+    (``matched_minor``, ``unmatched_minor``, ``difference_minor``: remittance currency)."""
+    matched = Coalesce(Sum("lines__applied_minor"), 0)
+    return Remittance.objects.annotate(
+        matched_minor=matched,
+        unmatched_minor=F("amount_minor") + F("fee_withheld_minor") - matched,
+        difference_minor=Coalesce(
+            Sum(
+                F("lines__amount_minor") - F("lines__expected_minor"),
+                filter=Q(lines__expected_minor__isnull=False),
+            ),
+            0,
+        ),
+    ).order_by("-received_on", "-pk")
+
+
+def remittance_list_for_partner(*, partner: Partner) -> QuerySet[Remittance]:
+    """The remittances this data partner reported, with their lines and matched events."""
+    lines = RemittanceLine.objects.order_by("line_no").prefetch_related(
+        Prefetch("matches", queryset=RemittanceMatch.objects.order_by("event_id"))
+    )
+    return (
+        remittance_list_with_totals()
+        .filter(partner=partner)
+        .prefetch_related(Prefetch("lines", queryset=lines))
+    )

@@ -11,8 +11,8 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from agency.celery import Queue
-from billing.models import Account, PayoutBatch
-from billing.services import payouts
+from billing.models import PayoutBatch
+from billing.services import payouts, remittance_matching
 from billing.services.events import revenue_events_lock_due
 from billing.services.posting import revenue_events_post_pending
 from billing.services.statements import statements_close_due
@@ -71,14 +71,7 @@ def billing_prepare_payout_batches() -> list[int]:
     with transaction.atomic():
         if not _try_lock("prepare_payout_batches"):
             return []
-        currencies = (
-            Account.objects.filter(kind=Account.Kind.CREATOR_PAYABLE, balance_minor__gt=0)
-            .order_by("currency")
-            .values_list("currency", flat=True)
-            .distinct()
-        )
-        batches = [payouts.payout_batch_prepare(currency=c) for c in list(currencies)]
-        return [b.pk for b in batches if b is not None]
+        return [b.pk for b in payouts.payout_batches_prepare()]
 
 
 @shared_task(queue=Queue.BILLING, acks_late=True, reject_on_worker_lost=True, **RETRY)
@@ -100,3 +93,12 @@ def billing_send_approved_batches() -> int:
     for payout_id in ids:
         payouts.payout_send(payout_id=payout_id)
     return len(ids)
+
+
+@shared_task(queue=Queue.BILLING, acks_late=True, reject_on_worker_lost=True, **RETRY)
+def billing_match_open_remittances() -> int:
+    """Match remittance lines still open: their events or exchange rates may have arrived."""
+    with transaction.atomic():
+        if not _try_lock("match_open_remittances"):
+            return 0
+        return remittance_matching.remittances_match_open()

@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from agency.errors import ApplicationError
 from agency.models import Partner
-from billing.models import Stream
+from billing.demo import remittances_for_locked
+from billing.models import RevenueEvent, Stream
 from billing.services import plans
+from billing.services.events import revenue_events_lock_due
 from campaigns.models import (
     AdAccount,
     AffiliateLink,
@@ -327,3 +329,10 @@ def seed(*, stdout) -> None:
     stdout.write("  ad accounts (fee and rebate) with 40 days of spend; retainers and units")
     stdout.write(f"  {_client_invoices(brands, today)} client invoices (paid, issued, overdue)")
     stdout.write(f"  {_affiliate(creators, today, rng)} affiliate orders")
+    revenue_events_lock_due(today=today)
+    platform = RevenueEvent.objects.filter(
+        partner__isnull=True,
+        stream__in=[Stream.LIVE_GIFTS, Stream.LIVE_COMMERCE, Stream.AFFILIATE],
+    )
+    paid = remittances_for_locked(events=platform, partner=None, today=today, prefix="platform")
+    stdout.write(f"  {paid} platform remittances paid the live and affiliate earnings due")

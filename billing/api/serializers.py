@@ -38,6 +38,28 @@ class MoneyField(serializers.Field):
 MoneyField = extend_schema_field(MoneySerializer)(MoneyField)
 
 
+class DecimalStringField(serializers.DecimalField):
+    """An amount in major units, sent as a decimal string ("12.34"). A JSON number is refused:
+    a float cannot carry every amount exactly. The currency's own precision is checked by
+    the service."""
+
+    default_error_messages = {
+        **serializers.DecimalField.default_error_messages,
+        "not_a_string": 'Send money as a decimal string, e.g. "12.34", not a JSON number.',
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 18)
+        kwargs.setdefault("decimal_places", 3)
+        kwargs.setdefault("min_value", 0)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
 READ_ERRORS = {401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer}
 DETAIL_ERRORS = {**READ_ERRORS, 404: ErrorSerializer}
 LIST_ERRORS = {**READ_ERRORS, 400: ErrorSerializer, 404: ErrorSerializer}

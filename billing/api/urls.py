@@ -1,9 +1,15 @@
 from django.urls import path
 
-from billing.api import views
+from billing.api import remittances, views
 
 urlpatterns = [
     path("revenue-events/", views.RevenueEventListCreateApi.as_view(), name="revenue-event-list"),
+    path("remittances/", remittances.RemittanceListCreateApi.as_view(), name="remittance-list"),
+    path(
+        "remittances/<int:pk>/",
+        remittances.RemittanceDetailApi.as_view(),
+        name="remittance-detail",
+    ),
     path("statements/", views.StatementListApi.as_view(), name="statement-list"),
     path("statements/<int:pk>/", views.StatementDetailApi.as_view(), name="statement-detail"),
     path("commission-lines/", views.CommissionLineListApi.as_view(), name="commission-line-list"),

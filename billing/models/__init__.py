@@ -9,6 +9,7 @@ from billing.models.fx import ExchangeRate
 from billing.models.ledger import Account, LedgerLeg, LedgerTransaction
 from billing.models.payouts import Payout, PayoutBatch
 from billing.models.plans import Advance, CommissionPlan, RecoupableExpense
+from billing.models.remittances import Remittance, RemittanceLine, RemittanceMatch
 from billing.models.splits import RevenueSplit
 from billing.models.statements import Statement, StatementLine
 
@@ -24,6 +25,9 @@ __all__ = [
     "Payout",
     "PayoutBatch",
     "RecoupableExpense",
+    "Remittance",
+    "RemittanceLine",
+    "RemittanceMatch",
     "RevenueEvent",
     "RevenueSplit",
     "Statement",

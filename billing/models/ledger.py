@@ -32,6 +32,9 @@ class Account(models.Model):
         ADVANCES = "advances", "Advances to creators"
         FX_CLEARING = "fx_clearing", "FX clearing"
         PAYOUTS_IN_TRANSIT = "payouts_in_transit", "Payouts in transit"
+        PLATFORM_FEES = "platform_fees", "Fees withheld by payers"
+        FX_DIFFERENCE = "fx_difference", "FX differences (gain +, loss -)"
+        UNMATCHED_REMITTANCES = "unmatched_remittances", "Remittances not yet matched"
 
     kind = models.CharField("kind", max_length=30, choices=Kind.choices)
     currency = models.CharField("currency", max_length=3, choices=CURRENCY_CHOICES)
@@ -86,6 +89,9 @@ class Account(models.Model):
                             "cash",
                             "fx_clearing",
                             "payouts_in_transit",
+                            "platform_fees",
+                            "fx_difference",
+                            "unmatched_remittances",
                         ],
                         creator__isnull=True,
                         manager__isnull=True,

@@ -36,7 +36,7 @@ def held_minor(*, creator: Creator) -> int:
     )
 
 
-def _is_finance(user) -> bool:
+def is_finance(user) -> bool:
     return has_role(user, conf.FINANCE_GROUP)
 
 
@@ -46,7 +46,7 @@ def _check_settler(payout: Payout, actor) -> None:
     feed or a job), which the people who configured it answer for."""
     if actor is None:
         return
-    if not _is_finance(actor):
+    if not is_finance(actor):
         raise ApplicationError("Only a member of the finance group settles payouts.")
     if payout.batch.prepared_by_id is not None and payout.batch.prepared_by_id == actor.pk:
         raise ApplicationError("The preparer of a payout batch cannot settle its payouts.")
@@ -151,7 +151,7 @@ def payout_batch_approve(*, batch: PayoutBatch, approved_by) -> PayoutBatch:
     batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status == PayoutBatch.Status.APPROVED:
         return batch
-    if not _is_finance(approved_by):
+    if not is_finance(approved_by):
         raise ApplicationError("Only a member of the finance group approves payout batches.")
     if batch.prepared_by_id is not None and batch.prepared_by_id == approved_by.pk:
         raise ApplicationError("A batch must be approved by someone other than its maker.")
@@ -255,3 +255,23 @@ def payout_reverse(*, payout_id: int, actor=None) -> Payout:
     _transition(payout, Payout.Status.REVERSED)
     payout.revenue_events.update(payout=None)
     return payout
+
+
+def payout_batches_prepare(
+    *, currencies: list[str] | None = None, prepared_by=None
+) -> list[PayoutBatch]:
+    """Draft a batch per currency (default: every currency some creator is owed in) paying
+    everyone available above the minimum. The weekly job runs it with no preparer; finance
+    runs it on demand, and then another finance member approves. Nobody is paid twice: each
+    run reserves what it pays."""
+    if prepared_by is not None and not is_finance(prepared_by):
+        raise ApplicationError("Only a member of the finance group prepares payout batches.")
+    if currencies is None:
+        currencies = list(
+            Account.objects.filter(kind=Account.Kind.CREATOR_PAYABLE, balance_minor__gt=0)
+            .order_by("currency")
+            .values_list("currency", flat=True)
+            .distinct()
+        )
+    batches = [payout_batch_prepare(currency=c, prepared_by=prepared_by) for c in currencies]
+    return [b for b in batches if b is not None]

@@ -367,3 +367,24 @@ def statements_close_due(*, today: dt.date) -> int:
         .distinct()
     )
     return sum(statements_close_month(period=period) for period in list(periods))
+
+
+def creator_months_close(*, creator: Creator, through: dt.date, closed_by) -> list[Statement]:
+    """Close one creator's month on demand (finance only), with the creator's earlier open
+    months first, oldest first, as months close in order. Closing again changes nothing."""
+    from billing.services.payouts import is_finance
+
+    if not is_finance(closed_by):
+        raise ApplicationError("Only a member of the finance group closes months on demand.")
+    periods = list(
+        Statement.objects.filter(
+            creator=creator, status=Statement.Status.OPEN, period__lte=month_start(through)
+        )
+        .order_by("period")
+        .values_list("period", flat=True)
+    )
+    if month_start(through) not in periods:
+        periods.append(month_start(through))
+    closed = [statement_close(creator=creator, period=period) for period in periods]
+    log.info("creator_months_closed", creator_id=creator.pk, closed_by=closed_by.pk)
+    return closed

@@ -2,11 +2,9 @@
 
 from django.contrib import admin
 
-from agency.money import to_major
+from agency.money import money_text
 
-
-def money_text(amount_minor: int | None, currency: str) -> str:
-    return f"{to_major(amount_minor or 0, currency)} {currency}"
+__all__ = ["ReadOnlyInline", "money_text"]
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -6,7 +6,7 @@ import pytest
 
 from agency import demo as agency_demo
 from billing import demo
-from billing.models import PayoutBatch, RevenueEvent, Statement
+from billing.models import PayoutBatch, Remittance, RevenueEvent, Statement
 from billing.verification import ledger_verify
 
 pytestmark = pytest.mark.django_db
@@ -30,3 +30,13 @@ def test_demo_seeds_consistent_books():
     assert RevenueEvent.objects.filter(kind="refund", partner__isnull=False).exists()
     assert PayoutBatch.objects.filter(payouts__isnull=False).exists()
     assert ledger_verify() == []
+
+
+def test_demo_platform_earnings_are_paid_by_remittances():
+    out = io.StringIO()
+    agency_demo.seed(stdout=out)
+    demo.seed(stdout=out)
+    assert Remittance.objects.filter(status="matched").count() >= 6
+    assert not RevenueEvent.objects.filter(status="locked", source_type="demo").exists()
+    paid = RevenueEvent.objects.filter(stream="live_gifts", cash_received_on__isnull=False)
+    assert paid.exists()

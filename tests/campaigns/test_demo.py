@@ -36,3 +36,7 @@ def test_demo_seeds_every_deal_state_operations_and_invoices():
     assert {"brand_deal", "live_gifts", "live_commerce", "agency_service"} <= streams
     assert ledger_verify() == []
     assert "deals in every pipeline state" in out.getvalue()
+    # live earnings past their hold were paid by a platform remittance, so they are payable
+    live = RevenueEvent.objects.filter(stream__in=["live_gifts", "live_commerce"], kind="sale")
+    assert live.filter(status="payable", cash_received_on__isnull=False).exists()
+    assert not live.filter(status="locked").exists()
