@@ -5,6 +5,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from agency import services
+from agency.api.throttling import throttle_state_reset
 from agency.models import Partner
 from tests.factories.agency import PartnerFactory
 
@@ -27,8 +28,10 @@ def make_partner_client(partner: Partner) -> PartnerClient:
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttle counters live in the cache; every test starts with none."""
+    """Throttle counters live in the cache (or, while it is down, in this process); every
+    test starts with none."""
     cache.clear()
+    throttle_state_reset()
     yield
 
 
