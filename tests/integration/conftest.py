@@ -181,6 +181,15 @@ def wait_until(
     pytest.fail(f"{reason}: {describe()}{output}", pytrace=False)
 
 
+def figures(line: str) -> None:
+    """Record a fault test's tried / held figures in ``var/test-workers/fault-figures.log``."""
+    from django.utils import timezone
+
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    with open(LOG_DIR / "fault-figures.log", "a") as out:
+        out.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} {line}\n")
+
+
 # --- a Redis of the test's own, to stop and restart ------------------------------------------
 
 

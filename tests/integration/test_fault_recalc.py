@@ -11,14 +11,13 @@ import datetime as dt
 import time
 
 import pytest
-from django.utils import timezone
 
 from agency.celery import Queue
 from creators.models import Creator, CreatorPerformance, RecalcChunk, RecalcRun
 from creators.services import recalc
 from creators.tasks import recalc_redrive
 from tests.factories.creators import DailyAccountMetricFactory, PlatformAccountFactory
-from tests.integration.conftest import LOG_DIR, start_worker, wait_until
+from tests.integration.conftest import figures, start_worker, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -26,12 +25,6 @@ AS_OF = dt.date(2026, 1, 31)
 CREATORS = 150  # one chunk each: 150 messages in the broker when the fault hits
 SWEEPER_ENV = {"RECALC_REDRIVE_AFTER_MINUTES": "0.05"}  # 3 s
 WINDOWS = 3  # snapshots per creator and date (7, 28 and 90 days)
-
-
-def figures(line: str) -> None:
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    with open(LOG_DIR / "fault-figures.log", "a") as out:
-        out.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} {line}\n")
 
 
 @pytest.fixture
