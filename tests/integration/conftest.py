@@ -52,6 +52,20 @@ def database_url(db: dict[str, Any]) -> str:
     return f"postgres://{netloc}/{quote(db['NAME'], safe='')}{query}"
 
 
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment for a product process (worker, web) on this session's database and
+    broker, plus ``extra`` settings."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DJANGO_ENV": "test",
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        **extra,
+    }
+
+
 @dataclass
 class Worker:
     """A worker process and the file its output goes to."""
@@ -90,15 +104,7 @@ def start_worker(
     hostname = f"it-{uuid.uuid4().hex[:8]}@{os.uname().nodename}"
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = LOG_DIR / f"{hostname.split('@')[0]}.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DJANGO_ENV": "test",
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        **(env or {}),
-    }
+    env = process_env(**(env or {}))
     pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "prefork", "-c", str(concurrency)]
     with open(log, "w") as out:
         process = subprocess.Popen(
