@@ -329,6 +329,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker waits out a long outage, not exits
 # - Recalculation chunks pending or running past this deadline are enqueued again (the
 #   chunk tasks' hard limit is below it, so a live chunk is never doubled; a duplicate would
 #   be harmless anyway). Minutes; fractions allowed.
@@ -352,6 +353,9 @@ CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth_failure"] = env.str(
     "API_AUTH_FAILURE_RATE", default="20/min"
 )
+# The client address is the connection's unless proxies we run sit in front (then the
+# address they add to X-Forwarded-For); a caller's own X-Forwarded-For never picks it.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("API_NUM_PROXIES", default=0)
 
 # Logging: structlog, JSON in production, a request id on every line, secrets redacted.
 LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING" if DJANGO_ENV == "test" else "INFO")

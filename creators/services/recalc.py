@@ -233,7 +233,7 @@ def recalc_redrive(*, stale_after: dt.timedelta | None = None, enqueue: bool = T
             status=RecalcChunk.Status.RUNNING, started_at__lt=cutoff
         )
         chunk_ids = list(
-            RecalcChunk.objects.select_for_update(skip_locked=True)
+            RecalcChunk.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(handed_out_long_ago & stale, run__status=RecalcRun.Status.RUNNING)
             .order_by("pk")
             .values_list("pk", flat=True)

@@ -69,6 +69,17 @@ def test_failed_authentication_is_throttled_per_client_address(monkeypatch, bran
     assert brand_client.get(ME, REMOTE_ADDR="198.51.100.7").status_code == 200
 
 
+def test_a_forged_forwarded_for_header_does_not_escape_the_failure_budget(
+    monkeypatch, brand_client
+):
+    _rate(monkeypatch, AuthFailureThrottle, "2/min")
+    brand_client.credentials(HTTP_AUTHORIZATION="Api-Key not-a.real-key")
+    codes = [
+        brand_client.get(ME, HTTP_X_FORWARDED_FOR=f"192.0.2.{i}").status_code for i in range(4)
+    ]
+    assert codes == [401, 401, 429, 429]
+
+
 def test_good_keys_do_not_use_up_the_failure_budget(monkeypatch, brand_client):
     _rate(monkeypatch, AuthFailureThrottle, "2/min")
     assert {brand_client.get(ME).status_code for _ in range(5)} == {200}
