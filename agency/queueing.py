@@ -3,8 +3,12 @@
 Every task this product queues stands for a row in PostgreSQL (a recalculation chunk, a
 webhook delivery, a due date) that a periodic sweeper re-drives when its message is lost.
 So a broker that is down when a message is sent costs minutes, not work: the send is
-logged and dropped, and the request or job that asked for it still succeeds.
+logged and dropped, and the request or job that asked for it still succeeds. After a failed
+send, sends are skipped for a few seconds, so a request that queues several tasks does
+not wait out a connection attempt for each.
 """
+
+import time
 
 import structlog
 from celery import Task
@@ -15,13 +19,25 @@ from redis.exceptions import RedisError
 log = structlog.get_logger(__name__)
 
 BROKER_ERRORS = (BrokerError, RedisError, OSError)
+BROKER_RETRY_SECONDS = 5.0  # after a failed send, later sends are dropped this long
+
+_state = {"broker_down_until": 0.0}
+
+
+def broker_state_reset() -> None:
+    """Try the broker again at the next send."""
+    _state["broker_down_until"] = 0.0
 
 
 def enqueue(task: Task, *args: object) -> bool:
     """Send ``task(*args)`` now; False (with a warning) when the broker cannot take it."""
+    if time.monotonic() < _state["broker_down_until"]:
+        log.warning("enqueue_skipped_broker_down", task=task.name, task_args=list(args))
+        return False
     try:
         task.apply_async(args=args)
     except BROKER_ERRORS as exc:
+        _state["broker_down_until"] = time.monotonic() + BROKER_RETRY_SECONDS
         log.warning(
             "enqueue_failed_redriven_later",
             task=task.name,

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from agency import services
 from agency.api.throttling import throttle_state_reset
 from agency.models import Partner
+from agency.queueing import broker_state_reset
 from tests.factories.agency import PartnerFactory
 
 
@@ -29,9 +30,10 @@ def make_partner_client(partner: Partner) -> PartnerClient:
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttle counters live in the cache (or, while it is down, in this process); every
-    test starts with none."""
+    test starts with none, and with the cache and broker taken to be up."""
     cache.clear()
     throttle_state_reset()
+    broker_state_reset()
     yield
 
 

@@ -110,12 +110,16 @@ def test_a_run_whose_worker_died_before_closing_it_is_settled(roster, monkeypatc
 def test_a_broker_down_when_a_run_starts_loses_nothing(
     roster, monkeypatch, django_capture_on_commit_callbacks
 ):
+    tried = []
+
     def broker_down(args):
+        tried.append(args)
         raise BrokerError("Error 111 connecting to redis:6379. Connection refused.")
 
     monkeypatch.setattr(tasks.recalc_chunk, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         run = recalc.recalc_start(as_of=AS_OF, mode="full", chunk_size=2)  # does not raise
+    assert len(tried) == 1  # the other two sends did not wait for a dead broker
     assert run.chunks.filter(status=RecalcChunk.Status.PENDING).count() == 3
     _age(run)
     assert len(recalc.recalc_redrive(enqueue=False)) == 3

@@ -269,6 +269,7 @@ def own_redis(settings) -> Iterator[OwnRedis]:
     do workers started after it (``start_worker`` passes these settings on)."""
     from agency.api.throttling import throttle_state_reset
     from agency.celery import app
+    from agency.queueing import broker_state_reset
 
     server = OwnRedis()
     server.start()
@@ -281,6 +282,7 @@ def own_redis(settings) -> Iterator[OwnRedis]:
     app.conf.broker_url = settings.CELERY_BROKER_URL
     _broker_connections_reset()
     throttle_state_reset()
+    broker_state_reset()
     try:
         yield server
     finally:
@@ -288,3 +290,4 @@ def own_redis(settings) -> Iterator[OwnRedis]:
         app.conf.broker_url = broker
         _broker_connections_reset()
         throttle_state_reset()
+        broker_state_reset()
