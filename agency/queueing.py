@@ -8,36 +8,34 @@ send, sends are skipped for a few seconds, so a request that queues several task
 not wait out a connection attempt for each.
 """
 
-import time
-
 import structlog
 from celery import Task
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
+from agency.breaker import Breaker
+
 log = structlog.get_logger(__name__)
 
 BROKER_ERRORS = (BrokerError, RedisError, OSError)
-BROKER_RETRY_SECONDS = 5.0  # after a failed send, later sends are dropped this long
-
-_state = {"broker_down_until": 0.0}
+_broker = Breaker(seconds=5.0)  # after a failed send, later sends are dropped this long
 
 
 def broker_state_reset() -> None:
     """Try the broker again at the next send."""
-    _state["broker_down_until"] = 0.0
+    _broker.reset()
 
 
 def enqueue(task: Task, *args: object) -> bool:
     """Send ``task(*args)`` now; False (with a warning) when the broker cannot take it."""
-    if time.monotonic() < _state["broker_down_until"]:
+    if _broker.is_open:
         log.warning("enqueue_skipped_broker_down", task=task.name, task_args=list(args))
         return False
     try:
         task.apply_async(args=args)
     except BROKER_ERRORS as exc:
-        _state["broker_down_until"] = time.monotonic() + BROKER_RETRY_SECONDS
+        _broker.trip()
         log.warning(
             "enqueue_failed_redriven_later",
             task=task.name,

@@ -23,6 +23,8 @@ from redis.exceptions import RedisError
 from rest_framework import exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
+from agency.breaker import Breaker
+
 log = structlog.get_logger(__name__)
 
 CACHE_RETRY_SECONDS = 5.0  # after a cache error, the local window serves this long
@@ -84,12 +86,13 @@ class _LocalWindows:
 
 
 _local = _LocalWindows()
-_state = {"cache_down_until": 0.0, "script": None}
+_cache_breaker = Breaker(seconds=CACHE_RETRY_SECONDS)
+_state = {"script": None}
 
 
 def throttle_state_reset() -> None:
     """Forget the in-process windows and try the cache again at once."""
-    _state["cache_down_until"] = 0.0
+    _cache_breaker.reset()
     _local.clear()
 
 
@@ -109,11 +112,11 @@ def sliding_window(key: str, *, limit: int, window: float, mode: str = "hit") ->
     """Apply ``mode`` to the window ``key`` (see ``_WINDOW_SCRIPT``), in Redis when it
     answers, else in this process."""
     now = time.time()
-    if time.monotonic() >= _state["cache_down_until"]:
+    if not _cache_breaker.is_open:
         try:
             return _cache_window(key, now=now, window=window, limit=limit, mode=mode)
         except (RedisError, OSError) as exc:
-            _state["cache_down_until"] = time.monotonic() + CACHE_RETRY_SECONDS
+            _cache_breaker.trip()
             log.warning(
                 "throttle_cache_unavailable_failing_open",
                 error=f"{type(exc).__name__}: {exc}"[:300],
