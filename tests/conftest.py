@@ -5,9 +5,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from agency import services
-from agency.api.throttling import throttle_state_reset
 from agency.models import Partner
-from agency.queueing import broker_state_reset
 from tests.factories.agency import PartnerFactory
 
 
@@ -29,8 +27,11 @@ def make_partner_client(partner: Partner) -> PartnerClient:
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttle counters live in the cache (or, while it is down, in this process); every
-    test starts with none, and with the cache and broker taken to be up."""
+    """Throttle counters live in the cache; every test starts with none. (While Redis is
+    down they live in this process, and task sends are skipped: both start afresh too.)"""
+    from agency.api.throttling import throttle_state_reset
+    from agency.queueing import broker_state_reset
+
     cache.clear()
     throttle_state_reset()
     broker_state_reset()

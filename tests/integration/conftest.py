@@ -52,20 +52,6 @@ def database_url(db: dict[str, Any]) -> str:
     return f"postgres://{netloc}/{quote(db['NAME'], safe='')}{query}"
 
 
-def process_env(**extra: str) -> dict[str, str]:
-    """The environment for a product process (worker, web) on this session's database and
-    broker, plus ``extra`` settings."""
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DJANGO_ENV": "test",
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        **extra,
-    }
-
-
 @dataclass
 class Worker:
     """A worker process and the file its output goes to."""
@@ -74,18 +60,17 @@ class Worker:
     hostname: str
     log: Path
 
+    def kill(self) -> None:
+        """SIGKILL the whole worker (the main process and every pool child) at once; the
+        worker leads a process group of its own."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
     def output(self, tail: int = 4000) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return text[-tail:] or "(no output)"
 
-    def kill(self) -> None:
-        """SIGKILL the whole worker (the main process and every pool child) at once."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
     def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
         self.process.terminate()
         try:
             self.process.wait(timeout=20)
@@ -95,16 +80,23 @@ class Worker:
 
 
 def start_worker(
-    *, queues: list[str], concurrency: int = 1, env: dict[str, str] | None = None
+    *, queues: list[str], concurrency: int = 1, extra_env: dict[str, str] | None = None
 ) -> Worker:
-    """Start a worker consuming ``queues`` against the test database; return once it answers
-    a ping, or fail with its output if it exits or stays silent past the deadline. ``env``
-    adds settings for the worker (e.g. a shorter sweeper deadline). The worker leads a
-    process group of its own, so ``kill`` takes its pool children down with it."""
+    """Start a worker consuming ``queues`` against the test database (``extra_env`` on top);
+    return once it answers a ping, or fail with its output if it exits or stays silent past
+    the deadline."""
     hostname = f"it-{uuid.uuid4().hex[:8]}@{os.uname().nodename}"
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = LOG_DIR / f"{hostname.split('@')[0]}.log"
-    env = process_env(**(env or {}))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DJANGO_ENV": "test",
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        **(extra_env or {}),
+    }
     pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "prefork", "-c", str(concurrency)]
     with open(log, "w") as out:
         process = subprocess.Popen(
@@ -148,43 +140,6 @@ def worker_queue(transactional_db) -> Iterator[str]:
         yield queue
     finally:
         worker.stop()
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 30, interval: float = 0.2) -> bool:
-    """Poll ``predicate`` until it holds or ``timeout`` passes; say which."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
-
-
-def wait_until(
-    predicate: Callable[[], bool],
-    *,
-    describe: Callable[[], str],
-    worker: Worker | None = None,
-    timeout: float = DEADLINE,
-) -> None:
-    """Poll ``predicate`` until it holds; past the deadline, or as soon as the worker has
-    exited, fail with ``describe()`` (the state waited on) and the worker's output."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if worker is not None and worker.process.poll() is not None:
-            break
-        time.sleep(0.25)
-    if predicate():
-        return
-    reason = (
-        f"the worker exited with {worker.process.returncode}"
-        if worker is not None and worker.process.poll() is not None
-        else f"not done after {timeout:.0f} s"
-    )
-    output = f"\n--- worker output ---\n{worker.output()}" if worker is not None else ""
-    pytest.fail(f"{reason}: {describe()}{output}", pytrace=False)
 
 
 def figures(line: str) -> None:
@@ -291,3 +246,40 @@ def own_redis(settings) -> Iterator[OwnRedis]:
         _broker_connections_reset()
         throttle_state_reset()
         broker_state_reset()
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 30, interval: float = 0.2) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout`` passes; say which."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def wait_until(
+    predicate: Callable[[], bool],
+    *,
+    describe: Callable[[], str],
+    worker: Worker | None = None,
+    timeout: float = DEADLINE,
+) -> None:
+    """Poll ``predicate`` until it holds; past the deadline, or as soon as the worker has
+    exited, fail with ``describe()`` (the state waited on) and the worker's output."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if worker is not None and worker.process.poll() is not None:
+            break
+        time.sleep(0.25)
+    if predicate():
+        return
+    reason = (
+        f"the worker exited with {worker.process.returncode}"
+        if worker is not None and worker.process.poll() is not None
+        else f"not done after {timeout:.0f} s"
+    )
+    output = f"\n--- worker output ---\n{worker.output()}" if worker is not None else ""
+    pytest.fail(f"{reason}: {describe()}{output}", pytrace=False)

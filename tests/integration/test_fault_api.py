@@ -6,6 +6,7 @@
 """
 
 import datetime as dt
+import os
 import subprocess
 import sys
 import threading
@@ -17,13 +18,15 @@ from socket import socket
 
 import pytest
 import requests
+from django.conf import settings
+from django.db import connection
 
 from agency import services
 from agency.models import Partner
 from creators.models import Creator, DailyAccountMetric
 from tests.factories.agency import PartnerFactory
 from tests.factories.creators import PlatformAccountFactory
-from tests.integration.conftest import LOG_DIR, ROOT, figures, process_env, wait_until
+from tests.integration.conftest import LOG_DIR, ROOT, database_url, figures, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +45,13 @@ class Web:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = LOG_DIR / f"web-{uuid.uuid4().hex[:8]}.log"
         LOG_DIR.mkdir(parents=True, exist_ok=True)
-        env = process_env(API_KEY_RATE=f"{RATE}/min")
+        env = {  # DJANGO_SETTINGS_MODULE and DJANGO_ENV come with this process's environment
+            **os.environ,
+            "DATABASE_URL": database_url(connection.settings_dict),
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "API_KEY_RATE": f"{RATE}/min",
+        }
         with open(self.log, "w") as out:
             self.process = subprocess.Popen(
                 [

@@ -99,7 +99,7 @@ def _assert_complete_once(run: RecalcRun, creator_ids: list[int]) -> None:
 
 
 def test_redis_stopped_and_restarted_mid_run_the_run_completes(own_redis, roster):
-    worker = start_worker(queues=[Queue.RECALC.value], env=SWEEPER_ENV)
+    worker = start_worker(queues=[Queue.RECALC.value], extra_env=SWEEPER_ENV)
     try:
         run = recalc.recalc_start(as_of=AS_OF, mode="full", creator_ids=roster, chunk_size=1)
         _until_under_way(run, worker)
@@ -121,12 +121,12 @@ def test_redis_stopped_and_restarted_mid_run_the_run_completes(own_redis, roster
 
 
 def test_worker_killed_with_sigkill_mid_run_and_restarted_the_run_completes(own_redis, roster):
-    worker = start_worker(queues=[Queue.RECALC.value], concurrency=2, env=SWEEPER_ENV)
+    worker = start_worker(queues=[Queue.RECALC.value], concurrency=2, extra_env=SWEEPER_ENV)
     run = recalc.recalc_start(as_of=AS_OF, mode="full", creator_ids=roster, chunk_size=1)
     _until_under_way(run, worker)
     worker.kill()
     killed_at = _chunks(run)
-    worker = start_worker(queues=[Queue.RECALC.value], concurrency=2, env=SWEEPER_ENV)
+    worker = start_worker(queues=[Queue.RECALC.value], concurrency=2, extra_env=SWEEPER_ENV)
     try:
         took = _until_done_sweeping(run, worker)
         _assert_complete_once(run, roster)
