@@ -33,7 +33,7 @@ def enqueue(task: Task, *args: object) -> bool:
         log.warning("enqueue_skipped_broker_down", task=task.name, task_args=list(args))
         return False
     try:
-        task.apply_async(args=args)
+        task.apply_async(args)
     except BROKER_ERRORS as exc:
         _broker.trip()
         log.warning(
