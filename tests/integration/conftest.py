@@ -209,11 +209,10 @@ class OwnRedis:
 
 
 def _broker_connections_reset() -> None:
-    """Drop this process's pooled broker connections so the next send uses the new URL."""
+    """Make this process's next send pick its pool for the current broker URL. Pools are
+    kept by URL in kombu's registry and shared, so they are let go of, never closed."""
     from agency.celery import app
 
-    if app._pool is not None:
-        app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
 
