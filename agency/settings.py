@@ -279,7 +279,7 @@ CELERY_TASK_ACKS_LATE = False  # turned on per task, for idempotent tasks only
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 1000
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# (Broker outages: see the "Surviving a broker outage" block below.)
 CELERY_TASK_DEFAULT_QUEUE = Queue.DEFAULT.value
 CELERY_TASK_QUEUES = [KombuQueue(q.value, routing_key=q.value) for q in Queue]
 CELERY_TASK_ALWAYS_EAGER = False
@@ -299,10 +299,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": Queue.WEBHOOKS.value},
     },
     # creators
-    # Nightly incremental performance + eligibility recalculation for yesterday (UTC).
+    # Nightly incremental performance + eligibility recalculation for yesterday (UTC);
+    # fired again each hour until 05:30 in case a trigger was lost (one run per date).
     "creators-recalc-nightly": {
         "task": "creators.tasks.recalc_nightly",
-        "schedule": crontab(hour=2, minute=30),
+        "schedule": crontab(hour="2-5", minute=30),
         "options": {"queue": Queue.RECALC.value},
     },
     # billing
@@ -343,10 +344,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=10, hour=1),
         "options": {"queue": Queue.BILLING.value},
     },
-    # Draft last month's client invoices and book ad rebates, early on the 1st.
+    # Draft last month's client invoices and book ad rebates, early on the 1st; fired again
+    # each hour until 06:40 in case a trigger was lost (safe to run twice).
     "campaigns-close-last-month": {
         "task": "campaigns.tasks.campaigns_close_last_month",
-        "schedule": crontab(minute=40, hour=3, day_of_month=1),
+        "schedule": crontab(minute=40, hour="3-6", day_of_month=1),
         "options": {"queue": Queue.BILLING.value},
     },
     # Settle affiliate orders whose settlement date has come (books their commission).
@@ -356,6 +358,49 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": Queue.BILLING.value},
     },
 }
+
+# Surviving a broker outage. Redis holds nothing that cannot be rebuilt: every queued task
+# stands for a row in PostgreSQL (a recalculation chunk, a webhook delivery, a due date) that
+# a periodic sweeper re-drives, so a lost message costs minutes, not work.
+# - Unacked (acks_late) messages of a worker killed outright come back after the visibility
+#   timeout. It must exceed the longest time a message can legitimately stay unacked (a
+#   prefetched message waiting behind a task, then its own run: twice the hard time limit);
+#   a redelivery is harmless because those tasks are idempotent.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int(
+        "CELERY_VISIBILITY_TIMEOUT", default=2 * CELERY_TASK_TIME_LIMIT + 60
+    ),
+    "socket_connect_timeout": 2,  # a dead broker fails fast instead of hanging a request
+    "socket_timeout": 5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker waits out a long outage, not exits
+# - Recalculation chunks pending or running past this deadline are enqueued again (the
+#   chunk tasks' hard limit is below it, so a live chunk is never doubled; a duplicate would
+#   be harmless anyway). Minutes; fractions allowed.
+RECALC_REDRIVE_AFTER_MINUTES = env.float("RECALC_REDRIVE_AFTER_MINUTES", default=10)
+RECALC_CHUNK_SOFT_TIME_LIMIT = 240  # seconds; a 500-creator chunk takes a few
+RECALC_CHUNK_TIME_LIMIT = 300
+CELERY_BEAT_SCHEDULE["creators-recalc-redrive"] = {
+    # Re-enqueue recalculation chunks lost by the broker or by a killed worker.
+    "task": "creators.tasks.recalc_redrive",
+    "schedule": 60.0,
+    "options": {"queue": Queue.RECALC.value, "expire_seconds": 55},
+}
+# Do not let webhook polls pile up while no worker runs: each one enqueues every due
+# delivery, so a stale poll only adds duplicates (claimed once, but wasted).
+CELERY_BEAT_SCHEDULE["webhook-deliveries-retry-due"]["options"]["expire_seconds"] = 25
+# - The cache (throttle counters) fails open: a cache error is logged and the request is
+#   throttled by a per-process limiter instead of answering 500. Timeouts keep a dead
+#   Redis from holding every request.
+CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
+# Failed authentication (a bad or unknown API key) per client address; 429 past it.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth_failure"] = env.str(
+    "API_AUTH_FAILURE_RATE", default="20/min"
+)
+# The client address is the connection's unless proxies we run sit in front (then the
+# address they add to X-Forwarded-For); a caller's own X-Forwarded-For never picks it.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("API_NUM_PROXIES", default=0)
 
 # Logging: structlog, JSON in production, a request id on every line, secrets redacted.
 LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING" if DJANGO_ENV == "test" else "INFO")

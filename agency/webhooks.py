@@ -6,6 +6,12 @@ and refuse a timestamp older than a few minutes (``webhook_signature_verify``).
 
 Deliveries retry with exponential backoff and jitter (due times in PostgreSQL, polled by a
 periodic task) up to ``settings.WEBHOOK_MAX_ATTEMPTS``; the admin can replay any delivery.
+
+One send per attempt: an attempt claims its delivery (row lock, then a lease: the due time is
+pushed past the longest send) and only a delivery that is due can be claimed, so a second
+task for the same delivery, or a pile of polls replayed after an outage, finds nothing to
+do. Each failure schedules the next attempt from the moment it failed, so after an outage
+the backoff restarts from now instead of firing missed attempts back to back.
 """
 
 import hashlib
@@ -27,10 +33,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from agency.models import Partner, WebhookDelivery, WebhookEndpoint
+from agency.queueing import enqueue_on_commit
 
 log = structlog.get_logger(__name__)
 
@@ -38,6 +45,9 @@ SIGNATURE_HEADER = "X-MCN-Signature"
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=6)
 TIMEOUT_SECONDS = 10
+# How long a claimed attempt keeps its delivery: past connect + read timeouts, so a second
+# attempt never starts while the first may still be sending.
+CLAIM_LEASE = timedelta(seconds=TIMEOUT_SECONDS * 3)
 
 
 # --- signing -----------------------------------------------------------------------------
@@ -164,7 +174,7 @@ def webhook_event_emit(
         WebhookDelivery.objects.filter(event_id=event_id, endpoint__in=endpoints, attempts=0)
     )
     for delivery in created:
-        webhook_deliver.delay_on_commit(delivery.pk)
+        enqueue_on_commit(webhook_deliver, delivery.pk)  # the poller covers a lost message
     return created
 
 
@@ -182,22 +192,37 @@ def _send(url: str, body: bytes, headers: dict[str, str]) -> requests.Response:
     )
 
 
-def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
-    """Try one delivery once. Safe to run twice: a delivery being sent by another worker, or
-    already settled, is left alone. The HTTP call runs outside any transaction."""
+def _due() -> Q:
+    return Q(status=WebhookDelivery.Status.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
+    )
+
+
+def _claim(delivery_id: int) -> WebhookDelivery | None:
+    """Take the delivery for one attempt, or None when it is not due (settled, being sent
+    under another attempt's lease, or backing off) or another worker holds its row."""
     with transaction.atomic():
         delivery = (
             WebhookDelivery.objects.select_for_update(skip_locked=True)
             .select_related("endpoint")
-            .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
+            .filter(_due(), pk=delivery_id)
             .first()
         )
         if delivery is None:
             return None
-        # Claim it: push the due time out so the poller does not start a second attempt.
         delivery.attempts += 1
-        delivery.next_attempt_at = timezone.now() + timedelta(seconds=TIMEOUT_SECONDS * 3)
+        delivery.next_attempt_at = timezone.now() + CLAIM_LEASE
         delivery.save(update_fields=["attempts", "next_attempt_at"])
+    return delivery
+
+
+def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
+    """Try one delivery once, if it is due. Safe to run twice, or many times at once: only
+    one run claims an attempt (the others return None). The HTTP call runs outside any
+    transaction."""
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return None
 
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     headers = {
@@ -230,15 +255,16 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         delivery.status = WebhookDelivery.Status.FAILED
         delivery.next_attempt_at = None
     else:
-        delivery.next_attempt_at = now + _backoff(delivery.attempts)
-    delivery.save(
-        update_fields=[
-            "status",
-            "last_status_code",
-            "last_error",
-            "delivered_at",
-            "next_attempt_at",
-        ]
+        delivery.next_attempt_at = now + _backoff(delivery.attempts)  # counted from now
+    # Only while this attempt still holds the claim (an admin replay may have reset it).
+    WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.Status.PENDING, attempts=delivery.attempts
+    ).update(
+        status=delivery.status,
+        last_status_code=delivery.last_status_code,
+        last_error=delivery.last_error,
+        delivered_at=delivery.delivered_at,
+        next_attempt_at=delivery.next_attempt_at,
     )
     log.info(
         "webhook_delivery_attempt",
@@ -254,9 +280,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
 def webhook_deliveries_due(*, limit: int = 500) -> list[int]:
     """Ids of pending deliveries whose next attempt is due (for the periodic poller)."""
     return list(
-        WebhookDelivery.objects.filter(
-            status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=timezone.now()
-        )
+        WebhookDelivery.objects.filter(_due())
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
@@ -270,7 +294,7 @@ def webhook_delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=WebhookDelivery.Status.PENDING, next_attempt_at=timezone.now(), attempts=0
     )
-    webhook_deliver.delay_on_commit(delivery.pk)
+    enqueue_on_commit(webhook_deliver, delivery.pk)
     delivery.refresh_from_db()
     return delivery
 

@@ -1,6 +1,7 @@
 """Thin Celery tasks over creators.services.recalc; ids in, safe to run twice."""
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from agency.celery import Queue
@@ -18,7 +19,12 @@ _RECALC = dict(
 )
 
 
-@shared_task(**_RECALC)
+@shared_task(
+    **_RECALC,
+    # Below the sweeper's deadline, so the sweeper never doubles a live chunk.
+    soft_time_limit=settings.RECALC_CHUNK_SOFT_TIME_LIMIT,
+    time_limit=settings.RECALC_CHUNK_TIME_LIMIT,
+)
 def recalc_chunk(chunk_id: int) -> None:
     """Compute one chunk of a run (performance snapshots and eligibility)."""
     recalc.recalc_chunk_process(chunk_id=chunk_id)
@@ -35,3 +41,9 @@ def recalc_nightly() -> int | None:
 def recalc_run_retry_failed(run_id: int) -> list[int]:
     """Re-enqueue only the failed chunks of a run."""
     return recalc.recalc_run_retry_failed(run_id=run_id)
+
+
+@shared_task(**_RECALC)
+def recalc_redrive() -> int:
+    """Periodic: send again the chunks a broker outage or a killed worker lost."""
+    return len(recalc.recalc_redrive())

@@ -51,8 +51,14 @@ def admin_client(db, admin_user) -> Client:
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttle counters live in the cache; every test starts with none."""
+    """Throttle counters live in the cache; every test starts with none. (While Redis is
+    down they live in this process, and task sends are skipped: both start afresh too.)"""
+    from agency.api.throttling import throttle_state_reset
+    from agency.queueing import broker_state_reset
+
     cache.clear()
+    throttle_state_reset()
+    broker_state_reset()
     yield
 
 

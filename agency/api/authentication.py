@@ -1,4 +1,8 @@
-"""``Authorization: Api-Key <key>``: authenticates a request as one partner."""
+"""``Authorization: Api-Key <key>``: authenticates a request as one partner.
+
+Failed attempts count per client address (``AuthFailureThrottle``): past the budget, an
+address gets 429 for every API-key request until its window frees up.
+"""
 
 from dataclasses import dataclass
 
@@ -6,6 +10,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from agency.api.throttling import AuthFailureThrottle
 from agency.models import Partner, PartnerAPIKey
 
 KEYWORD = "Api-Key"
@@ -34,7 +39,15 @@ class PartnerAPIKeyAuthentication(authentication.BaseAuthentication):
         keyword, _, key = header.partition(" ")
         if keyword != KEYWORD:
             return None
-        key = key.strip()
+        failures = AuthFailureThrottle()
+        failures.check(request)
+        try:
+            return self._authenticate_key(key.strip())
+        except exceptions.AuthenticationFailed:
+            failures.record_failure(request)
+            raise
+
+    def _authenticate_key(self, key: str):
         if not key:
             raise exceptions.AuthenticationFailed("Empty API key.")
         try:

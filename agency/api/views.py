@@ -8,6 +8,8 @@ import functools
 from typing import Any
 
 import pghistory
+import structlog
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -25,6 +27,8 @@ from agency.api.authentication import PartnerPrincipal
 from agency.models import Partner, PartnerAPIKey
 from agency.selectors import partner_api_key_list
 from agency.services import partner_api_key_revoke
+
+logger = structlog.get_logger(__name__)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -289,10 +293,23 @@ def _url(name: str) -> str:
 
 
 def healthz(request) -> JsonResponse:
-    """Liveness and readiness: the database answers a query and the broker answers a ping."""
-    checks = {"database": _check_database(), "broker": _check_broker()}
-    healthy = all(v == "ok" for v in checks.values())
-    return JsonResponse(checks, status=200 if healthy else 503)
+    """Liveness and readiness: the database answers a query, the broker and the cache a ping.
+
+    Only the database is vital: without Redis the API still answers (throttling falls back
+    to a per-process window, queued work is re-driven from PostgreSQL once Redis is back), so
+    a broker or cache outage answers 200 with ``"status": "degraded"`` and keeps the web
+    processes in the load balancer; a database outage answers 503.
+    """
+    checks = {"database": _check_database(), "broker": _check_broker(), "cache": _check_cache()}
+    if checks["database"] != "ok":
+        status = "error"
+    elif any(v != "ok" for v in checks.values()):
+        status = "degraded"
+    else:
+        status = "ok"
+    if status == "degraded":
+        logger.warning("healthz_degraded", **checks)
+    return JsonResponse({"status": status, **checks}, status=503 if status == "error" else 200)
 
 
 def _check_database() -> str:
@@ -312,6 +329,14 @@ def _check_broker() -> str:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
             conn.default_channel.client.ping()
+        return "ok"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+
+
+def _check_cache() -> str:
+    try:
+        cache.get("healthz-probe")  # a round trip to the cache's server
         return "ok"
     except Exception as exc:
         return f"error: {type(exc).__name__}"

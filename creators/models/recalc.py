@@ -1,7 +1,8 @@
 """Recalculation runs: a run row and one row per chunk of creator ids, in PostgreSQL.
 
 Completion is counted from the chunk rows (not a chord callback): the chunk that finishes
-last, under a lock on the run row, finalises the run. A failed chunk is retried alone.
+last, under a lock on the run row, finalises the run. A failed chunk is retried alone; a chunk
+whose message was lost (broker outage, killed worker) is sent again by a periodic sweeper.
 """
 
 from django.contrib.postgres.fields import ArrayField
@@ -88,6 +89,13 @@ class RecalcChunk(models.Model):
     error = models.TextField("error", blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(
+        "handed out at",
+        null=True,
+        blank=True,
+        help_text="When the chunk was last sent to the workers (or started in process); "
+        "the sweeper sends it again when it is still not done long after.",
+    )
 
     class Meta:
         ordering = ["run", "index"]
@@ -96,6 +104,13 @@ class RecalcChunk(models.Model):
                 fields=["run", "index"],
                 name="recalc_chunk_unique_index",
                 violation_error_message="This chunk exists in the run already.",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["enqueued_at"],
+                name="recalc_chunk_unfinished",
+                condition=Q(status__in=["pending", "running"]),
             ),
         ]
 

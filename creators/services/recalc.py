@@ -7,6 +7,11 @@ lock on the run row, scores the cohort and closes the run. Everything is an upse
 skips unchanged rows, so a re-run (or a redelivered task) changes nothing, and a failed
 chunk can be retried alone (``recalc_run_retry_failed``).
 
+Nothing queued is lost: a chunk's state lives here, not in the broker. ``recalc_redrive``
+(periodic) sends again every chunk still pending or running long after it was handed out
+(a message lost with Redis, a worker killed outright) and settles runs whose chunks all
+finished but whose closing step died with its worker.
+
 Incremental mode takes the creators whose metrics or videos changed since the last
 successful run started, plus those with no snapshot for ``as_of`` yet (windows move every
 day, so a new date needs everyone once). Full mode takes every creator with an account.
@@ -16,10 +21,12 @@ import datetime as dt
 from collections.abc import Sequence
 
 import structlog
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
+from agency.queueing import enqueue_on_commit
 from creators.models import (
     Creator,
     CreatorPerformance,
@@ -36,6 +43,7 @@ logger = structlog.get_logger(__name__)
 
 DEFAULT_CHUNK_SIZE = 500
 NIGHTLY_LOCK_KEY = 0x6372_6561  # "crea": pg advisory lock for the nightly trigger
+REDRIVE_LOCK_KEY = 0x6372_6472  # "crdr": pg advisory lock for the sweeper
 
 
 def default_as_of() -> dt.date:
@@ -95,7 +103,10 @@ def recalc_start(
         chunks_total=len(chunks),
     )
     chunk_rows = RecalcChunk.objects.bulk_create(
-        [RecalcChunk(run=run, index=i, creator_ids=c) for i, c in enumerate(chunks)]
+        [
+            RecalcChunk(run=run, index=i, creator_ids=c, enqueued_at=run.started_at)
+            for i, c in enumerate(chunks)
+        ]
     )
     if not chunks:
         run.status = RecalcRun.Status.SUCCEEDED
@@ -108,10 +119,13 @@ def recalc_start(
 
 
 def _enqueue(chunk_ids: Sequence[int]) -> None:
+    """Mark the chunks handed out now and send one task each after commit. A broker that
+    is down then loses nothing: the sweeper sends them again."""
     from creators.tasks import recalc_chunk  # tasks import this module
 
+    RecalcChunk.objects.filter(pk__in=chunk_ids).update(enqueued_at=timezone.now())
     for chunk_id in chunk_ids:
-        recalc_chunk.delay_on_commit(chunk_id)
+        enqueue_on_commit(recalc_chunk, chunk_id)
 
 
 def recalc_chunk_process(*, chunk_id: int) -> RecalcChunk:
@@ -191,6 +205,51 @@ def recalc_run_retry_failed(*, run_id: int, enqueue: bool = True) -> list[int]:
         run.save(update_fields=["status", "finished_at"])
         if enqueue:
             _enqueue(chunk_ids)
+    return chunk_ids
+
+
+def recalc_redrive(*, stale_after: dt.timedelta | None = None, enqueue: bool = True) -> list[int]:
+    """The sweeper: send again every chunk of a running run that is still pending, or still
+    running, ``stale_after`` (``RECALC_REDRIVE_AFTER_MINUTES``) after it was handed out, and
+    settle running runs with no unfinished chunk left. Returns the chunk ids sent.
+
+    Idempotent: a chunk sent twice is computed once more at most (upserts; a done chunk
+    returns at once), and each chunk is sent at most once per ``stale_after``. Concurrent
+    sweeps skip (advisory lock).
+    """
+    if stale_after is None:
+        stale_after = dt.timedelta(minutes=settings.RECALC_REDRIVE_AFTER_MINUTES)
+    cutoff = timezone.now() - stale_after
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [REDRIVE_LOCK_KEY])
+            (locked,) = cursor.fetchone()
+        if not locked:
+            return []
+        handed_out_long_ago = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff)
+        # A running chunk counts from when it started: its task may have begun long after
+        # it was sent, behind a queue.
+        stale = Q(status=RecalcChunk.Status.PENDING) | Q(
+            status=RecalcChunk.Status.RUNNING, started_at__lt=cutoff
+        )
+        chunk_ids = list(
+            RecalcChunk.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(handed_out_long_ago & stale, run__status=RecalcRun.Status.RUNNING)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if chunk_ids:
+            logger.warning("recalc_chunks_redriven", chunks=len(chunk_ids))
+            if enqueue:
+                _enqueue(chunk_ids)
+            else:
+                RecalcChunk.objects.filter(pk__in=chunk_ids).update(enqueued_at=timezone.now())
+    unfinished = RecalcChunk.objects.filter(
+        run=OuterRef("pk"), status__in=[RecalcChunk.Status.PENDING, RecalcChunk.Status.RUNNING]
+    )
+    orphaned = RecalcRun.objects.filter(status=RecalcRun.Status.RUNNING, started_at__lt=cutoff)
+    for run_id in orphaned.filter(~Exists(unfinished)).values_list("pk", flat=True):
+        _run_settle(run_id=run_id)
     return chunk_ids
 
 

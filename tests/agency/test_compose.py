@@ -52,3 +52,16 @@ def test_environment_is_env_driven_and_production():
         assert env["SECRET_KEY"].startswith("${SECRET_KEY")
     assert (ROOT / "Dockerfile").exists()
     assert "uv sync --frozen" in (ROOT / "Dockerfile").read_text()
+
+
+def test_the_broker_keeps_its_queues_across_a_restart():
+    """Redis runs with an append-only file on a volume, so a restart does not drop what is
+    queued (and what it still loses, the sweepers re-drive from PostgreSQL)."""
+    compose = load()
+    redis = compose["services"]["redis"]
+    command = redis["command"]
+    assert command[0] == "redis-server"
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--appendfsync") + 1] in {"everysec", "always"}
+    (volume,) = [v for v in redis["volumes"] if v.endswith(":/data")]
+    assert volume.split(":")[0] in compose["volumes"]

@@ -150,7 +150,7 @@ def test_admin_replay_sends_again(
     monkeypatch, admin_client, brand_client, receiver, django_capture_on_commit_callbacks
 ):
     # The task is enqueued after commit; here "enqueue" runs it in-process.
-    monkeypatch.setattr(webhook_deliver, "delay", lambda delivery_id: webhook_deliver(delivery_id))
+    monkeypatch.setattr(webhook_deliver, "apply_async", lambda args: webhook_deliver(*args))
     webhooks.webhook_endpoint_create(partner=brand_client.partner, url=receiver.url)
     (delivery,) = webhooks.webhook_event_emit(partner=brand_client.partner, event_type="x", data={})
     webhook_deliver(delivery.pk)

