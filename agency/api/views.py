@@ -274,7 +274,7 @@ def home(request: HttpRequest) -> HttpResponse:
         ("api-root", "Partners: the REST API (authenticate with an API key)."),
         ("api-docs", "The API's browsable documentation."),
         ("api-schema", "The OpenAPI schema, to generate a client."),
-        ("healthz", "Whether the database and the broker answer."),
+        ("healthz", "Whether the database, the broker and the cache answer."),
     ]
     context = {
         **admin.site.each_context(request),
