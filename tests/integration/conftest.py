@@ -66,6 +66,8 @@ class Worker:
         worker leads a process group of its own."""
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        if self in _running:
+            _running.remove(self)
 
     def output(self, tail: int = 4000) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -271,7 +273,8 @@ def wait_until(
     """Poll ``predicate`` until it holds; past the deadline, or as soon as a worker has
     exited, fail with ``describe()`` (the state waited on) and the workers' output
     (``worker``'s, or every running test worker's)."""
-    workers = [worker] if worker is not None else list(_running)
+    # A worker that exited before the wait began (killed on purpose, say) is not watched.
+    workers = [worker] if worker is not None else [w for w in _running if w.process.poll() is None]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
