@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from agency.celery import Queue
-from creators.services import recalc
+from creators.services import recalc, waves
 
 _RECALC = dict(
     queue=Queue.RECALC,
@@ -35,3 +35,9 @@ def recalc_nightly() -> int | None:
 def recalc_run_retry_failed(run_id: int) -> list[int]:
     """Re-enqueue only the failed chunks of a run."""
     return recalc.recalc_run_retry_failed(run_id=run_id)
+
+
+@shared_task(**_RECALC)
+def video_daily_purge() -> int | None:
+    """Delete daily video rows past the retention (a second concurrent trigger does nothing)."""
+    return waves.video_daily_purge()

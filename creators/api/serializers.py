@@ -11,7 +11,12 @@ from creators.models import (
     PlatformAccount,
     Tier,
 )
-from creators.services.ingestion import MAX_BATCH_ROWS, DailyMetricRowSerializer, VideoRowSerializer
+from creators.services.ingestion import (
+    MAX_BATCH_ROWS,
+    DailyMetricRowSerializer,
+    VideoDailyRowSerializer,
+    VideoRowSerializer,
+)
 from creators.services.performance import METRIC_COLUMNS
 
 PRIVATE_CREATOR_FIELDS = ("legal_name", "date_of_birth", "status", "payout_currency", "created_at")
@@ -180,6 +185,10 @@ class VideoIngestInput(_IngestInput):
     pass
 
 
+class VideoDailyIngestInput(_IngestInput):
+    pass
+
+
 class DailyIngestDoc(serializers.Serializer):
     rows = DailyMetricRowSerializer(many=True, max_length=MAX_BATCH_ROWS)
     dry_run = serializers.BooleanField(default=False)
@@ -187,6 +196,11 @@ class DailyIngestDoc(serializers.Serializer):
 
 class VideoIngestDoc(serializers.Serializer):
     rows = VideoRowSerializer(many=True, max_length=MAX_BATCH_ROWS)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class VideoDailyIngestDoc(serializers.Serializer):
+    rows = VideoDailyRowSerializer(many=True, max_length=MAX_BATCH_ROWS)
     dry_run = serializers.BooleanField(default=False)
 
 

@@ -17,4 +17,9 @@ urlpatterns = [
     ),
     path("metrics/daily/", views.DailyMetricsIngestApi.as_view(), name="metrics-daily"),
     path("metrics/videos/", views.VideoMetricsIngestApi.as_view(), name="metrics-videos"),
+    path(
+        "metrics/video-daily/",
+        views.VideoDailyMetricsIngestApi.as_view(),
+        name="metrics-video-daily",
+    ),
 ]

@@ -165,3 +165,20 @@ class VideoMetricsIngestApi(_IngestApi):
     )
     def post(self, request: Request) -> Response:
         return super().post(request)
+
+
+class VideoDailyMetricsIngestApi(_IngestApi):
+    kind = "video_daily"
+    input_serializer = s.VideoDailyIngestInput
+
+    @extend_schema(
+        summary="Upsert daily video metrics (one row per video and day of its life)",
+        description=_INGEST_DESCRIPTION
+        + " The video must be stored already (matched by account and platform_video_id);"
+        " a day before its posting date is refused. Counts are that day's, not running totals.",
+        request=s.VideoDailyIngestDoc,
+        responses=s.responses(s.IngestionOutputSerializer, 400, 403, 409, 422),
+        parameters=[idempotency_key_parameter],
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)

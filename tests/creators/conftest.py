@@ -4,13 +4,15 @@ import pytest
 from django.apps import apps
 
 _programs = importlib.import_module("creators.migrations.0003_seed_eligibility_programs")
+_pools = importlib.import_module("creators.migrations.0007_video_waves")
 
 
 @pytest.fixture(autouse=True)
 def _eligibility_programs(request):
-    """The programs seeded by the data migration, put back if a flush (a transactional
-    test elsewhere, with --reuse-db) removed them. Idempotent: get_or_create."""
+    """The programs and traffic pools seeded by the data migrations, put back if a flush (a
+    transactional test elsewhere, with --reuse-db) removed them. Idempotent: get_or_create."""
     if request.node.get_closest_marker("django_db") is None:
         return
     request.getfixturevalue("db")
     _programs.seed(apps, None)
+    _pools.seed(apps, None)
