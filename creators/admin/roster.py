@@ -8,6 +8,7 @@ from django.utils.safestring import mark_safe
 
 from creators import selectors
 from creators.admin.base import ScopedByCreatorAdmin
+from creators.admin.waves import CreatorWavesMixin
 from creators.models import (
     AccountHandle,
     Contract,
@@ -61,7 +62,7 @@ class EligibleForFilter(admin.SimpleListFilter):
 
 
 @admin.register(Creator)
-class CreatorAdmin(admin.ModelAdmin):
+class CreatorAdmin(CreatorWavesMixin, admin.ModelAdmin):
     list_display = [
         "stage_name",
         "country",
@@ -74,7 +75,12 @@ class CreatorAdmin(admin.ModelAdmin):
     list_filter = [TierFilter, EligibleForFilter, "talent_manager", "status", "country"]
     search_fields = ["stage_name", "legal_name", "accounts__handle"]
     list_select_related = ["talent_manager", "sub_agency"]
-    readonly_fields = ["performance_summary", "eligibility_summary", "views_chart"]
+    readonly_fields = [
+        "performance_summary",
+        "waves_summary",
+        "eligibility_summary",
+        "views_chart",
+    ]
     autocomplete_fields = ["sub_agency"]
     inlines = [PlatformAccountInline, ContractInline]
     actions = ["recalculate_now"]
@@ -90,6 +96,7 @@ class CreatorAdmin(admin.ModelAdmin):
             },
         ),
         ("Performance", {"fields": ["performance_summary", "views_chart"]}),
+        ("Traffic pools", {"fields": ["waves_summary"]}),
         ("Monetisation eligibility", {"fields": ["eligibility_summary"]}),
     ]
 

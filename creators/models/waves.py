@@ -255,6 +255,28 @@ class VideoWave(models.Model):
     def __str__(self) -> str:
         return f"{self.video_id}: pool {self.pool}"
 
+    def explanation(self) -> str:
+        """Why the video is where it is, e.g. "completion 31.0 % vs ~45.0 % typical for pool
+        3" (rates per view, as percentages)."""
+        if self.next_pool is None:
+            return f"Reached the top pool ({self.pool})."
+        if not self.stopping_signal:
+            return (
+                f"Every signal meets pool {self.next_pool}'s bars; "
+                f"{self.next_pool_views - self.views:,} more views reach it."
+            )
+        short = (
+            f"{self.get_stopping_signal_display()} {percent(self.stopping_actual)} vs "
+            f"~{percent(self.stopping_bar)} typical for pool {self.next_pool}"
+        )
+        if self.signals_short > 1:
+            short += f" (and {self.signals_short - 1} more signal(s) short)"
+        return short
+
+
+def percent(rate: Decimal | None) -> str:
+    return "-" if rate is None else f"{rate * 100:.1f} %"
+
 
 class CreatorWaveSummary(models.Model):
     """Per creator, date and window: videos posted in the window by the pool they stopped at.
