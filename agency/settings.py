@@ -222,7 +222,10 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"ApiKeyAuth": []}],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    "ENUM_NAME_OVERRIDES": {"PartnerKindEnum": "agency.models.Partner.Kind"},
+    "ENUM_NAME_OVERRIDES": {
+        "PartnerKindEnum": "agency.models.Partner.Kind",
+        "SignalOrNoneEnum": "creators.api.waves.SIGNAL_OR_NONE",
+    },
 }
 
 # Celery.

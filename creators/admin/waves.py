@@ -1,5 +1,5 @@
-"""Traffic pools in the admin: pool versions (data), daily video rows, video waves (the talent
-manager's coaching list) and the creator page's pool progression."""
+"""Traffic pools in the admin: pool and scoring versions (data), daily video rows, video
+waves (the talent manager's coaching list) and the creator page's pool progression."""
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -10,6 +10,7 @@ from creators.admin.base import ScopedByCreatorAdmin
 from creators.admin.metrics import MetricsImportMixin
 from creators.models import (
     Creator,
+    ScoringVersion,
     Signal,
     TrafficPool,
     TrafficPoolVersion,
@@ -36,6 +37,13 @@ class TrafficPoolVersionAdmin(admin.ModelAdmin):
 
     list_display = ["version", "effective_from", "effective_to", "settle_days"]
     inlines = [TrafficPoolInline]
+
+
+@admin.register(ScoringVersion)
+class ScoringVersionAdmin(admin.ModelAdmin):
+    """Score weights and tier floors; the form validates them (``ScoringVersion.clean``)."""
+
+    list_display = ["version", "effective_from", "effective_to", "tier_floors"]
 
 
 @admin.register(VideoDailyMetric)

@@ -17,6 +17,8 @@ from creators.models import CreatorWaveSummary, Signal, Video, VideoDailyMetric,
 from creators.models.waves import VIDEO_DAILY_COUNT_FIELDS
 
 READERS = (Partner.Kind.BRAND.value, Partner.Kind.SUB_AGENCY.value)
+# A signal, or "" for none; one enum in the schema (settings' ENUM_NAME_OVERRIDES).
+SIGNAL_OR_NONE = [("", "none"), *Signal.choices]
 
 
 class SignalRatesSerializer(serializers.Serializer):
@@ -46,7 +48,7 @@ class VideoWaveSerializer(serializers.ModelSerializer):
     pool_version = serializers.IntegerField(source="pool_version.version")
     signals = SignalRatesSerializer(source="*")
     stopping_signal = serializers.ChoiceField(
-        choices=[("", "none"), *Signal.choices], help_text="Empty when no bar is missed."
+        choices=SIGNAL_OR_NONE, help_text="Empty when no bar is missed."
     )
     explanation = serializers.CharField()
 
@@ -123,7 +125,7 @@ class PoolReachSerializer(serializers.Serializer):
 
 class WaveSummarySerializer(serializers.ModelSerializer):
     pools = serializers.SerializerMethodField()
-    weakest_signal = serializers.ChoiceField(choices=[("", "none"), *Signal.choices])
+    weakest_signal = serializers.ChoiceField(choices=SIGNAL_OR_NONE)
 
     class Meta:
         model = CreatorWaveSummary

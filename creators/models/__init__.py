@@ -5,6 +5,7 @@ from creators.models.metrics import DailyAccountMetric, Video
 from creators.models.performance import AccountPerformance, CreatorPerformance, Tier
 from creators.models.recalc import RecalcChunk, RecalcRun
 from creators.models.roster import AccountHandle, Contract, Creator, Platform, PlatformAccount
+from creators.models.scoring import ScoringVersion
 from creators.models.waves import (
     CreatorWaveSummary,
     Signal,
@@ -29,6 +30,7 @@ __all__ = [
     "PlatformAccount",
     "RecalcChunk",
     "RecalcRun",
+    "ScoringVersion",
     "Signal",
     "Tier",
     "TrafficPool",

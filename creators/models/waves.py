@@ -16,12 +16,11 @@
 
 from decimal import Decimal
 
-from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import RangeOperators
 from django.db import models
-from django.db.models import F, Func, Q
+from django.db.models import F, Q
 
 from creators.models.metrics import Video, _non_negative
+from creators.models.periods import effective_period_constraints
 from creators.models.roster import Creator
 
 
@@ -126,26 +125,7 @@ class TrafficPoolVersion(models.Model):
     class Meta:
         ordering = ["-effective_from"]
         constraints = [
-            models.CheckConstraint(
-                name="pool_version_period_ordered",
-                condition=Q(effective_to__isnull=True) | Q(effective_to__gt=F("effective_from")),
-                violation_error_message="A pool version must end after it starts.",
-            ),
-            ExclusionConstraint(
-                name="pool_version_one_in_force",
-                expressions=[
-                    (
-                        Func(
-                            F("effective_from"),
-                            F("effective_to"),
-                            models.Value("[)"),
-                            function="daterange",
-                        ),
-                        RangeOperators.OVERLAPS,
-                    ),
-                ],
-                violation_error_message="Another pool version is in force then.",
-            ),
+            *effective_period_constraints(name="pool_version", label="pool version"),
         ]
 
     def __str__(self) -> str:

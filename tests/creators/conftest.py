@@ -5,14 +5,17 @@ from django.apps import apps
 
 _programs = importlib.import_module("creators.migrations.0003_seed_eligibility_programs")
 _pools = importlib.import_module("creators.migrations.0007_video_waves")
+_scoring = importlib.import_module("creators.migrations.0008_scoring_versions")
 
 
 @pytest.fixture(autouse=True)
 def _eligibility_programs(request):
-    """The programs and traffic pools seeded by the data migrations, put back if a flush (a
-    transactional test elsewhere, with --reuse-db) removed them. Idempotent: get_or_create."""
+    """The programs, traffic pools and scoring versions seeded by the data migrations, put
+    back if a flush (a transactional test elsewhere, with --reuse-db) removed them.
+    Idempotent: get_or_create."""
     if request.node.get_closest_marker("django_db") is None:
         return
     request.getfixturevalue("db")
     _programs.seed(apps, None)
     _pools.seed(apps, None)
+    _scoring.seed(apps, None)
