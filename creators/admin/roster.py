@@ -8,6 +8,7 @@ from django.utils.safestring import mark_safe
 
 from creators import selectors
 from creators.admin.base import ScopedByCreatorAdmin
+from creators.admin.estimates import estimate_text
 from creators.admin.waves import CreatorWavesMixin
 from creators.models import (
     AccountHandle,
@@ -166,10 +167,7 @@ class CreatorAdmin(CreatorWavesMixin, admin.ModelAdmin):
             if r.eligible:
                 status = "eligible"
                 if r.estimate_min_minor is not None:
-                    status += (
-                        f"; about {r.estimate_min_minor:,}-{r.estimate_max_minor:,} "
-                        f"{r.estimate_currency} minor units a month"
-                    )
+                    status += "; " + estimate_text(r)
             else:
                 status = "not eligible: " + "; ".join(f["message"] for f in r.failures)
             rows.append((r.program.name, r.rule_set.version, status))

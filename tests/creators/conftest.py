@@ -6,6 +6,7 @@ from django.apps import apps
 _programs = importlib.import_module("creators.migrations.0003_seed_eligibility_programs")
 _pools = importlib.import_module("creators.migrations.0007_video_waves")
 _scoring = importlib.import_module("creators.migrations.0008_scoring_versions")
+_basis = importlib.import_module("creators.migrations.0009_estimate_basis")
 
 
 @pytest.fixture(autouse=True)
@@ -17,5 +18,6 @@ def _eligibility_programs(request):
         return
     request.getfixturevalue("db")
     _programs.seed(apps, None)
+    _basis.seed(apps, None)
     _pools.seed(apps, None)
     _scoring.seed(apps, None)
