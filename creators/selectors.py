@@ -18,6 +18,7 @@ from creators.models import (
     Creator,
     CreatorPerformance,
     CreatorWaveSummary,
+    DailyAccountMetric,
     EligibilityResult,
     PlatformAccount,
     Video,
@@ -159,6 +160,16 @@ def video_waves_of_creator(*, creator: Creator, limit: int = 20) -> list[VideoWa
     """The creator's latest video waves, newest first."""
     rows = VideoWave.objects.filter(creator=creator).select_related("video", "video__account")
     return list(rows.order_by("-posted_on", "-video_id")[:limit])
+
+
+def account_restrictions(*, creator: Creator, as_of: dt.date | None) -> list:
+    """Each account's latest daily row (on or before ``as_of``) that carries a strike or a
+    throttling flag: the creator is marked while any is in force."""
+    rows = DailyAccountMetric.objects.filter(account__creator=creator)
+    if as_of is not None:
+        rows = rows.filter(date__lte=as_of)
+    latest = rows.order_by("account_id", "-date").distinct("account_id").select_related("account")
+    return [m for m in latest if m.guideline_strikes or m.throttled]
 
 
 def video_waves_one_step_short(qs: QuerySet[VideoWave]) -> QuerySet[VideoWave]:

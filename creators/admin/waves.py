@@ -113,9 +113,17 @@ class CreatorWavesMixin:
     def waves_summary(self, obj: Creator):
         if not obj.pk:
             return "-"
+        restrictions = format_html_join(
+            "",
+            '<p style="color:#b00"><strong>Marked:</strong> @{}: {}</p>',
+            (
+                (m.account.handle, m.restriction())
+                for m in selectors.account_restrictions(creator=obj, as_of=None)
+            ),
+        )
         summaries = selectors.creator_waves(creator=obj, as_of=None)
         if not summaries:
-            return "Not computed yet."
+            return format_html("{}Not computed yet.", restrictions)
         windows = format_html_join(
             "",
             "<tr><td>{} d</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -154,10 +162,11 @@ class CreatorWavesMixin:
             ),
         )
         return format_html(
-            "As of {}<table><tr><th>window</th><th>videos</th><th>share reaching</th>"
+            "{}As of {}<table><tr><th>window</th><th>videos</th><th>share reaching</th>"
             "<th>stalled</th><th>weakest signal</th></tr>{}</table>"
             "Latest videos<table><tr><th>video</th><th>posted</th><th>views</th><th>pool</th>"
             "<th>reached on</th><th>next pool</th></tr>{}</table>",
+            restrictions,
             summaries[0].as_of,
             windows,
             videos,

@@ -92,6 +92,7 @@ class CreatorPerformanceApi(PartnerAPIView):
         summaries = selectors.creator_waves(creator=creator, as_of=found)
         trend = selectors.creator_wave_history(creator=creator, as_of=found)
         data["waves"] = {"windows": summaries, "trend": trend} if summaries else None
+        data["restrictions"] = selectors.account_restrictions(creator=creator, as_of=found)
         return Response(waves.PerformanceWithWavesSerializer(data).data)
 
 

@@ -165,8 +165,20 @@ class WavesSerializer(serializers.Serializer):
     trend = WaveTrendSerializer(many=True, help_text="28-day summaries by date, oldest first.")
 
 
+class RestrictionSerializer(serializers.Serializer):
+    account_id = serializers.IntegerField()
+    handle = serializers.CharField(source="account.handle")
+    date = serializers.DateField(help_text="The latest daily row, on or before the snapshot.")
+    guideline_strikes = serializers.IntegerField()
+    throttled = serializers.BooleanField()
+    message = serializers.CharField(source="restriction")
+
+
 class PerformanceWithWavesSerializer(PerformanceOutputSerializer):
     waves = WavesSerializer(allow_null=True, help_text="Empty until waves are computed.")
+    restrictions = RestrictionSerializer(
+        many=True, help_text="Accounts with a guidelines strike or throttling (marked)."
+    )
 
 
 class VideoFilter(django_filters.FilterSet):

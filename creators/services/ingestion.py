@@ -30,7 +30,7 @@ from creators.models import (
     Video,
     VideoDailyMetric,
 )
-from creators.models.metrics import DAILY_COUNT_FIELDS, VIDEO_COUNT_FIELDS
+from creators.models.metrics import DAILY_COUNT_FIELDS, DAILY_FLAG_FIELDS, VIDEO_COUNT_FIELDS
 from creators.models.waves import VIDEO_DAILY_COUNT_FIELDS
 
 MAX_BATCH_ROWS = 1000
@@ -71,6 +71,12 @@ class DailyMetricRowSerializer(_AccountRowSerializer):
     qualified_views = _count()
     watch_time_seconds = _count()
     videos_posted = serializers.IntegerField(min_value=0, max_value=100_000)
+    guideline_strikes = serializers.IntegerField(
+        min_value=0, max_value=100, default=0, help_text="Active community-guidelines strikes."
+    )
+    throttled = serializers.BooleanField(
+        default=False, help_text="The platform limits the account's distribution."
+    )
 
     def validate_date(self, value: dt.date) -> dt.date:
         if value > _today():
@@ -187,7 +193,7 @@ class _Spec:
             self.model, self.key_field, self.fields = (
                 DailyAccountMetric,
                 "date",
-                DAILY_COUNT_FIELDS,
+                [*DAILY_COUNT_FIELDS, *DAILY_FLAG_FIELDS],
             )
         else:
             self.model, self.key_field = Video, "platform_video_id"
