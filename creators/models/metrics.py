@@ -99,10 +99,16 @@ class DailyAccountMetric(models.Model):
     watch_time_seconds = models.BigIntegerField("watch time (seconds)", default=0)
     videos_posted = models.PositiveIntegerField("videos posted", default=0)
     guideline_strikes = models.PositiveSmallIntegerField(
-        "community-guidelines strikes", default=0, help_text="Active on that day."
+        "community-guidelines strikes",
+        default=0,
+        db_default=0,  # rows loaded without the column (COPY, raw SQL) have none
+        help_text="Active on that day.",
     )
     throttled = models.BooleanField(
-        "throttled", default=False, help_text="The platform limited the account's distribution."
+        "throttled",
+        default=False,
+        db_default=False,
+        help_text="The platform limited the account's distribution.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)

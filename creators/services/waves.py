@@ -125,7 +125,13 @@ daily AS (
            m.shares, m.saves,
            SUM(m.views) OVER (PARTITION BY m.video_id ORDER BY m.date) AS cum_views
     FROM vid
-    JOIN creators_videodailymetric m ON m.video_id = vid.video_id AND m.date <= %(as_of)s::date
+    -- Per video an index range scan on (video, date); OFFSET 0 keeps the planner from a
+    -- merge join that would read the whole daily table for every chunk.
+    CROSS JOIN LATERAL (
+        SELECT * FROM creators_videodailymetric m
+        WHERE m.video_id = vid.video_id AND m.date <= %(as_of)s::date
+        OFFSET 0
+    ) m
 ),
 d AS (SELECT m.video_id, SUM(m.views) AS views, {_DAILY_SUMS} FROM daily m GROUP BY m.video_id),
 rates AS (
