@@ -261,7 +261,10 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"ApiKeyAuth": []}],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    "ENUM_NAME_OVERRIDES": {"PartnerKindEnum": "agency.models.Partner.Kind"},
+    "ENUM_NAME_OVERRIDES": {
+        "PartnerKindEnum": "agency.models.Partner.Kind",
+        "SignalOrNoneEnum": "creators.api.waves.SIGNAL_OR_NONE",
+    },
 }
 
 # Celery.
@@ -284,6 +287,10 @@ CELERY_TASK_DEFAULT_QUEUE = Queue.DEFAULT.value
 CELERY_TASK_QUEUES = [KombuQueue(q.value, routing_key=q.value) for q in Queue]
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Daily video metrics are kept for the first N days of each video's life (traffic waves play
+# out in the first weeks; storage stays bounded by the number of videos, not their age).
+CREATORS_VIDEO_DAILY_RETENTION_DAYS = env.int("CREATORS_VIDEO_DAILY_RETENTION_DAYS", default=56)
+
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Forget Idempotency-Key records past their retention (quality.md: kept >= 24 h).
@@ -304,6 +311,12 @@ CELERY_BEAT_SCHEDULE = {
     "creators-recalc-nightly": {
         "task": "creators.tasks.recalc_nightly",
         "schedule": crontab(hour="2-5", minute=30),
+        "options": {"queue": Queue.RECALC.value},
+    },
+    # Drop daily video rows past the retention of a video's life (before the nightly run).
+    "creators-video-daily-purge": {
+        "task": "creators.tasks.video_daily_purge",
+        "schedule": crontab(hour=1, minute=45),
         "options": {"queue": Queue.RECALC.value},
     },
     # billing

@@ -1,4 +1,4 @@
-"""Recalculation: the product's full performance + eligibility run against a floor (one
+"""Recalculation: the product's full performance + eligibility + waves run against a floor (one
 hand-written SQL aggregate over the same metrics) and the usual implementation (a
 per-creator ORM loop, timed on a sample and extrapolated)."""
 
@@ -55,10 +55,17 @@ def floor(*, as_of: dt.date) -> dict:
 
 def snapshots_clear(*, as_of: dt.date) -> None:
     """Remove one date's snapshots and results so the next run computes them afresh."""
-    from creators.models import AccountPerformance, CreatorPerformance, EligibilityResult
+    from creators.models import (
+        AccountPerformance,
+        CreatorPerformance,
+        CreatorWaveSummary,
+        EligibilityResult,
+        VideoWave,
+    )
 
-    for model in (AccountPerformance, CreatorPerformance, EligibilityResult):
+    for model in (AccountPerformance, CreatorPerformance, EligibilityResult, CreatorWaveSummary):
         model.objects.filter(as_of=as_of).delete()
+    VideoWave.objects.all().delete()  # one row per video: the latest computation
     with connection.cursor() as cursor:
         for table in ("creators_accountperformance", "creators_creatorperformance"):
             cursor.execute(f"VACUUM ANALYZE {table}")
@@ -251,10 +258,15 @@ def profile_inline(*, as_of: dt.date, creators: int, out_path) -> dict:
     from creators.services.eligibility import eligibility_evaluate_chunk
     from creators.services.performance import performance_compute_chunk, performance_score
     from creators.services.recalc import DEFAULT_CHUNK_SIZE
+    from creators.services.waves import waves_compute_chunk
 
     ids = list(Creator.objects.order_by("pk").values_list("pk", flat=True)[:creators])
     chunks = [ids[i : i + DEFAULT_CHUNK_SIZE] for i in range(0, len(ids), DEFAULT_CHUNK_SIZE)]
-    steps = {"performance_compute_chunk": 0.0, "eligibility_evaluate_chunk": 0.0}
+    steps = {
+        "performance_compute_chunk": 0.0,
+        "eligibility_evaluate_chunk": 0.0,
+        "waves_compute_chunk": 0.0,
+    }
     profiler = Profiler(interval=0.001)
     profiler.start()
     for chunk in chunks:
@@ -265,6 +277,9 @@ def profile_inline(*, as_of: dt.date, creators: int, out_path) -> dict:
             started = time.perf_counter()
             eligibility_evaluate_chunk(as_of=as_of, creator_ids=chunk)
             steps["eligibility_evaluate_chunk"] += time.perf_counter() - started
+            started = time.perf_counter()
+            waves_compute_chunk(as_of=as_of, creator_ids=chunk)
+            steps["waves_compute_chunk"] += time.perf_counter() - started
     started = time.perf_counter()
     with transaction.atomic():
         performance_score(as_of=as_of)

@@ -17,8 +17,13 @@ from creators.models import (
     AccountPerformance,
     Creator,
     CreatorPerformance,
+    CreatorWaveSummary,
+    DailyAccountMetric,
     EligibilityResult,
     PlatformAccount,
+    Video,
+    VideoDailyMetric,
+    VideoWave,
 )
 from creators.models.performance import TIER_WINDOW
 
@@ -109,3 +114,64 @@ def creators_for_staff(*, user) -> QuerySet[Creator]:
     """The admin's roster: a superuser sees everyone, a talent manager their own creators."""
     qs = Creator.objects.all()
     return qs if user.is_superuser else qs.filter(talent_manager=user)
+
+
+# --- traffic-pool waves -------------------------------------------------------------------
+
+
+def video_list_for_partner(*, partner: Partner) -> QuerySet[Video]:
+    """Videos of the creators the partner may read (the creator scope above), with their
+    account and wave in the same query."""
+    creators = creator_scope_for_partner(partner=partner)
+    return (
+        Video.objects.filter(account__creator__in=creators.values("pk"))
+        .select_related("account", "wave")
+        .order_by("-posted_at", "pk")
+    )
+
+
+def video_daily_series(*, video: Video) -> list[VideoDailyMetric]:
+    return list(VideoDailyMetric.objects.filter(video=video).order_by("date"))
+
+
+def creator_waves(*, creator: Creator, as_of: dt.date | None) -> list[CreatorWaveSummary]:
+    """The creator's wave summaries (28 and 90 days) of the latest date on or before as_of."""
+    rows = CreatorWaveSummary.objects.filter(creator=creator)
+    if as_of is not None:
+        rows = rows.filter(as_of__lte=as_of)
+    found = rows.order_by("-as_of").values_list("as_of", flat=True).first()
+    if found is None:
+        return []
+    return list(rows.filter(as_of=found).order_by("window_days"))
+
+
+def creator_wave_history(
+    *, creator: Creator, as_of: dt.date | None = None, limit: int = 12
+) -> list[CreatorWaveSummary]:
+    """The creator's 28-day wave summaries up to ``as_of``, oldest first (the latest
+    ``limit``): the trend."""
+    rows = CreatorWaveSummary.objects.filter(creator=creator, window_days=TIER_WINDOW)
+    if as_of is not None:
+        rows = rows.filter(as_of__lte=as_of)
+    return list(rows.order_by("-as_of")[:limit])[::-1]
+
+
+def video_waves_of_creator(*, creator: Creator, limit: int = 20) -> list[VideoWave]:
+    """The creator's latest video waves, newest first."""
+    rows = VideoWave.objects.filter(creator=creator).select_related("video", "video__account")
+    return list(rows.order_by("-posted_on", "-video_id")[:limit])
+
+
+def account_restrictions(*, creator: Creator, as_of: dt.date | None) -> list:
+    """Each account's latest daily row (on or before ``as_of``) that carries a strike or a
+    throttling flag: the creator is marked while any is in force."""
+    rows = DailyAccountMetric.objects.filter(account__creator=creator)
+    if as_of is not None:
+        rows = rows.filter(date__lte=as_of)
+    latest = rows.order_by("account_id", "-date").distinct("account_id").select_related("account")
+    return [m for m in latest if m.guideline_strikes or m.throttled]
+
+
+def video_waves_one_step_short(qs: QuerySet[VideoWave]) -> QuerySet[VideoWave]:
+    """Stalled videos that missed exactly one bar of the next pool: the coaching list."""
+    return qs.filter(stalled=True, signals_short=1)

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import OperationalError
 
 from agency.celery import Queue
-from creators.services import recalc
+from creators.services import recalc, waves
 
 _RECALC = dict(
     queue=Queue.RECALC,
@@ -47,3 +47,9 @@ def recalc_run_retry_failed(run_id: int) -> list[int]:
 def recalc_redrive() -> int:
     """Periodic: send again the chunks a broker outage or a killed worker lost."""
     return len(recalc.recalc_redrive())
+
+
+@shared_task(**_RECALC)
+def video_daily_purge() -> int | None:
+    """Delete daily video rows past the retention (a second concurrent trigger does nothing)."""
+    return waves.video_daily_purge()

@@ -19,7 +19,13 @@ from creators.services.ingestion import format_errors, metrics_ingest_csv
 
 class ImportMetricsForm(forms.Form):
     file = forms.FileField(help_text="CSV with a header row (see the API for the columns).")
-    kind = forms.ChoiceField(choices=[("daily", "Daily account metrics"), ("videos", "Videos")])
+    kind = forms.ChoiceField(
+        choices=[
+            ("daily", "Daily account metrics"),
+            ("videos", "Videos"),
+            ("video_daily", "Daily video metrics"),
+        ]
+    )
     dry_run = forms.BooleanField(
         required=False, initial=True, help_text="Report what would change; write nothing."
     )

@@ -10,6 +10,8 @@ from django.utils.safestring import mark_safe
 from agency.admin_actions import NOTHING_SELECTED, requires
 from creators import selectors
 from creators.admin.base import ScopedByCreatorAdmin
+from creators.admin.estimates import estimate_text
+from creators.admin.waves import CreatorWavesMixin
 from creators.models import (
     AccountHandle,
     Contract,
@@ -63,7 +65,7 @@ class EligibleForFilter(admin.SimpleListFilter):
 
 
 @admin.register(Creator)
-class CreatorAdmin(admin.ModelAdmin):
+class CreatorAdmin(CreatorWavesMixin, admin.ModelAdmin):
     list_display = [
         "stage_name",
         "country",
@@ -76,7 +78,12 @@ class CreatorAdmin(admin.ModelAdmin):
     list_filter = [TierFilter, EligibleForFilter, "talent_manager", "status", "country"]
     search_fields = ["stage_name", "legal_name", "accounts__handle"]
     list_select_related = ["talent_manager", "sub_agency"]
-    readonly_fields = ["performance_summary", "eligibility_summary", "views_chart"]
+    readonly_fields = [
+        "performance_summary",
+        "waves_summary",
+        "eligibility_summary",
+        "views_chart",
+    ]
     autocomplete_fields = ["sub_agency"]
     inlines = [PlatformAccountInline, ContractInline]
     actions = ["recalculate_now"]
@@ -92,6 +99,7 @@ class CreatorAdmin(admin.ModelAdmin):
             },
         ),
         ("Performance", {"fields": ["performance_summary", "views_chart"]}),
+        ("Traffic pools", {"fields": ["waves_summary"]}),
         ("Monetisation eligibility", {"fields": ["eligibility_summary"]}),
     ]
 
@@ -161,10 +169,7 @@ class CreatorAdmin(admin.ModelAdmin):
             if r.eligible:
                 status = "eligible"
                 if r.estimate_min_minor is not None:
-                    status += (
-                        f"; about {r.estimate_min_minor:,}-{r.estimate_max_minor:,} "
-                        f"{r.estimate_currency} minor units a month"
-                    )
+                    status += "; " + estimate_text(r)
             else:
                 status = "not eligible: " + "; ".join(f["message"] for f in r.failures)
             rows.append((r.program.name, r.rule_set.version, status))

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agency.api.schema import ErrorSerializer
+from agency.money import to_major
 from agency.validation import validate_date_in_range
 from creators.models import (
     AccountPerformance,
@@ -12,7 +13,12 @@ from creators.models import (
     PlatformAccount,
     Tier,
 )
-from creators.services.ingestion import MAX_BATCH_ROWS, DailyMetricRowSerializer, VideoRowSerializer
+from creators.services.ingestion import (
+    MAX_BATCH_ROWS,
+    DailyMetricRowSerializer,
+    VideoDailyRowSerializer,
+    VideoRowSerializer,
+)
 from creators.services.performance import METRIC_COLUMNS
 
 PRIVATE_CREATOR_FIELDS = ("legal_name", "date_of_birth", "status", "payout_currency", "created_at")
@@ -108,12 +114,28 @@ class FailureSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class RateUsedSerializer(serializers.Serializer):
+    """The rate the estimate used: ``min``-``max`` ``currency`` per ``per_views`` views."""
+
+    min = serializers.CharField(help_text="Decimal string, major units.")
+    max = serializers.CharField(help_text="Decimal string, major units.")
+    currency = serializers.CharField()
+    per_views = serializers.IntegerField()
+    country = serializers.CharField(help_text="Empty: the program's default rate.")
+
+
 class EstimateSerializer(serializers.Serializer):
-    """A monthly earnings range in integer minor units of ``currency`` (e.g. cents)."""
+    """A monthly earnings range: ``min``/``max`` in major units (decimal strings), also in
+    integer minor units of ``currency``; ``basis`` names the views the program pays on."""
 
     min_minor = serializers.IntegerField()
     max_minor = serializers.IntegerField()
+    min = serializers.CharField(help_text="Decimal string, major units.")
+    max = serializers.CharField(help_text="Decimal string, major units.")
     currency = serializers.CharField()
+    basis = serializers.CharField(help_text="views, qualified_views or for_you_views")
+    basis_views = serializers.IntegerField(allow_null=True)
+    rate = RateUsedSerializer(allow_null=True)
 
 
 class EligibilityResultSerializer(serializers.ModelSerializer):
@@ -138,11 +160,27 @@ class EligibilityResultSerializer(serializers.ModelSerializer):
     def get_estimated_monthly_earnings(self, result) -> dict | None:
         if result.estimate_min_minor is None:
             return None
-        return {
+        currency = result.estimate_currency
+        rate = None
+        if result.estimate_rate_min_minor is not None:
+            rate = {
+                "min": str(to_major(result.estimate_rate_min_minor, currency)),
+                "max": str(to_major(result.estimate_rate_max_minor, currency)),
+                "currency": currency,
+                "per_views": result.estimate_rate_per_views,
+                "country": result.estimate_rate_country,
+            }
+        data = {
             "min_minor": result.estimate_min_minor,
             "max_minor": result.estimate_max_minor,
-            "currency": result.estimate_currency,
+            "min": str(to_major(result.estimate_min_minor, currency)),
+            "max": str(to_major(result.estimate_max_minor, currency)),
+            "currency": currency,
+            "basis": result.estimate_basis,
+            "basis_views": result.estimate_basis_views,
+            "rate": rate,
         }
+        return EstimateSerializer(data).data
 
 
 class EligibilityOutputSerializer(serializers.Serializer):
@@ -185,6 +223,10 @@ class VideoIngestInput(_IngestInput):
     pass
 
 
+class VideoDailyIngestInput(_IngestInput):
+    pass
+
+
 class DailyIngestDoc(serializers.Serializer):
     rows = DailyMetricRowSerializer(many=True, max_length=MAX_BATCH_ROWS)
     dry_run = serializers.BooleanField(default=False)
@@ -192,6 +234,11 @@ class DailyIngestDoc(serializers.Serializer):
 
 class VideoIngestDoc(serializers.Serializer):
     rows = VideoRowSerializer(many=True, max_length=MAX_BATCH_ROWS)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class VideoDailyIngestDoc(serializers.Serializer):
+    rows = VideoDailyRowSerializer(many=True, max_length=MAX_BATCH_ROWS)
     dry_run = serializers.BooleanField(default=False)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from creators.api import views
+from creators.api import views, waves
 
 urlpatterns = [
     path("creators/", views.CreatorListApi.as_view(), name="creator-list"),
@@ -15,6 +15,13 @@ urlpatterns = [
         views.CreatorEligibilityApi.as_view(),
         name="creator-eligibility",
     ),
+    path("videos/", waves.VideoListApi.as_view(), name="video-list"),
+    path("videos/<int:pk>/", waves.VideoDetailApi.as_view(), name="video-detail"),
     path("metrics/daily/", views.DailyMetricsIngestApi.as_view(), name="metrics-daily"),
     path("metrics/videos/", views.VideoMetricsIngestApi.as_view(), name="metrics-videos"),
+    path(
+        "metrics/video-daily/",
+        views.VideoDailyMetricsIngestApi.as_view(),
+        name="metrics-video-daily",
+    ),
 ]

@@ -15,6 +15,7 @@ from agency.errors import NotFound
 from agency.models import Partner
 from creators import selectors
 from creators.api import serializers as s
+from creators.api import waves
 from creators.api.filters import CreatorFilter
 from creators.models import Creator
 from creators.services.ingestion import MAX_BATCH_ROWS, metrics_ingest
@@ -77,7 +78,7 @@ class CreatorPerformanceApi(PartnerAPIView):
     @extend_schema(
         summary="A creator's performance snapshot (7, 28, 90 days)",
         parameters=[AS_OF_PARAMETER],
-        responses=s.responses(s.PerformanceOutputSerializer, 400, 403, 404),
+        responses=s.responses(waves.PerformanceWithWavesSerializer, 400, 403, 404),
     )
     def get(self, request: Request, pk: int) -> Response:
         as_of = _as_of(request)
@@ -88,7 +89,11 @@ class CreatorPerformanceApi(PartnerAPIView):
         if found is None:
             raise NotFound(NO_SNAPSHOT)
         data = {"creator_id": creator.pk, "as_of": found, "windows": windows, "accounts": accounts}
-        return Response(s.PerformanceOutputSerializer(data).data)
+        summaries = selectors.creator_waves(creator=creator, as_of=found)
+        trend = selectors.creator_wave_history(creator=creator, as_of=found)
+        data["waves"] = {"windows": summaries, "trend": trend} if summaries else None
+        data["restrictions"] = selectors.account_restrictions(creator=creator, as_of=found)
+        return Response(waves.PerformanceWithWavesSerializer(data).data)
 
 
 class CreatorEligibilityApi(PartnerAPIView):
@@ -160,6 +165,23 @@ class VideoMetricsIngestApi(_IngestApi):
         summary="Upsert video metrics",
         description=_INGEST_DESCRIPTION,
         request=s.VideoIngestDoc,
+        responses=s.responses(s.IngestionOutputSerializer, 400, 403, 409, 422),
+        parameters=[idempotency_key_parameter],
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class VideoDailyMetricsIngestApi(_IngestApi):
+    kind = "video_daily"
+    input_serializer = s.VideoDailyIngestInput
+
+    @extend_schema(
+        summary="Upsert daily video metrics (one row per video and day of its life)",
+        description=_INGEST_DESCRIPTION
+        + " The video must be stored already (matched by account and platform_video_id);"
+        " a day before its posting date is refused. Counts are that day's, not running totals.",
+        request=s.VideoDailyIngestDoc,
         responses=s.responses(s.IngestionOutputSerializer, 400, 403, 409, 422),
         parameters=[idempotency_key_parameter],
     )

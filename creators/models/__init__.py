@@ -5,6 +5,15 @@ from creators.models.metrics import DailyAccountMetric, Video
 from creators.models.performance import AccountPerformance, CreatorPerformance, Tier
 from creators.models.recalc import RecalcChunk, RecalcRun
 from creators.models.roster import AccountHandle, Contract, Creator, Platform, PlatformAccount
+from creators.models.scoring import ScoringVersion
+from creators.models.waves import (
+    CreatorWaveSummary,
+    Signal,
+    TrafficPool,
+    TrafficPoolVersion,
+    VideoDailyMetric,
+    VideoWave,
+)
 
 __all__ = [
     "AccountHandle",
@@ -12,6 +21,7 @@ __all__ = [
     "Contract",
     "Creator",
     "CreatorPerformance",
+    "CreatorWaveSummary",
     "DailyAccountMetric",
     "EligibilityProgram",
     "EligibilityResult",
@@ -20,6 +30,12 @@ __all__ = [
     "PlatformAccount",
     "RecalcChunk",
     "RecalcRun",
+    "ScoringVersion",
+    "Signal",
     "Tier",
+    "TrafficPool",
+    "TrafficPoolVersion",
     "Video",
+    "VideoDailyMetric",
+    "VideoWave",
 ]

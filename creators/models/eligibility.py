@@ -8,6 +8,7 @@ one rule set applies on any date. Results are stored per (creator, program, as_o
 import pghistory
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import ArrayField, RangeOperators
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q
 
@@ -46,6 +47,7 @@ class EligibilityRuleSet(models.Model):
         NONE = "none", "No estimate (revenue share or commission)"
         VIEWS = "views", "Views"
         QUALIFIED_VIEWS = "qualified_views", "Qualified views"
+        FOR_YOU_VIEWS = "for_you_views", "For You views (daily video rows)"
 
     program = models.ForeignKey(
         EligibilityProgram, on_delete=models.CASCADE, related_name="rule_sets"
@@ -113,6 +115,13 @@ class EligibilityRuleSet(models.Model):
     rate_currency = models.CharField(
         "rate currency", max_length=3, choices=CURRENCY_CHOICES, blank=True
     )
+    country_rates = models.JSONField(
+        "rates per country",
+        default=dict,
+        blank=True,
+        help_text='{"US": [min_minor, max_minor], ...} per rate_per_views in rate_currency; '
+        "other countries use the minimum and maximum above.",
+    )
     notes = models.TextField(blank=True)
 
     class Meta:
@@ -167,6 +176,22 @@ class EligibilityRuleSet(models.Model):
     def __str__(self) -> str:
         return f"{self.program} v{self.version} from {self.effective_from}"
 
+    def clean(self) -> None:
+        rates = self.country_rates
+        valid = isinstance(rates, dict) and all(
+            isinstance(code, str)
+            and len(code) == 2
+            and isinstance(pair, list)
+            and len(pair) == 2
+            and all(isinstance(v, int) and v >= 0 for v in pair)
+            and pair[0] <= pair[1]
+            for code, pair in rates.items()
+        )
+        if not valid:
+            raise ValidationError(
+                {"country_rates": 'Use {"US": [min_minor, max_minor]} with 0 <= min <= max.'}
+            )
+
 
 class EligibilityResult(models.Model):
     """The evaluation of one program's rules for one creator as of a date.
@@ -187,6 +212,16 @@ class EligibilityResult(models.Model):
     estimate_min_minor = models.BigIntegerField("monthly estimate, low", null=True, blank=True)
     estimate_max_minor = models.BigIntegerField("monthly estimate, high", null=True, blank=True)
     estimate_currency = models.CharField(max_length=3, blank=True)
+    estimate_basis = models.CharField(
+        "estimate basis", max_length=20, blank=True, help_text="The views the program pays on."
+    )
+    estimate_basis_views = models.BigIntegerField("basis views in window", null=True, blank=True)
+    estimate_rate_min_minor = models.BigIntegerField("rate used, low", null=True, blank=True)
+    estimate_rate_max_minor = models.BigIntegerField("rate used, high", null=True, blank=True)
+    estimate_rate_per_views = models.PositiveIntegerField("rate per N views", null=True, blank=True)
+    estimate_rate_country = models.CharField(
+        "rate country", max_length=2, blank=True, help_text="Empty: the default rate."
+    )
     computed_at = models.DateTimeField("computed at")
 
     class Meta:

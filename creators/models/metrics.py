@@ -26,6 +26,8 @@ DAILY_COUNT_FIELDS = [
     "watch_time_seconds",
     "videos_posted",
 ]
+# Rule-violation flags, sent with the daily metrics (domain.md: "no rule violations").
+DAILY_FLAG_FIELDS = ["guideline_strikes", "throttled"]
 
 
 def _non_negative(prefix: str, fields: list[str]) -> list[models.CheckConstraint]:
@@ -96,6 +98,18 @@ class DailyAccountMetric(models.Model):
     qualified_views = models.BigIntegerField("qualified views", default=0)
     watch_time_seconds = models.BigIntegerField("watch time (seconds)", default=0)
     videos_posted = models.PositiveIntegerField("videos posted", default=0)
+    guideline_strikes = models.PositiveSmallIntegerField(
+        "community-guidelines strikes",
+        default=0,
+        db_default=0,  # rows loaded without the column (COPY, raw SQL) have none
+        help_text="Active on that day.",
+    )
+    throttled = models.BooleanField(
+        "throttled",
+        default=False,
+        db_default=False,
+        help_text="The platform limited the account's distribution.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -117,3 +131,19 @@ class DailyAccountMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.date}"
+
+    def restriction(self) -> str:
+        """Why the account is marked ("" when it is not): strikes and throttling lower the
+        distribution the platform gives its videos, so pools and score understate them."""
+        parts = []
+        if self.guideline_strikes:
+            s = "s" if self.guideline_strikes > 1 else ""
+            parts.append(f"{self.guideline_strikes} community-guidelines strike{s}")
+        if self.throttled:
+            parts.append("throttled")
+        if not parts:
+            return ""
+        return (
+            f"{' and '.join(parts)} on {self.date}: the platform limits this account's "
+            "distribution, so its pools and score understate the content"
+        )

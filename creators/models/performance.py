@@ -15,25 +15,31 @@ TIER_WINDOW = 28
 
 
 class Tier(models.IntegerChoices):
-    """Traffic-pool tier from the median views per video over the last 28 days (domain.md)."""
+    """Traffic-pool tier from the median views per video over the last 28 days (domain.md).
 
-    L1 = 1, "L1 (< 1,000)"
-    L2 = 2, "L2 (1,000-4,999)"
-    L3 = 3, "L3 (5,000-99,999)"
-    L4 = 4, "L4 (100,000-999,999)"
-    L5 = 5, "L5 (>= 1,000,000)"
+    The floors belong to the scoring version (``ScoringVersion.tier_floors``): version 1
+    L2 1,000 · L3 5,000 · L4 100,000 · L5 1,000,000; version 2 follows the pools (L2 1,000 ·
+    L3 10,000 · L4 100,000 · L5 1,000,000), so pool 2 and pool 3 creators differ.
+    """
+
+    L1 = 1, "L1"
+    L2 = 2, "L2"
+    L3 = 3, "L3"
+    L4 = 4, "L4"
+    L5 = 5, "L5"
 
 
-# Lower bound of each tier's median views per video; keep in step with the SQL in
-# creators/services/performance.py (tier_for_median is the Python twin used by tests).
-TIER_FLOORS = [(Tier.L5, 1_000_000), (Tier.L4, 100_000), (Tier.L3, 5_000), (Tier.L2, 1_000)]
+# Version 1's floors (L2..L5): the Python twin of the SQL, used by tests and the benchmark.
+TIER_FLOORS_V1 = [1_000, 5_000, 100_000, 1_000_000]
 
 
-def tier_for_median(median_views: float | int | None) -> Tier:
-    for tier, floor in TIER_FLOORS:
+def tier_for_median(median_views: float | int | None, floors: list[int] = TIER_FLOORS_V1) -> Tier:
+    """The tier of a median under ``floors`` (lowest median of L2, L3, L4, L5)."""
+    tier = Tier.L1
+    for level, floor in enumerate(floors, start=2):
         if median_views is not None and median_views >= floor:
-            return tier
-    return Tier.L1
+            tier = Tier(level)
+    return tier
 
 
 def _rate(verbose: str) -> models.DecimalField:
@@ -76,6 +82,13 @@ class PerformanceFields(models.Model):
         help_text="Regularity: lower is steadier. Needs at least three videos.",
     )
     niche_consistency = _rate("niche consistency")
+    save_rate = _rate("save rate")
+    watch_seconds_per_view = models.DecimalField(
+        "watch time per view (seconds)", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    score_version = models.PositiveSmallIntegerField(
+        "scoring version", default=1, help_text="The weights and tier floors used."
+    )
     tier = models.PositiveSmallIntegerField("tier", choices=Tier.choices, default=Tier.L1)
     score = models.DecimalField(
         "score (0-100)", max_digits=5, decimal_places=2, null=True, blank=True

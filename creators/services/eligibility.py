@@ -56,6 +56,23 @@ class AccountFacts:
     videos: dict[int, int] = field(default_factory=dict)
     longest_video: dict[int, int] = field(default_factory=dict)
     not_original: dict[int, int] = field(default_factory=dict)
+    for_you_views: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A monthly range in minor units of ``currency`` and what it was computed from."""
+
+    low: int
+    high: int
+    currency: str
+    basis: str
+    basis_views: int
+    window_days: int
+    rate_min_minor: int
+    rate_max_minor: int
+    rate_per_views: int
+    rate_country: str  # "" when the default rate applied
 
 
 def rule_sets_in_force(*, as_of: dt.date) -> list[EligibilityRuleSet]:
@@ -83,7 +100,8 @@ SELECT a.id, w.days,
                  WHERE m.account_id = a.id AND m.date <= %(as_of)s::date
                  ORDER BY m.date DESC LIMIT 1), 0),
        COALESCE(d.views, 0), COALESCE(d.qualified_views, 0), COALESCE(d.watch, 0),
-       COALESCE(v.videos, 0), COALESCE(v.longest, 0), COALESCE(v.not_original, 0)
+       COALESCE(v.videos, 0), COALESCE(v.longest, 0), COALESCE(v.not_original, 0),
+       COALESCE(fy.views, 0)
 FROM creators_platformaccount a
 CROSS JOIN unnest(%(windows)s::int[]) AS w(days)
 LEFT JOIN LATERAL (
@@ -100,6 +118,12 @@ LEFT JOIN LATERAL (
       AND v.posted_at >= ((%(as_of)s::date - w.days + 1)::timestamp AT TIME ZONE 'UTC')
       AND v.posted_at < ((%(as_of)s::date + 1)::timestamp AT TIME ZONE 'UTC')
 ) v ON true
+LEFT JOIN LATERAL (  -- For You views: the daily video rows of the account's videos
+    SELECT SUM(m.for_you_views)::bigint AS views
+    FROM creators_video v JOIN creators_videodailymetric m ON m.video_id = v.id
+    WHERE v.account_id = a.id
+      AND m.date BETWEEN %(as_of)s::date - w.days + 1 AND %(as_of)s::date
+) fy ON true
 WHERE a.creator_id = ANY(%(ids)s::bigint[])
 """
 
@@ -110,8 +134,10 @@ def _account_facts(
     facts: dict[int, AccountFacts] = defaultdict(AccountFacts)
     with connection.cursor() as cursor:
         cursor.execute(FACTS_SQL, {"as_of": as_of, "ids": list(creator_ids), "windows": windows})
-        for account_id, days, followers, views, qv, watch, videos, longest, not_orig in cursor:
+        for row in cursor:
+            account_id, days, followers, views, qv, watch, videos, longest, not_orig, fy = row
             f = facts[account_id]
+            f.for_you_views[days] = fy
             f.followers = followers
             f.views[days], f.qualified_views[days], f.watch_seconds[days] = views, qv, watch
             f.videos[days], f.longest_video[days], f.not_original[days] = videos, longest, not_orig
@@ -274,17 +300,47 @@ def evaluate(
                 )
             )
 
-    if failures or rs.rate_basis == EligibilityRuleSet.RateBasis.NONE:
+    if failures:
         return failures, None
-    basis = (
-        facts.qualified_views.get(w, 0)
-        if rs.rate_basis == EligibilityRuleSet.RateBasis.QUALIFIED_VIEWS
-        else facts.views.get(w, 0)
+    estimate = estimate_for(rule_set=rs, creator=creator, facts=facts)
+    return failures, estimate and (estimate.low, estimate.high, estimate.currency)
+
+
+def estimate_for(
+    *, rule_set: EligibilityRuleSet, creator: Creator, facts: AccountFacts | None
+) -> Estimate | None:
+    """The monthly estimate on the views the program pays on (views, qualified views or For
+    You views over its views window, scaled to 30 days) at the creator's country rate when
+    the rule set has one, else its default range. None for programs without a per-view rate.
+    """
+    rs = rule_set
+    if rs.rate_basis == EligibilityRuleSet.RateBasis.NONE:
+        return None
+    facts = facts or AccountFacts()
+    w = rs.views_window_days
+    by_basis = {
+        EligibilityRuleSet.RateBasis.VIEWS: facts.views,
+        EligibilityRuleSet.RateBasis.QUALIFIED_VIEWS: facts.qualified_views,
+        EligibilityRuleSet.RateBasis.FOR_YOU_VIEWS: facts.for_you_views,
+    }
+    basis = by_basis[rs.rate_basis].get(w, 0)
+    country = creator.country if creator.country in (rs.country_rates or {}) else ""
+    rate_min, rate_max = (
+        rs.country_rates[country] if country else (rs.rate_min_minor, rs.rate_max_minor)
     )
     monthly_views = Fraction(basis * 30, w)
-    low = round_minor(monthly_views * rs.rate_min_minor / rs.rate_per_views)
-    high = round_minor(monthly_views * rs.rate_max_minor / rs.rate_per_views)
-    return failures, (low, high, rs.rate_currency)
+    return Estimate(
+        low=round_minor(monthly_views * rate_min / rs.rate_per_views),
+        high=round_minor(monthly_views * rate_max / rs.rate_per_views),
+        currency=rs.rate_currency,
+        basis=rs.rate_basis,
+        basis_views=basis,
+        window_days=w,
+        rate_min_minor=rate_min,
+        rate_max_minor=rate_max,
+        rate_per_views=rs.rate_per_views,
+        rate_country=country,
+    )
 
 
 def _best_accounts(
@@ -331,6 +387,11 @@ def eligibility_evaluate_chunk(*, as_of: dt.date, creator_ids: Sequence[int]) ->
                 as_of=as_of,
             )
             low, high, currency = estimate or (None, None, "")
+            used = (
+                estimate_for(rule_set=rs, creator=creator, facts=facts.get(account.id))
+                if estimate and account
+                else None
+            )
             result = EligibilityResult(
                 creator_id=creator.id,
                 program_id=rs.program_id,
@@ -342,6 +403,12 @@ def eligibility_evaluate_chunk(*, as_of: dt.date, creator_ids: Sequence[int]) ->
                 estimate_min_minor=low,
                 estimate_max_minor=high,
                 estimate_currency=currency,
+                estimate_basis=used.basis if used else "",
+                estimate_basis_views=used.basis_views if used else None,
+                estimate_rate_min_minor=used.rate_min_minor if used else None,
+                estimate_rate_max_minor=used.rate_max_minor if used else None,
+                estimate_rate_per_views=used.rate_per_views if used else None,
+                estimate_rate_country=used.rate_country if used else "",
                 computed_at=now,
             )
             if not _same(existing.get((creator.id, rs.program_id)), result):
@@ -363,6 +430,12 @@ _RESULT_FIELDS = [
     "estimate_min_minor",
     "estimate_max_minor",
     "estimate_currency",
+    "estimate_basis",
+    "estimate_basis_views",
+    "estimate_rate_min_minor",
+    "estimate_rate_max_minor",
+    "estimate_rate_per_views",
+    "estimate_rate_country",
 ]
 
 

@@ -3,8 +3,9 @@
 All or nothing: every row is validated first (types, counts, dates, account match, the
 caller's scope of creators, duplicates in the batch); if any row is bad nothing is written
 and each bad row is reported by its 0-based index with field and reason. Otherwise rows are
-upserted by their natural key with one ``INSERT ... ON CONFLICT DO UPDATE`` per batch; rows
-whose values are unchanged are left alone, so re-sending a file changes nothing.
+upserted by their natural key with one ``INSERT ... ON CONFLICT DO UPDATE`` per batch (a
+video's daily rows hang off the stored video, matched by account and ``platform_video_id``);
+rows whose values are unchanged are left alone, so re-sending a file changes nothing.
 """
 
 import csv
@@ -29,11 +30,13 @@ from creators.models import (
     Platform,
     PlatformAccount,
     Video,
+    VideoDailyMetric,
 )
-from creators.models.metrics import DAILY_COUNT_FIELDS, VIDEO_COUNT_FIELDS
+from creators.models.metrics import DAILY_COUNT_FIELDS, DAILY_FLAG_FIELDS, VIDEO_COUNT_FIELDS
+from creators.models.waves import VIDEO_DAILY_COUNT_FIELDS
 
 MAX_BATCH_ROWS = 1000
-Kind = Literal["daily", "videos"]
+Kind = Literal["daily", "videos", "video_daily"]
 
 
 def _today() -> dt.date:
@@ -70,6 +73,12 @@ class DailyMetricRowSerializer(_AccountRowSerializer):
     qualified_views = _count()
     watch_time_seconds = _count()
     videos_posted = serializers.IntegerField(min_value=0, max_value=100_000)
+    guideline_strikes = serializers.IntegerField(
+        min_value=0, max_value=100, default=0, help_text="Active community-guidelines strikes."
+    )
+    throttled = serializers.BooleanField(
+        default=False, help_text="The platform limits the account's distribution."
+    )
 
     def validate_date(self, value: dt.date) -> dt.date:
         if value > _today():
@@ -110,9 +119,39 @@ class VideoRowSerializer(_AccountRowSerializer):
         return attrs
 
 
+class VideoDailyRowSerializer(_AccountRowSerializer):
+    """One day of one video's life: that day's counts (not running totals)."""
+
+    platform_video_id = serializers.CharField(max_length=100)
+    date = serializers.DateField(validators=[validate_date_in_range])
+    views = _count()
+    for_you_views = _count()
+    follower_views = _count()
+    completed_views = _count()
+    replays = _count()
+    likes = _count()
+    comments = _count()
+    shares = _count()
+    saves = _count()
+    watch_time_seconds = _count()
+
+    validate_date = DailyMetricRowSerializer.validate_date  # the same date rules
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        if attrs["completed_views"] > attrs["views"]:
+            raise serializers.ValidationError({"completed_views": ["Cannot exceed views."]})
+        if attrs["for_you_views"] + attrs["follower_views"] > attrs["views"]:
+            raise serializers.ValidationError(
+                {"for_you_views": ["For You and follower views together cannot exceed views."]}
+            )
+        return attrs
+
+
 ROW_SERIALIZERS: dict[str, type[_AccountRowSerializer]] = {
     "daily": DailyMetricRowSerializer,
     "videos": VideoRowSerializer,
+    "video_daily": VideoDailyRowSerializer,
 }
 
 
@@ -139,13 +178,24 @@ class IngestionResult:
 
 
 class _Spec:
+    """What a kind writes: its model, the row owner (account or video) and natural key."""
+
+    owner = "account"
+
     def __init__(self, kind: str):
         self.kind = kind
-        if kind == "daily":
+        if kind == "video_daily":
+            self.model, self.key_field, self.fields = (
+                VideoDailyMetric,
+                "date",
+                VIDEO_DAILY_COUNT_FIELDS,
+            )
+            self.owner = "video"
+        elif kind == "daily":
             self.model, self.key_field, self.fields = (
                 DailyAccountMetric,
                 "date",
-                DAILY_COUNT_FIELDS,
+                [*DAILY_COUNT_FIELDS, *DAILY_FLAG_FIELDS],
             )
         else:
             self.model, self.key_field = Video, "platform_video_id"
@@ -153,7 +203,7 @@ class _Spec:
             self.fields += ["is_original", "niche"]
 
     def row_date(self, row: dict) -> dt.date:
-        return row["date"] if self.kind == "daily" else row["posted_at"].date()
+        return row["posted_at"].date() if self.kind == "videos" else row["date"]
 
 
 def metrics_ingest(
@@ -173,7 +223,9 @@ def metrics_ingest(
     nothing is written then.
     """
     if kind not in ROW_SERIALIZERS:
-        raise ValidationError({"kind": [f"Unknown kind {kind!r}; use daily or videos."]})
+        raise ValidationError(
+            {"kind": [f"Unknown kind {kind!r}; use {', '.join(ROW_SERIALIZERS)}."]}
+        )
     if not rows:
         raise ValidationError({"rows": ["No rows."]})
     if max_rows is not None and len(rows) > max_rows:
@@ -190,6 +242,7 @@ def metrics_ingest(
             errors[str(index)] = {k: [str(m) for m in v] for k, v in serializer.errors.items()}
 
     accounts = _resolve_accounts(spec=spec, rows=valid)
+    owners = accounts if spec.owner == "account" else _resolve_videos(rows=valid, accounts=accounts)
     in_scope = None
     if creators is not None:
         in_scope = set(
@@ -199,26 +252,60 @@ def metrics_ingest(
         )
     seen: dict[tuple, int] = {}
     for index, row in valid.items():
-        account_id = accounts.get(index)
-        if account_id is None:
+        if accounts.get(index) is None:
             errors.setdefault(str(index), {})["account"] = [
                 "No account on the roster matches this platform account id or handle"
                 f" on {spec.row_date(row)}."
             ]
             continue
-        if in_scope is not None and account_id not in in_scope:
+        if in_scope is not None and accounts[index] not in in_scope:
             errors.setdefault(str(index), {})["account"] = [
                 "This account belongs to a creator you do not manage."
             ]
             continue
-        key = (account_id, row[spec.key_field])
+        owner = owners.get(index)
+        if isinstance(owner, str):  # a video row that names no stored video, or a bad day
+            errors.setdefault(str(index), {})[_VIDEO_ERROR_FIELD[owner]] = [owner]
+            continue
+        key = (owner, row[spec.key_field])
         if key in seen:
             errors.setdefault(str(index), {})[spec.key_field] = [f"Duplicate of row {seen[key]}."]
         seen.setdefault(key, index)
     if errors:
         raise ValidationError({"rows": dict(sorted(errors.items(), key=lambda kv: int(kv[0])))})
 
-    return _upsert(spec=spec, rows=valid, accounts=accounts, dry_run=dry_run)
+    return _upsert(spec=spec, rows=valid, owners=owners, dry_run=dry_run)
+
+
+NO_VIDEO = "No stored video of this account has this platform_video_id; send the video first."
+BEFORE_POSTING = "This day is before the video was posted."
+_VIDEO_ERROR_FIELD = {NO_VIDEO: "platform_video_id", BEFORE_POSTING: "date"}
+
+
+def _resolve_videos(*, rows: Mapping[int, dict], accounts: Mapping[int, int]) -> dict[int, Any]:
+    """Row index -> video id, or the reason (a message) when the row cannot have one."""
+    keys = {(accounts[i], row["platform_video_id"]) for i, row in rows.items() if i in accounts}
+    videos: dict[tuple[int, str], tuple[int, dt.date]] = {}
+    if keys:
+        candidates = Video.objects.filter(
+            account_id__in={a for a, _ in keys}, platform_video_id__in={v for _, v in keys}
+        )
+        for video_id, account_id, pid, posted_at in candidates.values_list(
+            "id", "account_id", "platform_video_id", "posted_at"
+        ):
+            videos[(account_id, pid)] = (video_id, posted_at.astimezone(dt.UTC).date())
+    resolved: dict[int, Any] = {}
+    for index, row in rows.items():
+        if index not in accounts:
+            continue
+        found = videos.get((accounts[index], row["platform_video_id"]))
+        if found is None:
+            resolved[index] = NO_VIDEO
+        elif row["date"] < found[1]:
+            resolved[index] = BEFORE_POSTING
+        else:
+            resolved[index] = found[0]
+    return resolved
 
 
 def _resolve_accounts(*, spec: _Spec, rows: Mapping[int, dict]) -> dict[int, int]:
@@ -271,22 +358,23 @@ def _pid(row: Mapping) -> str:
 
 @transaction.atomic
 def _upsert(
-    *, spec: _Spec, rows: Mapping[int, dict], accounts: Mapping[int, int], dry_run: bool
+    *, spec: _Spec, rows: Mapping[int, dict], owners: Mapping[int, int], dry_run: bool
 ) -> IngestionResult:
     result = IngestionResult(kind=spec.kind, dry_run=dry_run, rows=len(rows))
-    # A superset (accounts x keys of the batch), narrowed to exact pairs in Python.
+    # A superset (owners x keys of the batch), narrowed to exact pairs in Python.
+    owner_id = f"{spec.owner}_id"
     candidates = spec.model.objects.filter(
-        account_id__in={accounts[i] for i in rows},
+        **{f"{owner_id}__in": {owners[i] for i in rows}},
         **{f"{spec.key_field}__in": {row[spec.key_field] for row in rows.values()}},
     )
     existing = {
-        (e["account_id"], e[spec.key_field]): e
-        for e in candidates.values("account_id", spec.key_field, *spec.fields).iterator()
+        (e[owner_id], e[spec.key_field]): e
+        for e in candidates.values(owner_id, spec.key_field, *spec.fields).iterator()
     }
     now = timezone.now()
     to_write = []
     for index, row in sorted(rows.items()):
-        key = (accounts[index], row[spec.key_field])
+        key = (owners[index], row[spec.key_field])
         values = {f: row[f] for f in spec.fields}
         current = existing.get(key)
         if current is not None and all(current[f] == values[f] for f in spec.fields):
@@ -294,10 +382,10 @@ def _upsert(
             continue
         action = "created" if current is None else "updated"
         setattr(result, action, getattr(result, action) + 1)
-        result.changes.append((index, f"account {key[0]} / {key[1]}", action))
+        result.changes.append((index, f"{spec.owner} {key[0]} / {key[1]}", action))
         to_write.append(
             spec.model(
-                account_id=key[0],
+                **{owner_id: key[0]},
                 **{spec.key_field: key[1]},
                 **values,
                 created_at=now,
@@ -309,7 +397,7 @@ def _upsert(
             to_write,
             batch_size=MAX_BATCH_ROWS,
             update_conflicts=True,
-            unique_fields=["account", spec.key_field],
+            unique_fields=[spec.owner, spec.key_field],
             update_fields=[*spec.fields, "updated_at"],
         )
     return result

@@ -13,9 +13,12 @@ Two steps, both single SQL statements:
    0-100 score; a second copies each creator's best account score. Ranks need the whole
    cohort, which is why they are not computed per chunk.
 
-Score weights follow the order the platforms weigh signals (domain.md): completion >
-replays > likes > comments > shares, then follower growth and posting rhythm. A missing
-signal (no videos in the window) ranks 0.
+Weights and tier floors are data (``ScoringVersion``): a snapshot uses the version in force
+on its ``as_of`` and records its number, so a new version never rewrites history. Version 1
+(``SCORE_WEIGHTS_V1``): completion > replays > likes > comments > shares, then follower
+growth and posting rhythm; tiers L3 5,000-99,999. Version 2 (``SCORE_WEIGHTS_V2``) adds
+saves, watch time per view and niche consistency and maps tiers to the traffic pools. A
+missing signal (no videos in the window) ranks 0.
 """
 
 import datetime as dt
@@ -23,11 +26,14 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from creators.models.performance import TIER_FLOORS, TIER_WINDOW, WINDOWS
+from agency.errors import ApplicationError
+from creators.models.performance import TIER_WINDOW, WINDOWS
+from creators.models.scoring import ScoringVersion
 
-SCORE_WEIGHTS: dict[str, Decimal] = {
+SCORE_WEIGHTS_V1: dict[str, Decimal] = {
     "completion_rate": Decimal("0.30"),
     "replay_rate": Decimal("0.20"),
     "like_rate": Decimal("0.15"),
@@ -37,7 +43,22 @@ SCORE_WEIGHTS: dict[str, Decimal] = {
     "videos_per_week": Decimal("0.04"),
     "regularity": Decimal("0.03"),  # rank of the posting-gap std. dev., lower is better
 }
-assert sum(SCORE_WEIGHTS.values()) == 1
+assert sum(SCORE_WEIGHTS_V1.values()) == 1
+# Version 2 (the platform's signal order, then saves, watch time and niche consistency):
+SCORE_WEIGHTS_V2: dict[str, Decimal] = {
+    "completion_rate": Decimal("0.28"),
+    "replay_rate": Decimal("0.18"),
+    "like_rate": Decimal("0.13"),
+    "comment_rate": Decimal("0.09"),
+    "share_rate": Decimal("0.07"),
+    "save_rate": Decimal("0.07"),
+    "watch_seconds_per_view": Decimal("0.08"),
+    "niche_consistency": Decimal("0.05"),
+    "follower_growth_rate": Decimal("0.03"),
+    "videos_per_week": Decimal("0.01"),
+    "regularity": Decimal("0.01"),
+}
+assert sum(SCORE_WEIGHTS_V2.values()) == 1
 
 METRIC_COLUMNS = [
     "views",
@@ -58,12 +79,16 @@ METRIC_COLUMNS = [
     "videos_per_week",
     "posting_gap_stddev_days",
     "niche_consistency",
+    "save_rate",
+    "watch_seconds_per_view",
+    "score_version",
     "tier",
 ]
 
 
 def _tier_case(expr: str) -> str:
-    whens = " ".join(f"WHEN {expr} >= {floor} THEN {int(tier)}" for tier, floor in TIER_FLOORS)
+    """The tier of ``expr`` under the floors passed as parameters (the scoring version's)."""
+    whens = " ".join(f"WHEN {expr} >= %(tier_floor_{t})s THEN {t}" for t in (5, 4, 3, 2))
     return f"CASE {whens} ELSE 1 END"
 
 
@@ -72,7 +97,7 @@ def _video_aggregate(key: str, gap: str) -> str:
         SELECT {key}, window_days, COUNT(*) AS videos,
                SUM(views) AS video_views, SUM(completed_views) AS completed_views,
                SUM(replays) AS replays, SUM(likes) AS likes, SUM(comments) AS comments,
-               SUM(shares) AS shares,
+               SUM(shares) AS shares, SUM(saves) AS saves, SUM(daily_views) AS daily_views,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY views) AS median_views,
                stddev_samp({gap}) AS gap_stddev
         FROM vids GROUP BY {key}, window_days"""
@@ -107,7 +132,11 @@ def _metrics_select(d: str, v: str, n: str) -> str:
         ROUND({d}.growth::numeric / NULLIF({d}.start_followers, 0), 6) AS follower_growth_rate,
         ROUND(COALESCE({v}.videos, 0) * 7.0 / {d}.window_days, 2) AS videos_per_week,
         ROUND({v}.gap_stddev::numeric, 2) AS posting_gap_stddev_days,
-        ROUND({n}.consistency, 6) AS niche_consistency"""
+        ROUND({n}.consistency, 6) AS niche_consistency,
+        ROUND({v}.saves::numeric / NULLIF({v}.daily_views, 0), 6) AS save_rate,
+        ROUND({d}.watch_time_seconds::numeric / NULLIF({d}.views, 0), 2)
+            AS watch_seconds_per_view,
+        %(score_version)s::smallint AS score_version"""
 
 
 def _upsert(table: str, key: str) -> str:
@@ -177,7 +206,7 @@ accw AS (
 ),
 vids AS (
     SELECT aw.account_id, aw.creator_id, aw.window_days, v.views, v.completed_views,
-           v.replays, v.likes, v.comments, v.shares, v.niche,
+           v.replays, v.likes, v.comments, v.shares, v.niche, vd.saves, vd.daily_views,
            EXTRACT(EPOCH FROM v.posted_at - LAG(v.posted_at) OVER (
                PARTITION BY aw.account_id, aw.window_days ORDER BY v.posted_at)) / 86400.0
                AS account_gap,
@@ -194,6 +223,12 @@ vids AS (
           AND v.posted_at < ((%(as_of)s::date + 1)::timestamp AT TIME ZONE 'UTC')
         OFFSET 0
     ) v
+    -- Saves exist only in a video's daily rows: their rate is over those rows' views.
+    LEFT JOIN LATERAL (
+        SELECT SUM(m.saves) AS saves, SUM(m.views) AS daily_views
+        FROM creators_videodailymetric m
+        WHERE m.video_id = v.id AND m.date <= %(as_of)s::date
+    ) vd ON true
 ),
 va AS ({_video_aggregate("account_id", "account_gap")}),
 vc AS ({_video_aggregate("creator_id", "creator_gap")}),
@@ -234,26 +269,34 @@ SELECT (SELECT COUNT(*) FROM ins_acc), (SELECT COUNT(*) FROM ins_cre)
 """
 
 
-SCORE_ACCOUNTS_SQL = f"""
-WITH ranked AS (
-    SELECT p.id, ROUND(100 * ({
-    " + ".join(
+def _rank(column: str, weight: Decimal) -> str:
+    if column == "regularity":  # a lower posting-gap std. dev. ranks higher
+        return (
+            f"{weight} * COALESCE(CASE WHEN p.posting_gap_stddev_days IS NOT NULL THEN "
+            f"cume_dist() OVER (PARTITION BY p.platform, p.window_days "
+            f"ORDER BY p.posting_gap_stddev_days DESC NULLS FIRST) END, 0)"
+        )
+    return (
         f"{weight} * COALESCE(CASE WHEN p.{column} IS NOT NULL AND p.videos > 0 "
         f"THEN cume_dist() OVER ("
         f"PARTITION BY p.platform, p.window_days ORDER BY p.{column} NULLS FIRST) END, 0)"
-        if column != "regularity"
-        else f"{weight} * COALESCE(CASE WHEN p.posting_gap_stddev_days IS NOT NULL THEN "
-        f"cume_dist() OVER (PARTITION BY p.platform, p.window_days "
-        f"ORDER BY p.posting_gap_stddev_days DESC NULLS FIRST) END, 0)"
-        for column, weight in SCORE_WEIGHTS.items()
     )
-})::numeric, 2) AS score
+
+
+def score_accounts_sql(weights: dict[str, Decimal]) -> str:
+    """The ranking statement for these weights. Names come from ``SCORABLE`` only and weights
+    are Decimals (``ScoringVersion.parsed_weights``), so nothing else reaches the SQL."""
+    return f"""
+WITH ranked AS (
+    SELECT p.id, ROUND(100 * ({" + ".join(_rank(c, Decimal(w)) for c, w in weights.items())}
+    )::numeric, 2) AS score
     FROM creators_accountperformance p
     WHERE p.as_of = %(as_of)s::date
 )
 UPDATE creators_accountperformance p SET score = ranked.score
 FROM ranked WHERE p.id = ranked.id AND p.score IS DISTINCT FROM ranked.score
 """
+
 
 SCORE_CREATORS_SQL = """
 WITH best AS (
@@ -270,9 +313,21 @@ WHERE c.as_of = %(as_of)s::date AND c.creator_id = best.creator_id
 """
 
 
+def scoring_version_for(as_of: dt.date) -> ScoringVersion:
+    """The scoring version in force on ``as_of`` (a 400-class error when none is)."""
+    in_force = ScoringVersion.objects.filter(
+        Q(effective_to__isnull=True) | Q(effective_to__gt=as_of), effective_from__lte=as_of
+    ).first()
+    if in_force is None:
+        raise ApplicationError(f"No scoring version is in force on {as_of}.", code="no_scoring")
+    return in_force
+
+
 @transaction.atomic
 def performance_compute_chunk(*, as_of: dt.date, creator_ids: Sequence[int]) -> int:
     """Upsert the snapshots of these creators and their accounts. Returns rows changed."""
+    scoring = scoring_version_for(as_of)
+    floors = dict(zip((2, 3, 4, 5), scoring.parsed_floors(), strict=True))
     with connection.cursor() as cursor:
         cursor.execute(
             CHUNK_SQL,
@@ -281,6 +336,8 @@ def performance_compute_chunk(*, as_of: dt.date, creator_ids: Sequence[int]) -> 
                 "ids": list(creator_ids),
                 "windows": list(WINDOWS),
                 "now": timezone.now(),
+                "score_version": scoring.version,
+                **{f"tier_floor_{tier}": floor for tier, floor in floors.items()},
             },
         )
         accounts, creators = cursor.fetchone()
@@ -294,8 +351,9 @@ def performance_score(*, as_of: dt.date) -> int:
     Deterministic for the same snapshots, and rows whose score is unchanged are not
     written. Returns rows changed.
     """
+    weights = scoring_version_for(as_of).parsed_weights()
     with connection.cursor() as cursor:
-        cursor.execute(SCORE_ACCOUNTS_SQL, {"as_of": as_of})
+        cursor.execute(score_accounts_sql(weights), {"as_of": as_of})
         changed = cursor.rowcount
         cursor.execute(SCORE_CREATORS_SQL, {"as_of": as_of})
         changed += cursor.rowcount

@@ -35,9 +35,11 @@ from creators.models import (
     RecalcChunk,
     RecalcRun,
     Video,
+    VideoDailyMetric,
 )
 from creators.services.eligibility import eligibility_evaluate_chunk
 from creators.services.performance import performance_compute_chunk, performance_score
+from creators.services.waves import waves_compute_chunk
 
 logger = structlog.get_logger(__name__)
 
@@ -76,7 +78,12 @@ def recalc_creator_ids(
             changed_video = Video.objects.filter(
                 account__creator=OuterRef("pk"), updated_at__gte=last
             )
-            creators = creators.filter(missing | Exists(changed_metric) | Exists(changed_video))
+            changed_video_day = VideoDailyMetric.objects.filter(
+                video__account__creator=OuterRef("pk"), updated_at__gte=last
+            )
+            creators = creators.filter(
+                missing | Exists(changed_metric) | Exists(changed_video) | Exists(changed_video_day)
+            )
     return list(creators.order_by("pk").values_list("pk", flat=True))
 
 
@@ -149,6 +156,7 @@ def recalc_chunk_process(*, chunk_id: int) -> RecalcChunk:
         with transaction.atomic():
             rows = performance_compute_chunk(as_of=run.as_of, creator_ids=chunk.creator_ids)
             rows += eligibility_evaluate_chunk(as_of=run.as_of, creator_ids=chunk.creator_ids)
+            rows += waves_compute_chunk(as_of=run.as_of, creator_ids=chunk.creator_ids)
             RecalcChunk.objects.filter(pk=chunk.pk).update(
                 status=RecalcChunk.Status.DONE, rows_written=rows, finished_at=timezone.now()
             )

@@ -209,7 +209,7 @@ def test_a_managers_add_form_refuses_another_managers_account(client, manager):
     mine = PlatformAccountFactory(creator=CreatorFactory(talent_manager=manager))
     url = reverse("admin:creators_dailyaccountmetric_add")
     row = {"date": "2026-01-01", "followers": 5, "views": 31337, "qualified_views": 5,
-           "watch_time_seconds": 60, "videos_posted": 0}  # fmt: skip
+           "watch_time_seconds": 60, "videos_posted": 0, "guideline_strikes": 0}  # fmt: skip
     page = client.post(url, {**row, "account": theirs.pk})
     assert page.status_code == 200 and "errornote" in page.content.decode()
     assert not DailyAccountMetric.objects.exists()

@@ -11,6 +11,7 @@ from creators.models import (
     Platform,
     PlatformAccount,
     Video,
+    VideoDailyMetric,
 )
 
 
@@ -89,3 +90,21 @@ class VideoFactory(DjangoModelFactory[Video]):
     shares = 5
     is_original = True
     niche = "beauty"
+
+
+class VideoDailyMetricFactory(DjangoModelFactory[VideoDailyMetric]):
+    class Meta:
+        model = VideoDailyMetric
+
+    video = factory.SubFactory(VideoFactory)
+    date = factory.LazyAttribute(lambda m: m.video.posted_at.date())
+    views = 500
+    for_you_views = factory.LazyAttribute(lambda m: m.views * 3 // 5)
+    follower_views = factory.LazyAttribute(lambda m: m.views // 5)
+    completed_views = factory.LazyAttribute(lambda m: m.views // 2)
+    replays = 50
+    likes = 40
+    comments = 4
+    shares = 2
+    saves = 3
+    watch_time_seconds = 4_000

@@ -6,8 +6,10 @@ test database outside a test transaction and deletes exactly what it created aft
 """
 
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps
 
 from creators.models import Creator, CreatorPerformance, RecalcChunk, RecalcRun
 from creators.services import recalc
@@ -31,6 +33,9 @@ def worker(django_db_setup):
 @pytest.fixture
 def committed_roster(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
+        # Data the migrations seed (a flush elsewhere may have removed it); idempotent.
+        for migration in ("0008_video_waves", "0009_scoring_versions"):
+            importlib.import_module(f"creators.migrations.{migration}").seed(apps, None)
         ids = []
         for i in range(6):
             account = PlatformAccountFactory()

@@ -6,11 +6,13 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework.exceptions import ValidationError
 
-from creators.services.ingestion import format_errors, metrics_ingest_csv
+from creators.services.ingestion import ROW_SERIALIZERS, format_errors, metrics_ingest_csv
 
 
 def guess_kind(header: list[str]) -> str:
-    return "videos" if "platform_video_id" in header else "daily"
+    if "platform_video_id" not in header:
+        return "daily"
+    return "video_daily" if "date" in header else "videos"
 
 
 class Command(BaseCommand):
@@ -23,7 +25,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument(
-            "--kind", choices=["daily", "videos"], help="Default: from the header row."
+            "--kind", choices=list(ROW_SERIALIZERS), help="Default: from the header row."
         )
         parser.add_argument("--dry-run", action="store_true", help="Report only; write nothing.")
 
