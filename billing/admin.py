@@ -11,9 +11,11 @@ from django.contrib import admin
 from django.http import HttpResponse
 
 from agency.admin_actions import requires, run_action
-from agency.money import to_major
+from agency.admin_fields import MoneyAdminMixin, money_column, rate_column
+from agency.money import format_money
 from agency.roles import FINANCE
 from billing import exports
+from billing.display import split_rates_table, tiers_text
 from billing.models import (
     Account,
     Advance,
@@ -36,7 +38,7 @@ from billing.services import payouts as payout_services
 from billing.services import plans as plan_services
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(MoneyAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
@@ -65,14 +67,14 @@ class AccountAdmin(ReadOnlyAdmin):
     search_fields = ["creator__stage_name", "sub_agency__name", "manager__username"]
     list_select_related = ["creator", "manager", "sub_agency"]
 
-    @admin.display(description="balance (credit +)")
+    @admin.display(description="balance (credit +)", ordering="balance_minor")
     def balance(self, obj: Account) -> str:
-        return f"{to_major(obj.balance_minor, obj.currency)} {obj.currency}"
+        return format_money(obj.balance_minor, obj.currency)
 
 
 class LedgerLegInline(ReadOnlyInline):
     model = LedgerLeg
-    fields = ["account", "amount_minor", "currency"]
+    fields = ["account", money_column("amount_minor", description="amount")]
     readonly_fields = fields
 
 
@@ -88,15 +90,19 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
 class RevenueSplitInline(ReadOnlyInline):
     model = RevenueSplit
     fields = [
-        "currency",
-        "fee_minor",
-        "agency_minor",
-        "manager_minor",
-        "sub_agency_minor",
-        "creator_minor",
-        "rates",
+        money_column("gross_minor"),
+        money_column("fee_minor", description="platform fee"),
+        money_column("agency_minor", description="agency"),
+        money_column("manager_minor", description="manager"),
+        money_column("sub_agency_minor", description="sub-agency"),
+        money_column("creator_minor", description="creator"),
+        "rates_used",
     ]
     readonly_fields = fields
+
+    @admin.display(description="rates used")
+    def rates_used(self, obj: RevenueSplit):
+        return split_rates_table(obj.rates)
 
 
 @admin.register(RevenueEvent)
@@ -107,8 +113,7 @@ class RevenueEventAdmin(ReadOnlyAdmin):
         "kind",
         "creator",
         "occurred_on",
-        "gross_minor",
-        "currency",
+        money_column("gross_minor"),
         "status",
         "locks_on",
         "posted_at",
@@ -159,21 +164,22 @@ class HoldPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(admin.ModelAdmin):
-    list_display = ["base", "quote", "valid_on", "rate", "source"]
+    list_display = ["base", "quote", "valid_on", "rate", "source"]  # FX rates are not percentages
     list_filter = ["base", "quote"]
     date_hierarchy = "valid_on"
 
 
 @admin.register(CommissionPlan)
-class CommissionPlanAdmin(admin.ModelAdmin):
+class CommissionPlanAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "contract",
         "stream",
         "effective_from",
-        "agency_rate",
-        "manager_share",
-        "sub_agency_share",
+        rate_column("agency_rate"),
+        "tier_summary",
+        rate_column("manager_share"),
+        rate_column("sub_agency_share"),
         "basis",
         "status",
         "created_by",
@@ -183,6 +189,10 @@ class CommissionPlanAdmin(admin.ModelAdmin):
     list_select_related = ["contract__creator", "created_by", "approved_by"]
     readonly_fields = ["status", "created_by", "approved_by", "approved_at"]
     actions = ["approve", "reject"]
+
+    @admin.display(description="tiers")
+    def tier_summary(self, obj: CommissionPlan) -> str:
+        return tiers_text(obj.agency_rate, obj.tiers, obj.currency)
 
     def has_change_permission(self, request, obj=None) -> bool:
         # terms of a proposed plan may be edited; approved ones are frozen (DB trigger too)
@@ -241,34 +251,32 @@ class StatementLineInline(ReadOnlyInline):
         "occurred_on",
         "kind",
         "description",
-        "original_currency",
-        "gross_minor",
-        "fee_minor",
-        "agency_minor",
-        "manager_minor",
-        "sub_agency_minor",
+        money_column("gross_minor", currency="original_currency"),
+        money_column("fee_minor", currency="original_currency", description="platform fee"),
+        money_column("agency_minor", currency="original_currency", description="agency"),
+        money_column("manager_minor", currency="original_currency", description="manager"),
+        money_column("sub_agency_minor", currency="original_currency", description="sub-agency"),
         "fx_rate",
-        "net_minor",
+        money_column("net_minor", currency="statement.currency", description="net"),
     ]
     readonly_fields = fields
 
 
 @admin.register(Statement)
 class StatementAdmin(ReadOnlyAdmin):
-    list_display = ["id", "creator", "period", "currency", "status", "opening", "closing"]
+    list_display = [
+        "id",
+        "creator",
+        "period",
+        "status",
+        money_column("opening_minor", description="opening balance"),
+        money_column("closing_minor", description="closing balance"),
+    ]
     list_filter = ["status", "currency", "period"]
     search_fields = ["creator__stage_name"]
     list_select_related = ["creator"]
     inlines = [StatementLineInline]
     actions = ["export_csv", "export_pdf"]
-
-    @admin.display(description="opening")
-    def opening(self, obj: Statement) -> str:
-        return "" if obj.opening_minor is None else str(to_major(obj.opening_minor, obj.currency))
-
-    @admin.display(description="closing")
-    def closing(self, obj: Statement) -> str:
-        return "" if obj.closing_minor is None else str(to_major(obj.closing_minor, obj.currency))
 
     def _download(self, queryset, render, ext: str, content_type: str) -> HttpResponse:
         statements = list(queryset.select_related("creator"))
@@ -298,7 +306,7 @@ class StatementAdmin(ReadOnlyAdmin):
 
 class PayoutInline(ReadOnlyInline):
     model = Payout
-    fields = ["creator", "amount_minor", "currency", "status"]
+    fields = ["creator", money_column("amount_minor", description="amount"), "status"]
     readonly_fields = fields
 
 
@@ -328,7 +336,8 @@ class PayoutBatchAdmin(ReadOnlyAdmin):
 
 @admin.register(Payout)
 class PayoutAdmin(ReadOnlyAdmin):
-    list_display = ["id", "batch", "creator", "amount_minor", "currency", "status", "updated_at"]
+    list_display = ["id", "batch", "creator", money_column("amount_minor", description="amount"),
+                    "status", "updated_at"]  # fmt: skip
     list_filter = ["status", "currency"]
     list_select_related = ["creator", "batch"]
     actions = ["mark_paid", "mark_failed", "reverse"]
@@ -371,11 +380,23 @@ class PayoutAdmin(ReadOnlyAdmin):
 
 @admin.register(Advance)
 class AdvanceAdmin(ReadOnlyAdmin):
-    list_display = ["id", "creator", "amount_minor", "currency", "recoup_cap_rate", "issued_on"]
+    list_display = [
+        "id",
+        "creator",
+        money_column("amount_minor", description="amount"),
+        rate_column("recoup_cap_rate", description="recoup cap"),
+        "issued_on",
+    ]
     list_select_related = ["creator"]
 
 
 @admin.register(RecoupableExpense)
 class RecoupableExpenseAdmin(ReadOnlyAdmin):
-    list_display = ["id", "creator", "description", "amount_minor", "currency", "deducted_in"]
+    list_display = [
+        "id",
+        "creator",
+        "description",
+        money_column("amount_minor", description="amount"),
+        "deducted_in",
+    ]
     list_select_related = ["creator", "deducted_in__creator"]

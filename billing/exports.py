@@ -1,9 +1,15 @@
-"""Statement exports: CSV and PDF, from the stored lines (nothing recomputed)."""
+"""Statement exports: CSV and PDF, from the stored lines (nothing recomputed).
+
+Amounts are major units: plain decimals in the CSV (one currency column per line, so a
+spreadsheet can sum them), ``USD 1,234.57`` in the PDF, where every amount carries its
+currency because a line's event currency and the statement's may differ.
+"""
 
 import csv
 import io
+from collections.abc import Callable
 
-from agency.money import to_major
+from agency.money import format_money, to_major
 from billing.models import Statement
 
 COLUMNS = [
@@ -21,7 +27,11 @@ COLUMNS = [
 ]
 
 
-def _rows(statement: Statement) -> list[list[str]]:
+def _plain(amount_minor: int, currency: str) -> str:
+    return str(to_major(amount_minor, currency))
+
+
+def _rows(statement: Statement, money: Callable[[int, str], str] = _plain) -> list[list[str]]:
     ccy = statement.currency
     rows = []
     for line in statement.lines.order_by("occurred_on", "pk"):
@@ -32,20 +42,20 @@ def _rows(statement: Statement) -> list[list[str]]:
                 line.get_kind_display(),
                 line.description,
                 oc,
-                str(to_major(line.gross_minor, oc)),
-                str(to_major(line.fee_minor, oc)),
-                str(to_major(line.agency_minor, oc)),
-                str(to_major(line.manager_minor, oc)),
-                str(to_major(line.sub_agency_minor, oc)),
+                money(line.gross_minor, oc),
+                money(line.fee_minor, oc),
+                money(line.agency_minor, oc),
+                money(line.manager_minor, oc),
+                money(line.sub_agency_minor, oc),
                 str(line.fx_rate.normalize()),
-                str(to_major(line.net_minor, ccy)),
+                money(line.net_minor, ccy),
             ]
         )
     return rows
 
 
 def _balance(amount_minor: int | None, currency: str) -> str:
-    return "(open)" if amount_minor is None else f"{to_major(amount_minor, currency)} {currency}"
+    return "(open)" if amount_minor is None else format_money(amount_minor, currency)
 
 
 def statement_csv(statement: Statement) -> str:
@@ -79,7 +89,7 @@ def statement_pdf(statement: Statement) -> bytes:
         ),
         Spacer(1, 12),
     ]
-    table = Table([COLUMNS, *_rows(statement)], repeatRows=1)
+    table = Table([COLUMNS, *_rows(statement, format_money)], repeatRows=1)
     table.setStyle(
         TableStyle(
             [

@@ -2,12 +2,6 @@
 
 from django.contrib import admin
 
-from agency.money import to_major
-
-
-def money_text(amount_minor: int | None, currency: str) -> str:
-    return f"{to_major(amount_minor or 0, currency)} {currency}"
-
 
 class ReadOnlyInline(admin.TabularInline):
     extra = 0

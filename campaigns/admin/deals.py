@@ -8,9 +8,12 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from agency.admin_actions import requires, run_action
+from agency.admin_fields import MoneyAdminMixin, money_column
 from agency.errors import ApplicationError
-from campaigns.admin.base import ReadOnlyInline, money_text
+from agency.money import format_money
+from campaigns.admin.base import ReadOnlyInline
 from campaigns.models import (
+    AdSpend,
     Brand,
     BrandDeal,
     DealCreator,
@@ -36,17 +39,34 @@ class BrandAdmin(admin.ModelAdmin):
                 open_deals=Count(
                     "deals", filter=~Q(deals__status__in=["paid", "cancelled"]), distinct=True
                 ),
-                ad_spend_minor=Sum("ad_accounts__spend__amount_minor"),
             )
         )
+
+    def get_changelist_instance(self, request):
+        """Ad spend per brand and currency, one query for the page (never summed across
+        currencies)."""
+        changelist = super().get_changelist_instance(request)
+        spend: dict[int, list[str]] = {}
+        for row in (
+            AdSpend.objects.filter(ad_account__brand__in=[b.pk for b in changelist.result_list])
+            .values("ad_account__brand", "ad_account__currency")
+            .annotate(total=Sum("amount_minor"))
+            .order_by("ad_account__brand", "ad_account__currency")
+        ):
+            spend.setdefault(row["ad_account__brand"], []).append(
+                format_money(row["total"], row["ad_account__currency"])
+            )
+        for brand in changelist.result_list:
+            brand.ad_spend_text = "; ".join(spend.get(brand.pk, [])) or "—"
+        return changelist
 
     @admin.display(description="open deals", ordering="open_deals")
     def open_deals(self, obj: Brand) -> int:
         return obj.open_deals
 
-    @admin.display(description="ad spend (minor units, all currencies)", ordering="ad_spend_minor")
-    def ad_spend(self, obj: Brand) -> int:
-        return obj.ad_spend_minor or 0
+    @admin.display(description="ad spend (all time)")
+    def ad_spend(self, obj: Brand) -> str:
+        return getattr(obj, "ad_spend_text", "—")
 
 
 class DealStatusFilter(admin.SimpleListFilter):
@@ -110,8 +130,8 @@ class DealEventInline(ReadOnlyInline):
 
 
 @admin.register(BrandDeal)
-class BrandDealAdmin(admin.ModelAdmin):
-    list_display = ["title", "brand", "status", "fee", "created_at", "paid_on"]
+class BrandDealAdmin(MoneyAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "brand", "status", money_column("fee_minor"), "created_at", "paid_on"]
     list_filter = [DealStatusFilter, "currency"]
     search_fields = ["title", "brand__name"]
     list_select_related = ["brand"]
@@ -121,10 +141,6 @@ class BrandDealAdmin(admin.ModelAdmin):
 
     has_move_permission = requires("campaigns.change_branddeal")
     has_invoice_permission = requires("campaigns.change_branddeal", "campaigns.add_invoice")
-
-    @admin.display(description="fee", ordering="fee_minor")
-    def fee(self, obj: BrandDeal) -> str:
-        return money_text(obj.fee_minor, obj.currency)
 
     @admin.action(description="Move to the next state", permissions=["move"])
     def advance(self, request, queryset):

@@ -5,7 +5,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from agency.admin_actions import requires, run_action
-from campaigns.admin.base import money_text
+from agency.admin_fields import MoneyAdminMixin, money_column
 from campaigns.models import (
     Invoice,
     InvoiceLine,
@@ -14,8 +14,9 @@ from campaigns.models import (
 from campaigns.services import invoices as invoice_services
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(MoneyAdminMixin, admin.TabularInline):
     model = InvoiceLine
+    money_currency = "invoice.currency"
     extra = 0
     fields = ["description", "amount_minor", "source_key", "is_active"]
     readonly_fields = ["is_active"]
@@ -29,8 +30,8 @@ class InvoiceLineInline(admin.TabularInline):
 
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "brand", "status", "total", "issued_on", "due_on", "paid_on",
-                    "is_overdue"]  # fmt: skip
+    list_display = ["__str__", "brand", "status", money_column("total_minor", description="total"),
+                    "issued_on", "due_on", "paid_on", "is_overdue"]  # fmt: skip
     list_filter = ["is_overdue", "status", "currency", "brand"]
     search_fields = ["brand__name", "number"]
     list_select_related = ["brand", "series"]
@@ -48,10 +49,6 @@ class InvoiceAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(total_minor=Sum("lines__amount_minor", filter=Q(lines__is_active=True)))
         )
-
-    @admin.display(description="total", ordering="total_minor")
-    def total(self, obj: Invoice) -> str:
-        return money_text(obj.total_minor, obj.currency)
 
     @admin.action(description="Issue (number, dates, earnings)", permissions=["issue"])
     def issue(self, request, queryset):

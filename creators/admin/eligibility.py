@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from agency.admin_fields import MoneyAdminMixin, money_column
 from creators.admin.base import ScopedByCreatorAdmin
 from creators.models import (
     CreatorPerformance,
@@ -11,8 +12,9 @@ from creators.models import (
 )
 
 
-class RuleSetInline(admin.StackedInline):
+class RuleSetInline(MoneyAdminMixin, admin.StackedInline):
     model = EligibilityRuleSet
+    money_currency = "rate_currency"
     extra = 0
 
 
@@ -23,15 +25,25 @@ class EligibilityProgramAdmin(admin.ModelAdmin):
 
 
 @admin.register(EligibilityRuleSet)
-class EligibilityRuleSetAdmin(admin.ModelAdmin):
+class EligibilityRuleSetAdmin(MoneyAdminMixin, admin.ModelAdmin):
+    money_currency = "rate_currency"
     list_display = ["program", "version", "effective_from", "effective_to", "min_followers"]
     list_filter = ["program"]
 
 
 @admin.register(EligibilityResult)
-class EligibilityResultAdmin(ScopedByCreatorAdmin):
+class EligibilityResultAdmin(MoneyAdminMixin, ScopedByCreatorAdmin):
     creator_path = "creator"
-    list_display = ["creator", "program", "as_of", "eligible", "estimate_min_minor"]
+    money_currency = "estimate_currency"
+    list_display = [
+        "creator",
+        "program",
+        "as_of",
+        "eligible",
+        money_column(
+            "estimate_min_minor", currency="estimate_currency", description="estimate, low"
+        ),
+    ]
     list_filter = ["program", "eligible", "as_of"]
     list_select_related = ["creator", "program"]
     search_fields = ["creator__stage_name"]

@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from agency.admin_actions import NOTHING_SELECTED, requires
+from agency.money import format_money
 from creators import selectors
 from creators.admin.base import ScopedByCreatorAdmin
 from creators.models import (
@@ -162,8 +163,8 @@ class CreatorAdmin(admin.ModelAdmin):
                 status = "eligible"
                 if r.estimate_min_minor is not None:
                     status += (
-                        f"; about {r.estimate_min_minor:,}-{r.estimate_max_minor:,} "
-                        f"{r.estimate_currency} minor units a month"
+                        f"; about {format_money(r.estimate_min_minor, r.estimate_currency)}"
+                        f" to {format_money(r.estimate_max_minor, r.estimate_currency)} a month"
                     )
             else:
                 status = "not eligible: " + "; ".join(f["message"] for f in r.failures)
