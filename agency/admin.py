@@ -7,7 +7,7 @@ from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
 from agency import services, webhooks
-from agency.admin_actions import declared, requires
+from agency.admin_actions import ObjectActionsMixin, declared, requires
 from agency.models import Partner, PartnerAPIKey, WebhookDelivery, WebhookEndpoint
 
 admin.site.unregister(APIKey)  # partners use PartnerAPIKey, bound to one partner
@@ -109,7 +109,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ObjectActionsMixin, admin.ModelAdmin):
     list_display = [
         "event_type", "endpoint", "status", "attempts", "last_status_code",
         "next_attempt_at", "created_at",
@@ -119,6 +119,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["endpoint"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
     actions = ["replay"]
+    object_actions = {"replay": "Replay now"}
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -10,7 +10,7 @@ from io import BytesIO
 from django.contrib import admin
 from django.http import HttpResponse
 
-from agency.admin_actions import requires, run_action
+from agency.admin_actions import ObjectActionsMixin, requires, run_action
 from agency.admin_fields import MoneyAdminMixin, money_column, rate_column
 from agency.money import format_money
 from agency.roles import FINANCE
@@ -36,6 +36,7 @@ from billing.models import (
 from billing.services import events as event_services
 from billing.services import payouts as payout_services
 from billing.services import plans as plan_services
+from billing.services import statements as statement_services
 
 
 class ReadOnlyAdmin(MoneyAdminMixin, admin.ModelAdmin):
@@ -125,11 +126,13 @@ class RevenueEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(ReadOnlyAdmin):
+class ImportBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     list_display = ["id", "filename", "status", "row_count", "created_at", "approved_by"]
     list_filter = ["status"]
     list_select_related = ["approved_by"]
     actions = ["approve", "reject"]
+    object_actions = {"approve": "Approve and post", "reject": "Reject"}
+    confirm_actions = ("approve",)
 
     has_decide_permission = requires("billing.change_importbatch", role=FINANCE)
 
@@ -170,7 +173,7 @@ class ExchangeRateAdmin(admin.ModelAdmin):
 
 
 @admin.register(CommissionPlan)
-class CommissionPlanAdmin(MoneyAdminMixin, admin.ModelAdmin):
+class CommissionPlanAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "contract",
@@ -189,6 +192,8 @@ class CommissionPlanAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_select_related = ["contract__creator", "created_by", "approved_by"]
     readonly_fields = ["status", "created_by", "approved_by", "approved_at"]
     actions = ["approve", "reject"]
+    object_actions = {"approve": "Approve plan", "reject": "Reject plan"}
+    confirm_actions = ("approve",)
 
     @admin.display(description="tiers")
     def tier_summary(self, obj: CommissionPlan) -> str:
@@ -263,7 +268,7 @@ class StatementLineInline(ReadOnlyInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(ReadOnlyAdmin):
+class StatementAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     list_display = [
         "id",
         "creator",
@@ -276,7 +281,26 @@ class StatementAdmin(ReadOnlyAdmin):
     search_fields = ["creator__stage_name"]
     list_select_related = ["creator"]
     inlines = [StatementLineInline]
-    actions = ["export_csv", "export_pdf"]
+    actions = ["close_month", "export_csv", "export_pdf"]
+    object_actions = {
+        "close_month": "Close this month",
+        "export_csv": "Export CSV",
+        "export_pdf": "Export PDF",
+    }
+    confirm_actions = ("close_month",)
+
+    # Closing fixes balances, deducts expenses and recoups advances: finance's.
+    has_close_permission = requires("billing.change_statement", role=FINANCE)
+
+    @admin.action(description="Close the selected creators' months", permissions=["close"])
+    def close_month(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset.select_related("creator"),
+            lambda s: statement_services.statement_close(creator=s.creator, period=s.period),
+            "Months closed",
+        )
 
     def _download(self, queryset, render, ext: str, content_type: str) -> HttpResponse:
         statements = list(queryset.select_related("creator"))
@@ -311,12 +335,14 @@ class PayoutInline(ReadOnlyInline):
 
 
 @admin.register(PayoutBatch)
-class PayoutBatchAdmin(ReadOnlyAdmin):
+class PayoutBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     list_display = ["id", "currency", "status", "prepared_by", "approved_by", "created_at"]
     list_filter = ["status", "currency"]
     list_select_related = ["prepared_by", "approved_by"]
     inlines = [PayoutInline]
     actions = ["approve"]
+    object_actions = {"approve": "Approve batch"}
+    confirm_actions = ("approve",)
 
     has_approve_permission = requires("billing.change_payoutbatch", role=FINANCE)
 
@@ -335,12 +361,14 @@ class PayoutBatchAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Payout)
-class PayoutAdmin(ReadOnlyAdmin):
+class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     list_display = ["id", "batch", "creator", money_column("amount_minor", description="amount"),
                     "status", "updated_at"]  # fmt: skip
     list_filter = ["status", "currency"]
     list_select_related = ["creator", "batch"]
     actions = ["mark_paid", "mark_failed", "reverse"]
+    object_actions = {"mark_paid": "Mark paid", "mark_failed": "Mark failed", "reverse": "Reverse"}
+    confirm_actions = ("mark_paid", "mark_failed", "reverse")
 
     # Finance settles payouts; the service refuses the batch's preparer (four eyes).
     has_settle_permission = requires("billing.change_payout", role=FINANCE)

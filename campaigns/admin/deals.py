@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from agency.admin_actions import requires, run_action
+from agency.admin_actions import ObjectActionsMixin, requires, run_action
 from agency.admin_fields import MoneyAdminMixin, money_column
 from agency.errors import ApplicationError
 from agency.money import format_money
@@ -130,7 +130,7 @@ class DealEventInline(ReadOnlyInline):
 
 
 @admin.register(BrandDeal)
-class BrandDealAdmin(MoneyAdminMixin, admin.ModelAdmin):
+class BrandDealAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin):
     list_display = ["title", "brand", "status", money_column("fee_minor"), "created_at", "paid_on"]
     list_filter = [DealStatusFilter, "currency"]
     search_fields = ["title", "brand__name"]
@@ -138,6 +138,8 @@ class BrandDealAdmin(MoneyAdminMixin, admin.ModelAdmin):
     readonly_fields = ["status", "paid_on"]
     inlines = [DealCreatorInline, DeliverableInline, DealEventInline]
     actions = ["advance", "cancel", "invoice"]
+    object_actions = {"advance": "Advance to the next state", "cancel": "Lose (cancel) deal"}
+    confirm_actions = ("advance", "cancel")
 
     has_move_permission = requires("campaigns.change_branddeal")
     has_invoice_permission = requires("campaigns.change_branddeal", "campaigns.add_invoice")

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from agency.admin_actions import requires, run_action
+from agency.admin_actions import ObjectActionsMixin, requires, run_action
 from agency.admin_fields import MoneyAdminMixin, money_column
 from campaigns.models import (
     Invoice,
@@ -29,7 +29,7 @@ class InvoiceLineInline(MoneyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
     list_display = ["__str__", "brand", "status", money_column("total_minor", description="total"),
                     "issued_on", "due_on", "paid_on", "is_overdue"]  # fmt: skip
     list_filter = ["is_overdue", "status", "currency", "brand"]
@@ -38,6 +38,9 @@ class InvoiceAdmin(admin.ModelAdmin):
     readonly_fields = ["number", "status", "issued_on", "due_on", "paid_on", "is_overdue"]
     inlines = [InvoiceLineInline]
     actions = ["issue", "record_payment_today", "void"]
+    object_actions = {"issue": "Issue", "record_payment_today": "Record payment today",
+                      "void": "Void"}  # fmt: skip
+    confirm_actions = ("issue", "record_payment_today", "void")
 
     has_issue_permission = requires("campaigns.change_invoice")
     # Cash received is finance's (a custom permission), issuing and voiding operations'.

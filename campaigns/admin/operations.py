@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from agency.admin_actions import requires, run_action
+from agency.admin_actions import ObjectActionsMixin, requires, run_action
 from agency.admin_fields import MoneyAdminMixin, money_column, rate_column
 from campaigns.admin.base import ReadOnlyInline
 from campaigns.models import (
@@ -36,7 +36,7 @@ class LiveCommerceRefundInline(ReadOnlyInline):
 
 
 @admin.register(LiveSession)
-class LiveSessionAdmin(MoneyAdminMixin, admin.ModelAdmin):
+class LiveSessionAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin):
     list_display = ["creator", "started_at", "ended_at", "diamonds",
                     money_column("gifts_value_minor", description="gifts value"),
                     money_column("gmv_minor", description="GMV"),
@@ -49,6 +49,8 @@ class LiveSessionAdmin(MoneyAdminMixin, admin.ModelAdmin):
     readonly_fields = ["revenue_booked_at", "refunds_minor"]
     inlines = [LiveCommerceRefundInline]
     actions = ["book_revenue"]
+    object_actions = {"book_revenue": "Book revenue"}
+    confirm_actions = ("book_revenue",)
 
     has_book_permission = requires("campaigns.change_livesession")
 
@@ -139,7 +141,7 @@ class AffiliateRefundInline(ReadOnlyInline):
 
 
 @admin.register(AffiliateOrder)
-class AffiliateOrderAdmin(MoneyAdminMixin, admin.ModelAdmin):
+class AffiliateOrderAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin):
     list_display = ["external_id", "link", "product", money_column("gmv_minor", description="GMV"),
                     money_column("refunded_minor", description="refunded"),
                     rate_column("commission_rate"), "status", "settles_on"]  # fmt: skip
@@ -150,6 +152,8 @@ class AffiliateOrderAdmin(MoneyAdminMixin, admin.ModelAdmin):
     readonly_fields = ["status", "refunded_minor", "settled_commission_minor"]
     inlines = [AffiliateRefundInline]
     actions = ["settle"]
+    object_actions = {"settle": "Settle"}
+    confirm_actions = ("settle",)
 
     has_settle_permission = requires("campaigns.change_affiliateorder")
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from agency.admin_actions import NOTHING_SELECTED, requires
+from agency.admin_actions import NOTHING_SELECTED, ObjectActionsMixin, requires
 from agency.money import format_money
 from creators import selectors
 from creators.admin.base import ScopedByCreatorAdmin
@@ -64,7 +64,7 @@ class EligibleForFilter(admin.SimpleListFilter):
 
 
 @admin.register(Creator)
-class CreatorAdmin(admin.ModelAdmin):
+class CreatorAdmin(ObjectActionsMixin, admin.ModelAdmin):
     list_display = [
         "stage_name",
         "country",
@@ -81,6 +81,7 @@ class CreatorAdmin(admin.ModelAdmin):
     autocomplete_fields = ["sub_agency"]
     inlines = [PlatformAccountInline, ContractInline]
     actions = ["recalculate_now"]
+    object_actions = {"recalculate_now": "Recalculate now"}
     fieldsets = [
         (
             None,
