@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.html import format_html_join
 
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
 from agency.admin_fields import MoneyAdminMixin, money_column
@@ -23,6 +24,7 @@ from campaigns.models import (
 )
 from campaigns.services import deals as deal_services
 from campaigns.services import invoices as invoice_services
+from campaigns.services.revenue import SOURCE_DEAL_SHARE, revenue_events_for
 
 
 @admin.register(Brand)
@@ -135,11 +137,28 @@ class BrandDealAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin):
     list_filter = [DealStatusFilter, "currency"]
     search_fields = ["title", "brand__name"]
     list_select_related = ["brand"]
-    readonly_fields = ["status", "paid_on"]
+    readonly_fields = ["status", "paid_on", "revenue_booked"]
     inlines = [DealCreatorInline, DeliverableInline, DealEventInline]
     actions = ["advance", "cancel", "invoice"]
     object_actions = {"advance": "Advance to the next state", "cancel": "Lose (cancel) deal"}
     confirm_actions = ("advance", "cancel")
+
+    @admin.display(description="revenue booked")
+    def revenue_booked(self, obj: BrandDeal):
+        """The fee's brand_deal revenue events, one per creator share, once the deal is paid."""
+        if obj.pk is None:
+            return "—"
+        events = revenue_events_for(
+            keys=[(SOURCE_DEAL_SHARE, str(pk)) for pk in obj.shares.values_list("pk", flat=True)]
+        )
+        if not events:
+            return "Nothing yet: the fee is booked as revenue when the brand pays the invoice."
+        return format_html_join(
+            "; ",
+            "{}: {} ({})",
+            ((e.creator, format_money(e.gross_minor, e.currency), e.get_status_display())
+             for e in events),
+        )  # fmt: skip
 
     has_move_permission = requires("campaigns.change_branddeal")
     has_invoice_permission = requires("campaigns.change_branddeal", "campaigns.add_invoice")
