@@ -109,3 +109,30 @@ def creators_for_staff(*, user) -> QuerySet[Creator]:
     """The admin's roster: a superuser sees everyone, a talent manager their own creators."""
     qs = Creator.objects.all()
     return qs if user.is_superuser else qs.filter(talent_manager=user)
+
+
+# Failing rules a talent manager cannot coach away: where the creator lives, how old they are.
+STRUCTURAL_RULES = ("country", "age")
+
+
+def eligibility_latest(qs: QuerySet[EligibilityResult]) -> QuerySet[EligibilityResult]:
+    """Only each creator's latest result per program (the weekly history stays stored)."""
+    latest = (
+        EligibilityResult.objects.order_by("creator_id", "program_id", "-as_of")
+        .distinct("creator_id", "program_id")
+        .values("pk")
+    )
+    return qs.filter(pk__in=Subquery(latest))
+
+
+def eligibility_actionable(qs: QuerySet[EligibilityResult]) -> QuerySet[EligibilityResult]:
+    """Not-eligible results whose every failing rule can be worked on (no structural one)."""
+    qs = qs.filter(eligible=False)
+    for rule in STRUCTURAL_RULES:
+        qs = qs.exclude(failures__contains=[{"rule": rule}])
+    return qs
+
+
+def failures_in_order(failures: list[dict]) -> list[dict]:
+    """Actionable failures first (the ones a manager can act on), structural ones last."""
+    return sorted(failures or [], key=lambda f: f.get("rule") in STRUCTURAL_RULES)
