@@ -14,7 +14,7 @@ from agency.admin_actions import ObjectActionsMixin, requires, run_action
 from agency.admin_fields import MoneyAdminMixin, money_column, rate_column
 from agency.money import format_money
 from agency.roles import FINANCE
-from billing import exports
+from billing import dashboards, exports
 from billing.display import split_rates_table, tiers_text
 from billing.models import (
     Account,
@@ -37,6 +37,8 @@ from billing.services import events as event_services
 from billing.services import payouts as payout_services
 from billing.services import plans as plan_services
 from billing.services import statements as statement_services
+
+assert dashboards.finance_panel  # registered with the admin: finance's landing panel
 
 
 class ReadOnlyAdmin(MoneyAdminMixin, admin.ModelAdmin):
@@ -210,7 +212,7 @@ class CommissionPlanAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin)
 
     def save_model(self, request, obj, form, change):
         if not change:
-            plan_services.commission_plan_propose(
+            plan = plan_services.commission_plan_propose(
                 contract=obj.contract,
                 stream=obj.stream,
                 effective_from=obj.effective_from,
@@ -222,6 +224,7 @@ class CommissionPlanAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin)
                 currency=obj.currency,
                 created_by=request.user,
             )
+            obj.pk, obj.tiers, obj._state.adding = plan.pk, plan.tiers, False  # "continue editing"
         else:  # whoever edits the terms becomes their maker and cannot approve them
             obj.created_by = request.user
             super().save_model(request, obj, form, change)

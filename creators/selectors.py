@@ -136,3 +136,11 @@ def eligibility_actionable(qs: QuerySet[EligibilityResult]) -> QuerySet[Eligibil
 def failures_in_order(failures: list[dict]) -> list[dict]:
     """Actionable failures first (the ones a manager can act on), structural ones last."""
     return sorted(failures or [], key=lambda f: f.get("rule") in STRUCTURAL_RULES)
+
+
+def roster_by_tier(qs: QuerySet[Creator]) -> dict[int | None, int]:
+    """How many of these creators are in each tier (latest 28-day snapshot); None: unscored."""
+    counts: dict[int | None, int] = {}
+    for tier in creator_with_latest(qs).values_list("latest_tier", flat=True):
+        counts[tier] = counts.get(tier, 0) + 1
+    return counts

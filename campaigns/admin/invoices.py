@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.html import format_html
 
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
 from agency.admin_fields import MoneyAdminMixin, money_column
@@ -31,7 +32,7 @@ class InvoiceLineInline(MoneyAdminMixin, admin.TabularInline):
 @admin.register(Invoice)
 class InvoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
     list_display = ["__str__", "brand", "status", money_column("total_minor", description="total"),
-                    "issued_on", "due_on", "paid_on", "is_overdue"]  # fmt: skip
+                    "issued_on", "due_on", "paid_on", "overdue"]  # fmt: skip
     list_filter = ["is_overdue", "status", "currency", "brand"]
     search_fields = ["brand__name", "number"]
     list_select_related = ["brand", "series"]
@@ -41,6 +42,19 @@ class InvoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
     object_actions = {"issue": "Issue", "record_payment_today": "Record payment today",
                       "void": "Void"}  # fmt: skip
     confirm_actions = ("issue", "record_payment_today", "void")
+
+    @admin.display(description="overdue", ordering="is_overdue")
+    def overdue(self, obj: Invoice):
+        """Words, not Django's green tick: an overdue invoice is bad news."""
+        if not obj.is_overdue:
+            return "—"
+        return format_html('<strong style="color: var(--error-fg)">Overdue</strong>')
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # an issued, paid or void invoice is a record: only a draft can be deleted
+        if obj is not None and obj.status != Invoice.Status.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
 
     has_issue_permission = requires("campaigns.change_invoice")
     # Cash received is finance's (a custom permission), issuing and voiding operations'.

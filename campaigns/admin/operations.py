@@ -52,6 +52,12 @@ class LiveSessionAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin):
     object_actions = {"book_revenue": "Book revenue"}
     confirm_actions = ("book_revenue",)
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # a session whose revenue is booked is part of the books
+        if obj is not None and obj.revenue_booked_at is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
     has_book_permission = requires("campaigns.change_livesession")
 
     @admin.action(description="Book gifts and commerce as revenue events", permissions=["book"])

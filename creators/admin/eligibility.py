@@ -179,3 +179,6 @@ class CreatorPerformanceAdmin(ScopedByCreatorAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,6 +1,7 @@
 """Creators (with accounts, contracts, latest score, eligibility and chart) and accounts."""
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import Sum
 from django.http import HttpRequest
 from django.urls import reverse
@@ -9,6 +10,7 @@ from django.utils.safestring import mark_safe
 
 from agency.admin_actions import NOTHING_SELECTED, ObjectActionsMixin, requires
 from agency.money import format_money
+from agency.roles import TALENT_MANAGER
 from creators import selectors
 from creators.admin.base import ScopedByCreatorAdmin
 from creators.models import (
@@ -100,6 +102,25 @@ class CreatorAdmin(ObjectActionsMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest):
         """A talent manager (staff, not superuser) sees only their own creators."""
         return selectors.creator_with_latest(selectors.creators_for_staff(user=request.user))
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        """The manager is chosen among talent managers; a talent manager (not a superuser)
+        can name only themselves, so a creator is never handed to anyone else."""
+        if db_field.name == "talent_manager":
+            managers = get_user_model().objects.filter(
+                groups__name=TALENT_MANAGER, is_active=True, is_staff=True
+            )
+            if not request.user.is_superuser:
+                managers = managers.filter(pk=request.user.pk)
+            kwargs["queryset"] = managers.order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request: HttpRequest):
+        """A manager's new creator is theirs (it would vanish from their list otherwise)."""
+        initial = super().get_changeform_initial_data(request)
+        if not request.user.is_superuser:
+            initial.setdefault("talent_manager", request.user.pk)
+        return initial
 
     @admin.display(description="tier", ordering="latest_tier")
     def tier_display(self, obj: Creator) -> str:

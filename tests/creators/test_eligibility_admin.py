@@ -83,3 +83,25 @@ def test_the_result_page_is_readable(client, world):
     assert f"near: {latest.program} as of {latest.as_of}" in html
     assert "<td>10,000</td><td>8,800</td><td>needs 1,200 more followers</td>" in html
     assert '"rule"' not in html
+
+
+def test_a_manager_hands_creators_only_to_themselves_and_owns_new_ones(client, world):
+    other = StaffUserFactory(username="other.manager")
+    other.groups.add(Group.objects.get(name=roles.TALENT_MANAGER))
+    StaffUserFactory(username="finance.someone")  # staff, not a manager
+    page = client.get(reverse("admin:creators_creator_add"))
+    field = page.context["adminform"].form.fields["talent_manager"]
+    assert [u.username for u in field.queryset] == ["mia"]
+    assert page.context["adminform"].form.initial["talent_manager"] == field.queryset[0].pk
+
+
+def test_recalculation_runs_and_results_are_read_only_records(client, world, admin_client):
+    from creators.services import recalc
+
+    run = recalc.recalc_start(as_of=recalc.default_as_of(), enqueue=False)
+    page = admin_client.get(reverse("admin:creators_recalcrun_change", args=[run.pk]))
+    html = page.content.decode()
+    assert 'name="_save"' not in html and "deletelink" not in html
+    _, _, latest = world
+    page = admin_client.get(reverse("admin:creators_eligibilityresult_change", args=[latest.pk]))
+    assert "deletelink" not in page.content.decode()
