@@ -32,7 +32,8 @@ def browser() -> Iterator:
         pytest.skip("No Chromium on this machine: apt-get install chromium to run browser tests.")
     # Django's live server and the test run are synchronous; Playwright's sync API runs an
     # event loop of its own, which Django would otherwise take for an async context.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -45,6 +46,10 @@ def browser() -> Iterator:
         )  # fmt: skip
         yield browser
         browser.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 class Page:
