@@ -126,3 +126,62 @@ def bar_chart(
         uy=axis_y + 36, unit=unit, lx=width - 200, ltx=width - 186, legend=legend,
         colour=colour,
     )  # fmt: skip
+
+
+def line_chart(
+    *,
+    title: str,
+    unit: str,
+    points: list[tuple[str, int | Decimal]],
+    legend: str,
+    width: int = 600,
+    height: int = 170,
+    colour: str = COLOURS[0],
+) -> SafeString:
+    """A line over dated points on axes from zero: value ticks with thousands separators and
+    the unit on the left, the first, middle and last dates below, and a legend."""
+    if len(points) < 2:
+        return format_html('<p class="chart-empty">{}: not enough data yet.</p>', title)
+    left, top, right, bottom = 70, 24, 10, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    top_value = _nice_max(max(Decimal(v) for _, v in points))
+    step = plot_w / (len(points) - 1)
+
+    def y(value) -> float:
+        return top + plot_h - float(Decimal(value) / top_value) * plot_h
+
+    line = " ".join(f"{left + i * step:.1f},{y(v):.1f}" for i, (_, v) in enumerate(points))
+    ticks = format_html_join(
+        "",
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ddd"/>'
+        '<text x="{}" y="{}" text-anchor="end" font-size="10">{}</text>',
+        (
+            (left, f"{y(top_value * k / 4):.1f}", left + plot_w, f"{y(top_value * k / 4):.1f}",
+             left - 4, f"{y(top_value * k / 4) + 3:.1f}", f"{(top_value * k / 4).normalize():,f}")
+            for k in range(5)
+        ),
+    )  # fmt: skip
+    middle = len(points) // 2
+    dates = format_html_join(
+        "",
+        '<text x="{}" y="{}" text-anchor="{}" font-size="10">{}</text>',
+        (
+            (f"{left + i * step:.1f}", top + plot_h + 14, anchor, points[i][0])
+            for i, anchor in ((0, "start"), (middle, "middle"), (len(points) - 1, "end"))
+        ),
+    )
+    return format_html(
+        '<figure class="dashboard-chart"><svg xmlns="http://www.w3.org/2000/svg" width="{w}" '
+        'height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{title}">'
+        '<text x="0" y="14" font-size="12" font-weight="bold">{title}</text>{ticks}'
+        '<line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#666"/>'
+        '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#666"/>'
+        '<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{line}"/>{dates}'
+        '<text x="12" y="{mid}" font-size="10" transform="rotate(-90 12 {mid})" '
+        'text-anchor="middle">{unit}</text>'
+        '<rect x="{lx}" y="4" width="10" height="10" fill="{colour}"/>'
+        '<text x="{ltx}" y="13" font-size="11">{legend}</text></svg></figure>',
+        w=width, h=height, title=title, ticks=ticks, l=left, t=top, b=top + plot_h,
+        r=left + plot_w, colour=colour, line=line, dates=dates, mid=top + plot_h / 2,
+        unit=unit, lx=width - 170, ltx=width - 156, legend=legend,
+    )  # fmt: skip

@@ -11,16 +11,16 @@ from agency.models import Partner
 # Demo only: every demo staff login shares it; change it (or the users) on a shared machine.
 DEMO_PASSWORD = "demo-staff-password"
 
-# role, username, what the login is for and where its day starts
+# role, username, what the login is for, and its landing page (the role's dashboard)
 DEMO_LOGINS = [
     (roles.AGENCY_ADMIN, "agency.ada", "partners, API keys, webhooks; proposes plans",
      "/admin/"),
     (roles.FINANCE, "finance.ben", "approves payout batches finance.anna prepared, closes months",
-     "/admin/billing/payoutbatch/?status__exact=draft"),
+     "/admin/"),
     (roles.OPERATIONS, "ops.olga", "deals, live sessions, ad spend, invoices",
-     "/admin/campaigns/branddeal/"),
+     "/admin/"),
     (roles.TALENT_MANAGER, "ana.manager", "her own creators, their scores and eligibility",
-     "/admin/creators/creator/"),
+     "/admin/"),
 ]  # fmt: skip
 
 DEMO_PARTNERS = [

@@ -48,7 +48,7 @@ class InvoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
         """Words, not Django's green tick: an overdue invoice is bad news."""
         if not obj.is_overdue:
             return "—"
-        return format_html('<strong style="color: var(--error-fg)">Overdue</strong>')
+        return format_html('<strong style="color: var(--error-fg)">{}</strong>', "Overdue")
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # an issued, paid or void invoice is a record: only a draft can be deleted

@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from agency.admin_actions import NOTHING_SELECTED, ObjectActionsMixin, requires
+from agency.dashboards import COLOURS, line_chart
 from agency.money import format_money
 from agency.roles import TALENT_MANAGER
 from creators import selectors
@@ -240,8 +241,9 @@ def _pct(rate) -> str:
     return "-" if rate is None else f"{rate * 100:.1f} %"
 
 
-def svg_chart(*, creator: Creator, days: int = 90, width: int = 600, height: int = 160):
-    """Daily views (bars' line, blue) and followers (green), each scaled to its own max."""
+def svg_chart(*, creator: Creator, days: int = 90):
+    """Daily views and followers over ``days``: two charts, each on its own axis from zero
+    with its unit, so neither line is stretched to the other's scale."""
     series = list(
         DailyAccountMetric.objects.filter(account__creator=creator)
         .values("date")
@@ -250,32 +252,25 @@ def svg_chart(*, creator: Creator, days: int = 90, width: int = 600, height: int
     )[::-1]
     if len(series) < 2:
         return "Not enough daily metrics for a chart."
-
-    def points(key: str) -> str:
-        top = max(row[key] for row in series) or 1
-        step = width / (len(series) - 1)
-        return " ".join(
-            f"{i * step:.1f},{height - 4 - (row[key] / top) * (height - 8):.1f}"
-            for i, row in enumerate(series)
-        )
-
-    return format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-        'viewBox="0 0 {w} {h}" role="img" aria-label="views and followers">'
-        '<rect width="{w}" height="{h}" fill="#fafafa" stroke="#ddd"/>'
-        '<polyline fill="none" stroke="#2f6fdf" stroke-width="1.5" points="{views}"/>'
-        '<polyline fill="none" stroke="#2a9d50" stroke-width="2" points="{followers}"/>'
-        "</svg><br>{start} to {end}: "
-        '<span style="color:#2f6fdf">views (max {vmax})</span>, '
-        '<span style="color:#2a9d50">followers (max {fmax})</span>',
-        w=width,
-        h=height,
-        views=points("views"),
-        followers=points("followers"),
-        start=series[0]["date"],
-        end=series[-1]["date"],
-        vmax=f"{max(r['views'] for r in series):,}",
-        fmax=f"{max(r['followers'] for r in series):,}",
+    lines = [
+        ("views", "Views per day", "views", "daily views, all accounts", COLOURS[0]),
+        ("followers", "Followers", "followers", "followers, all accounts", COLOURS[1]),
+    ]
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (
+                line_chart(
+                    title=title,
+                    unit=unit,
+                    points=[(f"{r['date']:%d %b}", r[key]) for r in series],
+                    legend=legend,
+                    colour=colour,
+                ),
+            )
+            for key, title, unit, legend, colour in lines
+        ),
     )
 
 

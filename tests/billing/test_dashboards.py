@@ -94,3 +94,73 @@ def test_save_and_continue_on_a_new_plan_opens_the_saved_plan(admin_client):
     assert str(plan.agency_rate) == "0.300000" and plan.tiers == [
         {"from": "10000", "rate": "0.200000"}
     ]
+
+
+def test_the_statement_pdf_has_letterhead_payee_totals_and_page_numbers(ingest):
+    import datetime as dt
+
+    from billing.exports import statement_csv, statement_pdf
+    from billing.models import Statement
+    from billing.services.statements import statement_close
+
+    creator = creator_on_plan()
+    ingest(creator, gross="1000.00", on=dt.date(2025, 3, 10))
+    ingest(creator, gross="500.00", on=dt.date(2025, 4, 10))
+    closed = statement_close(creator=creator, period=dt.date(2025, 3, 1))
+    pdf = statement_pdf(closed, compress=False)
+    for text in ["MCN back office", "Creator statement, March 2025", creator.legal_name,
+                 "Net this month", "USD 800.00", f"statement {closed.pk}, page 1"]:  # fmt: skip
+        assert text.encode() in pdf, text
+    still_open = Statement.objects.get(creator=creator, period=dt.date(2025, 4, 1))
+    assert "opening balance,set when the month closes" in statement_csv(still_open)
+    assert b"(open)" not in statement_pdf(still_open, compress=False)
+
+
+def test_a_line_chart_runs_from_zero_with_its_own_unit_dates_and_legend():
+    from agency.dashboards import line_chart
+
+    svg = line_chart(
+        title="Followers",
+        unit="followers",
+        points=[("01 Oct", 9_000), ("02 Oct", 9_400), ("03 Oct", 9_800)],
+        legend="followers, all accounts",
+    )
+    assert ">0<" in svg and ">10,000<" in svg  # the axis from zero to a round top, separated
+    assert ">followers<" in svg and ">followers, all accounts<" in svg
+    assert ">01 Oct<" in svg and ">03 Oct<" in svg
+
+
+def test_the_agency_admin_and_manager_panels_count_what_their_lists_show(client):
+    from agency.admin import agency_admin_panel
+    from creators.dashboards import manager_panel
+    from creators.models import EligibilityResult, EligibilityRuleSet
+    from tests.factories.agency import PartnerFactory
+    from tests.factories.creators import CreatorFactory
+
+    PartnerFactory(kind="brand")
+    PartnerFactory(kind="brand")
+    PartnerFactory(kind="sub_agency", is_active=False)
+    cards = _cards(agency_admin_panel(_request(StaffUserFactory())))
+    assert cards["Active partners"] == "2 brand"
+
+    manager = StaffUserFactory(username="mia")
+    manager.groups.add(Group.objects.get(name=roles.TALENT_MANAGER))
+    rule_set = EligibilityRuleSet.objects.select_related("program").order_by("pk").first()
+    for i, failures in enumerate(
+        [
+            [{"rule": "min_followers", "message": "needs 5 more followers"}],
+            [{"rule": "country", "message": "not offered in PH"}],
+            [],
+        ]
+    ):
+        EligibilityResult.objects.create(
+            creator=CreatorFactory(stage_name=f"c{i}", talent_manager=manager),
+            program=rule_set.program, rule_set=rule_set, as_of=timezone.localdate(),
+            eligible=not failures, failures=failures, computed_at=timezone.now(),
+        )  # fmt: skip
+    CreatorFactory(stage_name="not.mine")
+    panel = manager_panel(_request(manager))
+    cards = _cards(panel)
+    assert cards["Creators"] == "3" and cards["Eligible results"] == "1"
+    assert cards["Close to a program"] == "1"
+    assert panel.cards[2].note == "c0: needs 5 more followers"
