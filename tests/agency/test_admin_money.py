@@ -185,3 +185,21 @@ def test_no_admin_column_or_form_shows_or_takes_a_minor_unit(admin_user):
                     untyped.append(f"{form._meta.model.__name__}.{name}")
     assert raw == []
     assert untyped == []
+
+
+@pytest.mark.django_db
+def test_an_advance_is_named_in_major_units():
+    import datetime as dt
+
+    from billing.models import Advance
+    from tests.factories.creators import CreatorFactory
+
+    creator = CreatorFactory(stage_name="lena")
+    advance = Advance(
+        creator=creator,
+        currency="JPY",
+        amount_minor=120000,
+        recoup_cap_rate="0.5",
+        issued_on=dt.date(2026, 1, 1),
+    )
+    assert str(advance) == "Advance of JPY 120,000 to lena"
