@@ -1,14 +1,18 @@
 from axes import admin as axes_admin
 from axes.models import AccessAttempt
 from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import reverse
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import PeriodicTask
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
 from agency import services, webhooks
-from agency.admin_actions import declared, requires
+from agency.admin_actions import ObjectActionsMixin, declared, requires
+from agency.dashboards import Card, Panel, panel
 from agency.models import Partner, PartnerAPIKey, WebhookDelivery, WebhookEndpoint
+from agency.roles import AGENCY_ADMIN
 
 admin.site.unregister(APIKey)  # partners use PartnerAPIKey, bound to one partner
 
@@ -109,7 +113,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ObjectActionsMixin, admin.ModelAdmin):
     list_display = [
         "event_type", "endpoint", "status", "attempts", "last_status_code",
         "next_attempt_at", "created_at",
@@ -119,6 +123,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_select_related = ["endpoint"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
     actions = ["replay"]
+    object_actions = {"replay": "Replay now"}
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -132,3 +137,33 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         self.message_user(
             request, f"Queued {queryset.count()} delivery(ies) again.", messages.SUCCESS
         )
+
+
+@panel(AGENCY_ADMIN)
+def agency_admin_panel(request) -> Panel:
+    """The agency admin's landing: partners by kind, usable API keys, webhooks that gave up,
+    logins locked out."""
+    kinds = dict(Partner.Kind.choices)
+    by_kind = (
+        Partner.objects.filter(is_active=True).values_list("kind").annotate(n=Count("pk"))
+    ).order_by("kind")
+    failed = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED).count()
+    return Panel(
+        title="Agency platform",
+        cards=[
+            Card(
+                "Active partners",
+                ", ".join(f"{n} {kinds[k].lower()}" for k, n in by_kind) or "none",
+                "brands, sub-agencies, data partners",
+                reverse("admin:agency_partner_changelist"),
+            ),
+            Card("Usable API keys", str(PartnerAPIKey.objects.get_usable_keys().count())),
+            Card(
+                "Webhook deliveries that gave up",
+                str(failed),
+                "replay them from their page",
+                reverse("admin:agency_webhookdelivery_changelist") + "?status__exact=failed",
+            ),
+            Card("Login lockouts", str(AccessAttempt.objects.count()), "lift them under Axes"),
+        ],
+    )

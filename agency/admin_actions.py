@@ -12,7 +12,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.contrib.admin.utils import unquote
+from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from agency.errors import ApplicationError
 from agency.roles import has_role
@@ -70,3 +73,87 @@ def run_action(
         modeladmin.message_user(request, NOTHING_SELECTED, messages.WARNING)
     if done:
         modeladmin.message_user(request, f"{label}: {done}.", messages.SUCCESS)
+
+
+class ObjectActionsMixin:
+    """Buttons on an object's page for some of its admin's actions (``object_actions``:
+    action name -> button label).
+
+    A button runs the very list action on a queryset of that one object (the admin's scoped
+    queryset): the same ``permissions`` decide whether the button shows and whether the
+    POST is allowed, the same service does the work, and its messages are the ones the list
+    shows. Actions in ``confirm_actions`` (money moves) open a confirmation page first; a
+    refusal is a message on the page, never a bare 403. An action that returns a response
+    (an export) returns it as the button's download."""
+
+    object_actions: dict[str, str] = {}
+    confirm_actions: tuple[str, ...] = ()
+    change_form_template = "admin/agency/change_form_with_actions.html"
+
+    def get_urls(self):
+        from django.urls import path
+
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [
+            path(
+                "<path:object_id>/do/<str:action>/",
+                self.admin_site.admin_view(self.object_action_view),
+                name="{}_{}_object_action".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def object_actions_for(self, request: HttpRequest, obj) -> list[dict]:
+        """The buttons this user may press on ``obj``'s page."""
+        if obj is None or obj.pk is None:
+            return []
+        allowed = self.get_actions(request)
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [
+            {
+                "name": name,
+                "label": label,
+                "url": reverse("admin:{}_{}_object_action".format(*info), args=[obj.pk, name]),
+                "confirm": name in self.confirm_actions,
+            }
+            for name, label in self.object_actions.items()
+            if name in allowed
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra_context = {**(extra_context or {}), "object_actions": self.object_actions_for(
+            request, obj
+        )}  # fmt: skip
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def object_action_view(self, request: HttpRequest, object_id: str, action: str):
+        obj = self.get_object(request, unquote(object_id))
+        change_url = reverse(
+            f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_changelist"
+        )
+        if obj is None:
+            self.message_user(request, NOTHING_SELECTED, messages.WARNING)
+            return HttpResponseRedirect(change_url)
+        page = reverse(
+            f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_change",
+            args=[obj.pk],
+        )
+        buttons = self.object_actions_for(request, obj)
+        button = next((b for b in buttons if b["name"] == action), None)
+        if button is None:
+            self.message_user(request, "Your role does not include this action.", messages.ERROR)
+            return HttpResponseRedirect(page)
+        if request.method != "POST":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "object": obj,
+                "button": button,
+                "title": f"{button['label']}: {obj}",
+                "cancel_url": page,
+            }
+            return TemplateResponse(request, "admin/agency/object_action_confirm.html", context)
+        func = self.get_actions(request)[action][0]
+        response = func(self, request, self.get_queryset(request).filter(pk=obj.pk))
+        return response or HttpResponseRedirect(page)

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django_otp import devices_for_user
 from django_otp.forms import OTPAuthenticationFormMixin
 
+from agency.dashboards import dashboard_for
 from agency.roles import needs_second_factor
 
 
@@ -63,6 +64,12 @@ class StaffAdminSite(AdminSite):
     index_title = "Roster, deals, revenue and payouts"
     login_form = StaffLoginForm
     login_template = "admin/staff_login.html"
+    index_template = "admin/agency/index.html"
+
+    def index(self, request, extra_context=None):
+        """The landing page: the user's role dashboards above the usual list of models."""
+        extra_context = {**(extra_context or {}), "dashboard": dashboard_for(request)}
+        return super().index(request, extra_context)
 
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and otp_satisfied(request.user)

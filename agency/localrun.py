@@ -74,6 +74,7 @@ def run_product() -> int:
     manage("ensure_admin")
     manage("seed_demo")
     base = f"http://127.0.0.1:{WEB_PORT}"
+    manage("demo_logins", f"--base-url={base}")
     _say("ready:")
     for label, path in [
         ("admin", "/admin/"),

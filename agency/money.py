@@ -4,6 +4,7 @@ Amounts are integers in the currency's minor unit (cents for USD, yen for JPY, f
 and always travel with their ISO 4217 currency code.
 """
 
+import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
@@ -44,11 +45,6 @@ def to_major(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-exp).quantize(Decimal(1).scaleb(-exp))
 
 
-def money_text(amount_minor: int | None, currency: str) -> str:
-    """Minor units shown to people: major units with the currency ("1234.50 USD")."""
-    return f"{to_major(amount_minor or 0, currency)} {currency}"
-
-
 def round_minor(value: Decimal | Fraction) -> int:
     """The one place a fractional minor-unit amount becomes an integer: half to even."""
     if isinstance(value, Fraction):
@@ -85,3 +81,48 @@ def allocate(total: int, weights: Sequence[int | Decimal | Fraction]) -> list[in
     for i in by_remainder[:leftover]:
         parts[i] += 1
     return parts
+
+
+def format_money(amount_minor: int | None, currency: str) -> str:
+    """How people read an amount: ``USD 1,234.57``, ``JPY 120,000``, ``KWD 1.250``,
+    ``USD -5.00``; an unknown amount is an em dash. The one display helper for money."""
+    if amount_minor is None:
+        return "—"
+    return f"{currency} {to_major(amount_minor, currency):,}"
+
+
+def parse_major(text: str, currency: str) -> int:
+    """What a person typed, in major units (``1,234.57``, ``120000``, ``-5``), to minor units.
+
+    Commas or spaces may group thousands; a currency code before or after is allowed if it is
+    ``currency``. More decimals than the currency has is refused, never rounded."""
+    cleaned = text.strip().upper()
+    for code in (cleaned[:3], cleaned[-3:]):
+        if code.isalpha():
+            if code != currency:
+                raise ValueError(f"Enter the amount in {currency}.")
+            cleaned = cleaned.removeprefix(code).removesuffix(code).strip()
+    if not _MAJOR.fullmatch(cleaned):
+        raise ValueError("Enter an amount such as 1,234.56.")
+    value = Decimal(cleaned.replace(",", "").replace(" ", ""))
+    places = exponent(currency)
+    if -value.as_tuple().exponent > places:
+        allowed = f"{places} decimal{'s' if places != 1 else ''}" if places else "no decimals"
+        raise ValueError(f"{currency} amounts have {allowed}.")
+    return to_minor(value, currency)
+
+
+_MAJOR = re.compile(r"-?(\d{1,3}([, ]\d{3})+|\d+)(\.\d+)?")
+
+
+def format_rate(rate: Decimal | Fraction | str | None) -> str:
+    """A rate stored as a fraction of one (``0.200000``, ``Fraction(228, 2500)``) as people
+    read it: ``20 %``, ``9.12 %``; up to four decimals of a percent, trailing zeros dropped."""
+    if rate is None or rate == "":
+        return "—"
+    exact = Fraction(str(rate)) if not isinstance(rate, Fraction) else rate
+    percent = (Decimal(exact.numerator) * 100 / Decimal(exact.denominator)).quantize(
+        Decimal("0.0001"), rounding=ROUND_HALF_EVEN
+    )
+    text = f"{percent:f}".rstrip("0").rstrip(".") if "." in f"{percent:f}" else f"{percent:f}"
+    return f"{text} %"

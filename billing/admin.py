@@ -16,11 +16,13 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 import billing.remittance_admin  # noqa: F401 (registers the remittance admin)
-from agency.admin_actions import requires, run_action
+from agency.admin_actions import ObjectActionsMixin, requires, run_action
+from agency.admin_fields import MoneyAdminMixin, money_column, rate_column
 from agency.errors import ApplicationError
-from agency.money import CURRENCY_CHOICES, to_major
+from agency.money import CURRENCY_CHOICES, format_money
 from agency.roles import FINANCE
-from billing import exports
+from billing import dashboards, exports
+from billing.display import split_rates_table, tiers_text
 from billing.models import (
     Account,
     Advance,
@@ -43,6 +45,8 @@ from billing.services import payouts as payout_services
 from billing.services import plans as plan_services
 from billing.services import statements as statement_services
 
+assert dashboards.finance_panel  # registered with the admin: finance's landing panel
+
 
 class PreparePayoutsForm(forms.Form):
     currency = forms.ChoiceField(
@@ -50,7 +54,7 @@ class PreparePayoutsForm(forms.Form):
     )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(MoneyAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
@@ -79,14 +83,14 @@ class AccountAdmin(ReadOnlyAdmin):
     search_fields = ["creator__stage_name", "sub_agency__name", "manager__username"]
     list_select_related = ["creator", "manager", "sub_agency"]
 
-    @admin.display(description="balance (credit +)")
+    @admin.display(description="balance (credit +)", ordering="balance_minor")
     def balance(self, obj: Account) -> str:
-        return f"{to_major(obj.balance_minor, obj.currency)} {obj.currency}"
+        return format_money(obj.balance_minor, obj.currency)
 
 
 class LedgerLegInline(ReadOnlyInline):
     model = LedgerLeg
-    fields = ["account", "amount_minor", "currency"]
+    fields = ["account", money_column("amount_minor", description="amount")]
     readonly_fields = fields
 
 
@@ -102,15 +106,19 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
 class RevenueSplitInline(ReadOnlyInline):
     model = RevenueSplit
     fields = [
-        "currency",
-        "fee_minor",
-        "agency_minor",
-        "manager_minor",
-        "sub_agency_minor",
-        "creator_minor",
-        "rates",
+        money_column("gross_minor"),
+        money_column("fee_minor", description="platform fee"),
+        money_column("agency_minor", description="agency"),
+        money_column("manager_minor", description="manager"),
+        money_column("sub_agency_minor", description="sub-agency"),
+        money_column("creator_minor", description="creator"),
+        "rates_used",
     ]
     readonly_fields = fields
+
+    @admin.display(description="rates used")
+    def rates_used(self, obj: RevenueSplit):
+        return split_rates_table(obj.rates)
 
 
 @admin.register(RevenueEvent)
@@ -121,8 +129,7 @@ class RevenueEventAdmin(ReadOnlyAdmin):
         "kind",
         "creator",
         "occurred_on",
-        "gross_minor",
-        "currency",
+        money_column("gross_minor"),
         "status",
         "locks_on",
         "posted_at",
@@ -134,11 +141,13 @@ class RevenueEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(ReadOnlyAdmin):
+class ImportBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     list_display = ["id", "filename", "status", "row_count", "created_at", "approved_by"]
     list_filter = ["status"]
     list_select_related = ["approved_by"]
     actions = ["approve", "reject"]
+    object_actions = {"approve": "Approve and post", "reject": "Reject"}
+    confirm_actions = ("approve",)
 
     has_decide_permission = requires("billing.change_importbatch", role=FINANCE)
 
@@ -173,21 +182,22 @@ class HoldPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(admin.ModelAdmin):
-    list_display = ["base", "quote", "valid_on", "rate", "source"]
+    list_display = ["base", "quote", "valid_on", "rate", "source"]  # FX rates are not percentages
     list_filter = ["base", "quote"]
     date_hierarchy = "valid_on"
 
 
 @admin.register(CommissionPlan)
-class CommissionPlanAdmin(admin.ModelAdmin):
+class CommissionPlanAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "contract",
         "stream",
         "effective_from",
-        "agency_rate",
-        "manager_share",
-        "sub_agency_share",
+        rate_column("agency_rate"),
+        "tier_summary",
+        rate_column("manager_share"),
+        rate_column("sub_agency_share"),
         "basis",
         "status",
         "created_by",
@@ -197,6 +207,12 @@ class CommissionPlanAdmin(admin.ModelAdmin):
     list_select_related = ["contract__creator", "created_by", "approved_by"]
     readonly_fields = ["status", "created_by", "approved_by", "approved_at"]
     actions = ["approve", "reject"]
+    object_actions = {"approve": "Approve plan", "reject": "Reject plan"}
+    confirm_actions = ("approve",)
+
+    @admin.display(description="tiers")
+    def tier_summary(self, obj: CommissionPlan) -> str:
+        return tiers_text(obj.agency_rate, obj.tiers, obj.currency)
 
     def has_change_permission(self, request, obj=None) -> bool:
         # terms of a proposed plan may be edited; approved ones are frozen (DB trigger too)
@@ -209,7 +225,7 @@ class CommissionPlanAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            plan_services.commission_plan_propose(
+            plan = plan_services.commission_plan_propose(
                 contract=obj.contract,
                 stream=obj.stream,
                 effective_from=obj.effective_from,
@@ -221,6 +237,7 @@ class CommissionPlanAdmin(admin.ModelAdmin):
                 currency=obj.currency,
                 created_by=request.user,
             )
+            obj.pk, obj.tiers, obj._state.adding = plan.pk, plan.tiers, False  # "continue editing"
         else:  # whoever edits the terms becomes their maker and cannot approve them
             obj.created_by = request.user
             super().save_model(request, obj, form, change)
@@ -255,34 +272,47 @@ class StatementLineInline(ReadOnlyInline):
         "occurred_on",
         "kind",
         "description",
-        "original_currency",
-        "gross_minor",
-        "fee_minor",
-        "agency_minor",
-        "manager_minor",
-        "sub_agency_minor",
+        money_column("gross_minor", currency="original_currency"),
+        money_column("fee_minor", currency="original_currency", description="platform fee"),
+        money_column("agency_minor", currency="original_currency", description="agency"),
+        money_column("manager_minor", currency="original_currency", description="manager"),
+        money_column("sub_agency_minor", currency="original_currency", description="sub-agency"),
         "fx_rate",
-        "net_minor",
+        money_column("net_minor", currency="statement.currency", description="net"),
     ]
     readonly_fields = fields
 
 
 @admin.register(Statement)
-class StatementAdmin(ReadOnlyAdmin):
-    list_display = ["id", "creator", "period", "currency", "status", "opening", "closing"]
+class StatementAdmin(ObjectActionsMixin, ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "creator",
+        "period",
+        "status",
+        money_column("opening_minor", description="opening balance"),
+        money_column("closing_minor", description="closing balance"),
+    ]
     list_filter = ["status", "currency", "period"]
     search_fields = ["creator__stage_name"]
     list_select_related = ["creator"]
     inlines = [StatementLineInline]
-    actions = ["export_csv", "export_pdf", "close_months"]
+    actions = ["close_month", "export_csv", "export_pdf"]
+    object_actions = {
+        "close_month": "Close this month",
+        "export_csv": "Export CSV",
+        "export_pdf": "Export PDF",
+    }
+    confirm_actions = ("close_month",)
 
+    # Closing fixes balances, deducts expenses and recoups advances: finance's.
     has_close_permission = requires("billing.change_statement", role=FINANCE)
 
     @admin.action(
         description="Close the selected months now (and the creator's earlier open months)",
         permissions=["close"],
     )
-    def close_months(self, request, queryset):
+    def close_month(self, request, queryset):
         run_action(
             self,
             request,
@@ -292,14 +322,6 @@ class StatementAdmin(ReadOnlyAdmin):
             ),
             "Months closed",
         )
-
-    @admin.display(description="opening")
-    def opening(self, obj: Statement) -> str:
-        return "" if obj.opening_minor is None else str(to_major(obj.opening_minor, obj.currency))
-
-    @admin.display(description="closing")
-    def closing(self, obj: Statement) -> str:
-        return "" if obj.closing_minor is None else str(to_major(obj.closing_minor, obj.currency))
 
     def _download(self, queryset, render, ext: str, content_type: str) -> HttpResponse:
         statements = list(queryset.select_related("creator"))
@@ -329,12 +351,12 @@ class StatementAdmin(ReadOnlyAdmin):
 
 class PayoutInline(ReadOnlyInline):
     model = Payout
-    fields = ["creator", "amount_minor", "currency", "status"]
+    fields = ["creator", money_column("amount_minor", description="amount"), "status"]
     readonly_fields = fields
 
 
 @admin.register(PayoutBatch)
-class PayoutBatchAdmin(ReadOnlyAdmin):
+class PayoutBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     list_display = ["id", "currency", "status", "prepared_by", "approved_by", "created_at"]
     list_filter = ["status", "currency"]
     list_select_related = ["prepared_by", "approved_by"]
@@ -388,6 +410,9 @@ class PayoutBatchAdmin(ReadOnlyAdmin):
         }
         return TemplateResponse(request, "admin/billing/payoutbatch_prepare.html", context)
 
+    object_actions = {"approve": "Approve batch"}
+    confirm_actions = ("approve",)
+
     has_approve_permission = requires("billing.change_payoutbatch", role=FINANCE)
 
     @admin.action(
@@ -405,11 +430,14 @@ class PayoutBatchAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Payout)
-class PayoutAdmin(ReadOnlyAdmin):
-    list_display = ["id", "batch", "creator", "amount_minor", "currency", "status", "updated_at"]
+class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
+    list_display = ["id", "batch", "creator", money_column("amount_minor", description="amount"),
+                    "status", "updated_at"]  # fmt: skip
     list_filter = ["status", "currency"]
     list_select_related = ["creator", "batch"]
     actions = ["mark_paid", "mark_failed", "reverse"]
+    object_actions = {"mark_paid": "Mark paid", "mark_failed": "Mark failed", "reverse": "Reverse"}
+    confirm_actions = ("mark_paid", "mark_failed", "reverse")
 
     # Finance settles payouts; the service refuses the batch's preparer (four eyes).
     has_settle_permission = requires("billing.change_payout", role=FINANCE)
@@ -449,11 +477,23 @@ class PayoutAdmin(ReadOnlyAdmin):
 
 @admin.register(Advance)
 class AdvanceAdmin(ReadOnlyAdmin):
-    list_display = ["id", "creator", "amount_minor", "currency", "recoup_cap_rate", "issued_on"]
+    list_display = [
+        "id",
+        "creator",
+        money_column("amount_minor", description="amount"),
+        rate_column("recoup_cap_rate", description="recoup cap"),
+        "issued_on",
+    ]
     list_select_related = ["creator"]
 
 
 @admin.register(RecoupableExpense)
 class RecoupableExpenseAdmin(ReadOnlyAdmin):
-    list_display = ["id", "creator", "description", "amount_minor", "currency", "deducted_in"]
+    list_display = [
+        "id",
+        "creator",
+        "description",
+        money_column("amount_minor", description="amount"),
+        "deducted_in",
+    ]
     list_select_related = ["creator", "deducted_in__creator"]

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 
 from agency.admin_actions import requires, run_action
 from agency.errors import ApplicationError
-from agency.money import CURRENCY_CHOICES, money_text
+from agency.money import CURRENCY_CHOICES, format_money
 from agency.roles import FINANCE
 from billing import selectors
 from billing.imports import MalformedFile, parse_settlement_csv
@@ -103,23 +103,23 @@ class RemittanceLineInline(admin.TabularInline):
 
     @admin.display(description="settled")
     def settled(self, line: RemittanceLine) -> str:
-        return money_text(line.amount_minor, line.remittance.currency)
+        return format_money(line.amount_minor, line.remittance.currency)
 
     @admin.display(description="expected")
     def expected(self, line: RemittanceLine) -> str:
         if line.expected_minor is None:
             return "-"
-        return money_text(line.expected_minor, line.remittance.currency)
+        return format_money(line.expected_minor, line.remittance.currency)
 
     @admin.display(description="difference")
     def difference(self, line: RemittanceLine) -> str:
         if line.difference_minor is None:
             return "-"
-        return money_text(line.difference_minor, line.remittance.currency)
+        return format_money(line.difference_minor, line.remittance.currency)
 
     @admin.display(description="applied")
     def applied(self, line: RemittanceLine) -> str:
-        return money_text(line.applied_minor, line.remittance.currency)
+        return format_money(line.applied_minor, line.remittance.currency)
 
     @admin.display(description="events paid")
     def events(self, line: RemittanceLine) -> str:
@@ -185,23 +185,23 @@ class RemittanceAdmin(admin.ModelAdmin):
 
     @admin.display(description="amount received")
     def amount(self, obj: Remittance) -> str:
-        return money_text(obj.amount_minor, obj.currency)
+        return format_money(obj.amount_minor, obj.currency)
 
     @admin.display(description="fees withheld")
     def fee_withheld(self, obj: Remittance) -> str:
-        return money_text(obj.fee_withheld_minor, obj.currency)
+        return format_money(obj.fee_withheld_minor, obj.currency)
 
     @admin.display(description="matched")
     def matched(self, obj: Remittance) -> str:
-        return money_text(obj.matched_minor, obj.currency)
+        return format_money(obj.matched_minor, obj.currency)
 
     @admin.display(description="unmatched")
     def unmatched(self, obj: Remittance) -> str:
-        return money_text(obj.unmatched_minor, obj.currency)
+        return format_money(obj.unmatched_minor, obj.currency)
 
     @admin.display(description="difference to booked")
     def difference(self, obj: Remittance) -> str:
-        return money_text(obj.difference_minor, obj.currency)
+        return format_money(obj.difference_minor, obj.currency)
 
     @admin.action(description="Match the selected remittances again", permissions=["match"])
     def match_again(self, request, queryset):

@@ -1,10 +1,12 @@
 """Read queries for the API, admin and jobs: partner-scoped, set-based, no N+1."""
 
-from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from agency.models import Partner
 from billing.models import (
+    Payout,
+    PayoutBatch,
     Remittance,
     RemittanceLine,
     RemittanceMatch,
@@ -75,4 +77,42 @@ def remittance_list_for_partner(*, partner: Partner) -> QuerySet[Remittance]:
         remittance_list_with_totals()
         .filter(partner=partner)
         .prefetch_related(Prefetch("lines", queryset=lines))
+    )
+
+
+def revenue_by_stream(*, start, end) -> list[dict]:
+    """Per stream and currency for events that occurred in [start, end): gross and the
+    agency's share (their splits' agency legs, the amounts posted to agency revenue)."""
+    return list(
+        RevenueSplit.objects.filter(event__occurred_on__gte=start, event__occurred_on__lt=end)
+        .values("event__stream", "currency")
+        .annotate(gross=Sum("gross_minor"), agency=Sum("agency_minor"))
+        .order_by("currency", "event__stream")
+    )
+
+
+def payouts_awaiting_approval() -> list[dict]:
+    """Draft batches' payouts per currency: how many batches and how much they pay."""
+    return list(
+        Payout.objects.filter(batch__status=PayoutBatch.Status.DRAFT)
+        .values("currency")
+        .annotate(batches=Count("batch", distinct=True), total=Sum("amount_minor"))
+        .order_by("currency")
+    )
+
+
+def statements_by_status(*, period) -> dict[str, int]:
+    rows = Statement.objects.filter(period=period).values_list("status").annotate(n=Count("pk"))
+    return dict(rows.order_by())
+
+
+def cash_not_received() -> list[dict]:
+    """Earnings still waiting for the platform's or brand's cash (pending or locked)."""
+    return list(
+        RevenueEvent.objects.filter(
+            status__in=[RevenueEvent.Status.PENDING, RevenueEvent.Status.LOCKED]
+        )
+        .values("currency")
+        .annotate(total=Sum("gross_minor"))
+        .order_by("currency")
     )

@@ -12,13 +12,16 @@ from django.db.models.functions import Coalesce
 
 from agency.models import Partner
 from campaigns.models import (
+    AdSpend,
     AffiliateLink,
     AffiliateOrder,
     BrandDeal,
     DealCreator,
+    DealStatus,
     Deliverable,
     Invoice,
     InvoiceLine,
+    LiveSession,
 )
 
 # Conversion grades (orders / clicks), from domain.md's benchmarks (weak about 0.6 %,
@@ -119,3 +122,36 @@ def deliverables_due_between(*, start: dt.date, end: dt.date) -> QuerySet[Delive
         .exclude(status=Deliverable.Status.APPROVED)
         .select_related("deal__brand", "creator")
     )
+
+
+def pipeline_value() -> list[dict]:
+    """Open and paid deals' fees per state and currency (cancelled ones left out)."""
+    return list(
+        BrandDeal.objects.exclude(status=DealStatus.CANCELLED)
+        .values("status", "currency")
+        .annotate(deals=Count("pk"), total=Sum("fee_minor"))
+        .order_by("currency", "status")
+    )
+
+
+def live_sessions_between(*, start: dt.date, end: dt.date) -> list[dict]:
+    """Sessions that started in [start, end): how many and their commerce GMV, per currency."""
+    return list(
+        LiveSession.objects.filter(started_at__date__gte=start, started_at__date__lt=end)
+        .values("currency")
+        .annotate(sessions=Count("pk"), gmv=Sum("gmv_minor"), gifts=Sum("gifts_value_minor"))
+        .order_by("currency")
+    )
+
+
+def ad_spend_by_brand(*, start: dt.date, end: dt.date) -> list[dict]:
+    return list(
+        AdSpend.objects.filter(spent_on__gte=start, spent_on__lt=end)
+        .values("ad_account__brand__name", "ad_account__currency")
+        .annotate(total=Sum("amount_minor"))
+        .order_by("ad_account__currency", "-total")
+    )
+
+
+def overdue_invoices() -> QuerySet[Invoice]:
+    return Invoice.objects.filter(is_overdue=True)

@@ -12,6 +12,7 @@ import random
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from agency.demo import DEMO_PASSWORD
 from agency.models import Partner
 from agency.roles import TALENT_MANAGER
 from creators.models import (
@@ -29,7 +30,7 @@ from creators.services import recalc
 CREATORS = 300
 DAYS = 90
 MANAGERS = ["ana.manager", "ben.manager", "chen.manager"]
-MANAGER_PASSWORD = "demo-manager-password"  # demo only; change it on any shared machine
+MANAGER_PASSWORD = DEMO_PASSWORD  # demo only; change it on any shared machine
 COUNTRIES = ["US", "GB", "DE", "FR", "IT", "ES", "JP", "KR", "BR", "ID", "MY", "PH", "TH", "VN"]
 CURRENCY = {
     "US": "USD", "GB": "GBP", "JP": "JPY", "KR": "KRW", "BR": "BRL", "ID": "IDR",

@@ -175,3 +175,38 @@ def account_restrictions(*, creator: Creator, as_of: dt.date | None) -> list:
 def video_waves_one_step_short(qs: QuerySet[VideoWave]) -> QuerySet[VideoWave]:
     """Stalled videos that missed exactly one bar of the next pool: the coaching list."""
     return qs.filter(stalled=True, signals_short=1)
+
+
+# Failing rules a talent manager cannot coach away: where the creator lives, how old they are.
+STRUCTURAL_RULES = ("country", "age")
+
+
+def eligibility_latest(qs: QuerySet[EligibilityResult]) -> QuerySet[EligibilityResult]:
+    """Only each creator's latest result per program (the weekly history stays stored)."""
+    latest = (
+        EligibilityResult.objects.order_by("creator_id", "program_id", "-as_of")
+        .distinct("creator_id", "program_id")
+        .values("pk")
+    )
+    return qs.filter(pk__in=Subquery(latest))
+
+
+def eligibility_actionable(qs: QuerySet[EligibilityResult]) -> QuerySet[EligibilityResult]:
+    """Not-eligible results whose every failing rule can be worked on (no structural one)."""
+    qs = qs.filter(eligible=False)
+    for rule in STRUCTURAL_RULES:
+        qs = qs.exclude(failures__contains=[{"rule": rule}])
+    return qs
+
+
+def failures_in_order(failures: list[dict]) -> list[dict]:
+    """Actionable failures first (the ones a manager can act on), structural ones last."""
+    return sorted(failures or [], key=lambda f: f.get("rule") in STRUCTURAL_RULES)
+
+
+def roster_by_tier(qs: QuerySet[Creator]) -> dict[int | None, int]:
+    """How many of these creators are in each tier (latest 28-day snapshot); None: unscored."""
+    counts: dict[int | None, int] = {}
+    for tier in creator_with_latest(qs).values_list("latest_tier", flat=True):
+        counts[tier] = counts.get(tier, 0) + 1
+    return counts

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from agency.money import CURRENCY_CHOICES
+from agency.money import CURRENCY_CHOICES, format_money
 from billing.models.events import Stream
 from creators.models import Contract, Creator
 
@@ -135,7 +135,7 @@ class Advance(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Advance {self.amount_minor} {self.currency} to {self.creator_id}"
+        return f"Advance of {format_money(self.amount_minor, self.currency)} to {self.creator}"
 
 
 class RecoupableExpense(models.Model):

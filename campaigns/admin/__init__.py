@@ -2,6 +2,7 @@
 spend per brand, overdue invoices. Status and money change only through actions that call
 services (which lock, check the state and write the audit row)."""
 
+from campaigns import dashboards
 from campaigns.admin import deals, invoices, operations
 
-__all__ = ["deals", "invoices", "operations"]
+__all__ = ["dashboards", "deals", "invoices", "operations"]

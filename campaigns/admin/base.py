@@ -2,10 +2,6 @@
 
 from django.contrib import admin
 
-from agency.money import money_text
-
-__all__ = ["ReadOnlyInline", "money_text"]
-
 
 class ReadOnlyInline(admin.TabularInline):
     extra = 0

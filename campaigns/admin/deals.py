@@ -6,11 +6,15 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.html import format_html_join
 
-from agency.admin_actions import requires, run_action
+from agency.admin_actions import ObjectActionsMixin, requires, run_action
+from agency.admin_fields import MoneyAdminMixin, money_column
 from agency.errors import ApplicationError
-from campaigns.admin.base import ReadOnlyInline, money_text
+from agency.money import format_money
+from campaigns.admin.base import ReadOnlyInline
 from campaigns.models import (
+    AdSpend,
     Brand,
     BrandDeal,
     DealCreator,
@@ -20,6 +24,7 @@ from campaigns.models import (
 )
 from campaigns.services import deals as deal_services
 from campaigns.services import invoices as invoice_services
+from campaigns.services.revenue import SOURCE_DEAL_SHARE, revenue_events_for
 
 
 @admin.register(Brand)
@@ -36,17 +41,34 @@ class BrandAdmin(admin.ModelAdmin):
                 open_deals=Count(
                     "deals", filter=~Q(deals__status__in=["paid", "cancelled"]), distinct=True
                 ),
-                ad_spend_minor=Sum("ad_accounts__spend__amount_minor"),
             )
         )
+
+    def get_changelist_instance(self, request):
+        """Ad spend per brand and currency, one query for the page (never summed across
+        currencies)."""
+        changelist = super().get_changelist_instance(request)
+        spend: dict[int, list[str]] = {}
+        for row in (
+            AdSpend.objects.filter(ad_account__brand__in=[b.pk for b in changelist.result_list])
+            .values("ad_account__brand", "ad_account__currency")
+            .annotate(total=Sum("amount_minor"))
+            .order_by("ad_account__brand", "ad_account__currency")
+        ):
+            spend.setdefault(row["ad_account__brand"], []).append(
+                format_money(row["total"], row["ad_account__currency"])
+            )
+        for brand in changelist.result_list:
+            brand.ad_spend_text = "; ".join(spend.get(brand.pk, [])) or "—"
+        return changelist
 
     @admin.display(description="open deals", ordering="open_deals")
     def open_deals(self, obj: Brand) -> int:
         return obj.open_deals
 
-    @admin.display(description="ad spend (minor units, all currencies)", ordering="ad_spend_minor")
-    def ad_spend(self, obj: Brand) -> int:
-        return obj.ad_spend_minor or 0
+    @admin.display(description="ad spend (all time)")
+    def ad_spend(self, obj: Brand) -> str:
+        return getattr(obj, "ad_spend_text", "—")
 
 
 class DealStatusFilter(admin.SimpleListFilter):
@@ -110,21 +132,36 @@ class DealEventInline(ReadOnlyInline):
 
 
 @admin.register(BrandDeal)
-class BrandDealAdmin(admin.ModelAdmin):
-    list_display = ["title", "brand", "status", "fee", "created_at", "paid_on"]
+class BrandDealAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "brand", "status", money_column("fee_minor"), "created_at", "paid_on"]
     list_filter = [DealStatusFilter, "currency"]
     search_fields = ["title", "brand__name"]
     list_select_related = ["brand"]
-    readonly_fields = ["status", "paid_on"]
+    readonly_fields = ["status", "paid_on", "revenue_booked"]
     inlines = [DealCreatorInline, DeliverableInline, DealEventInline]
     actions = ["advance", "cancel", "invoice"]
+    object_actions = {"advance": "Advance to the next state", "cancel": "Lose (cancel) deal"}
+    confirm_actions = ("advance", "cancel")
+
+    @admin.display(description="revenue booked")
+    def revenue_booked(self, obj: BrandDeal):
+        """The fee's brand_deal revenue events, one per creator share, once the deal is paid."""
+        if obj.pk is None:
+            return "—"
+        events = revenue_events_for(
+            keys=[(SOURCE_DEAL_SHARE, str(pk)) for pk in obj.shares.values_list("pk", flat=True)]
+        )
+        if not events:
+            return "Nothing yet: the fee is booked as revenue when the brand pays the invoice."
+        return format_html_join(
+            "; ",
+            "{}: {} ({})",
+            ((e.creator, format_money(e.gross_minor, e.currency), e.get_status_display())
+             for e in events),
+        )  # fmt: skip
 
     has_move_permission = requires("campaigns.change_branddeal")
     has_invoice_permission = requires("campaigns.change_branddeal", "campaigns.add_invoice")
-
-    @admin.display(description="fee", ordering="fee_minor")
-    def fee(self, obj: BrandDeal) -> str:
-        return money_text(obj.fee_minor, obj.currency)
 
     @admin.action(description="Move to the next state", permissions=["move"])
     def advance(self, request, queryset):

@@ -3,9 +3,10 @@
 from django.contrib import admin
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.html import format_html
 
-from agency.admin_actions import requires, run_action
-from campaigns.admin.base import money_text
+from agency.admin_actions import ObjectActionsMixin, requires, run_action
+from agency.admin_fields import MoneyAdminMixin, money_column
 from campaigns.models import (
     Invoice,
     InvoiceLine,
@@ -14,8 +15,9 @@ from campaigns.models import (
 from campaigns.services import invoices as invoice_services
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(MoneyAdminMixin, admin.TabularInline):
     model = InvoiceLine
+    money_currency = "invoice.currency"
     extra = 0
     fields = ["description", "amount_minor", "source_key", "is_active"]
     readonly_fields = ["is_active"]
@@ -28,15 +30,31 @@ class InvoiceLineInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "brand", "status", "total", "issued_on", "due_on", "paid_on",
-                    "is_overdue"]  # fmt: skip
+class InvoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
+    list_display = ["__str__", "brand", "status", money_column("total_minor", description="total"),
+                    "issued_on", "due_on", "paid_on", "overdue"]  # fmt: skip
     list_filter = ["is_overdue", "status", "currency", "brand"]
     search_fields = ["brand__name", "number"]
     list_select_related = ["brand", "series"]
     readonly_fields = ["number", "status", "issued_on", "due_on", "paid_on", "is_overdue"]
     inlines = [InvoiceLineInline]
     actions = ["issue", "record_payment_today", "void"]
+    object_actions = {"issue": "Issue", "record_payment_today": "Record payment today",
+                      "void": "Void"}  # fmt: skip
+    confirm_actions = ("issue", "record_payment_today", "void")
+
+    @admin.display(description="overdue", ordering="is_overdue")
+    def overdue(self, obj: Invoice):
+        """Words, not Django's green tick: an overdue invoice is bad news."""
+        if not obj.is_overdue:
+            return "—"
+        return format_html('<strong style="color: var(--error-fg)">{}</strong>', "Overdue")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # an issued, paid or void invoice is a record: only a draft can be deleted
+        if obj is not None and obj.status != Invoice.Status.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
 
     has_issue_permission = requires("campaigns.change_invoice")
     # Cash received is finance's (a custom permission), issuing and voiding operations'.
@@ -48,10 +66,6 @@ class InvoiceAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(total_minor=Sum("lines__amount_minor", filter=Q(lines__is_active=True)))
         )
-
-    @admin.display(description="total", ordering="total_minor")
-    def total(self, obj: Invoice) -> str:
-        return money_text(obj.total_minor, obj.currency)
 
     @admin.action(description="Issue (number, dates, earnings)", permissions=["issue"])
     def issue(self, request, queryset):

@@ -4,8 +4,9 @@ from django.contrib import admin
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from agency.admin_actions import requires, run_action
-from campaigns.admin.base import ReadOnlyInline, money_text
+from agency.admin_actions import ObjectActionsMixin, requires, run_action
+from agency.admin_fields import MoneyAdminMixin, money_column, rate_column
+from campaigns.admin.base import ReadOnlyInline
 from campaigns.models import (
     AdAccount,
     AdSpend,
@@ -25,13 +26,20 @@ from campaigns.services import live as live_services
 
 class LiveCommerceRefundInline(ReadOnlyInline):
     model = LiveCommerceRefund
-    fields = ["external_id", "amount_minor", "refunded_on", "clawback_minor"]
+    fields = [
+        "external_id",
+        money_column("amount_minor", currency="session.currency", description="refunded GMV"),
+        "refunded_on",
+        money_column("clawback_minor", currency="session.currency", description="clawed back"),
+    ]
     readonly_fields = fields
 
 
 @admin.register(LiveSession)
-class LiveSessionAdmin(admin.ModelAdmin):
-    list_display = ["creator", "started_at", "ended_at", "diamonds", "gifts", "gmv",
+class LiveSessionAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin):
+    list_display = ["creator", "started_at", "ended_at", "diamonds",
+                    money_column("gifts_value_minor", description="gifts value"),
+                    money_column("gmv_minor", description="GMV"),
                     "operated_by_agency", "client", "revenue_booked_at"]  # fmt: skip
     date_hierarchy = "started_at"
     list_filter = ["operated_by_agency", "currency"]
@@ -41,14 +49,14 @@ class LiveSessionAdmin(admin.ModelAdmin):
     readonly_fields = ["revenue_booked_at", "refunds_minor"]
     inlines = [LiveCommerceRefundInline]
     actions = ["book_revenue"]
+    object_actions = {"book_revenue": "Book revenue"}
+    confirm_actions = ("book_revenue",)
 
-    @admin.display(description="gifts value")
-    def gifts(self, obj: LiveSession) -> str:
-        return money_text(obj.gifts_value_minor, obj.currency)
-
-    @admin.display(description="GMV")
-    def gmv(self, obj: LiveSession) -> str:
-        return money_text(obj.gmv_minor, obj.currency)
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # a session whose revenue is booked is part of the books
+        if obj is not None and obj.revenue_booked_at is not None:
+            return False
+        return super().has_delete_permission(request, obj)
 
     has_book_permission = requires("campaigns.change_livesession")
 
@@ -70,14 +78,16 @@ class LiveMonthlyReportAdmin(admin.ModelAdmin):
     raw_id_fields = ["account"]
 
 
-class AdSpendInline(admin.TabularInline):
+class AdSpendInline(MoneyAdminMixin, admin.TabularInline):
     model = AdSpend
+    money_currency = "ad_account.currency"
     extra = 0
 
 
 @admin.register(AdAccount)
-class AdAccountAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "brand", "platform", "fee_model", "fee_rate", "spend_total"]
+class AdAccountAdmin(MoneyAdminMixin, admin.ModelAdmin):
+    list_display = ["external_id", "brand", "platform", "fee_model", rate_column("fee_rate"),
+                    money_column("spend_sum", description="spend (all time)")]  # fmt: skip
     list_filter = ["platform", "fee_model", "brand"]
     list_select_related = ["brand"]
     raw_id_fields = ["creator"]
@@ -86,10 +96,6 @@ class AdAccountAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(spend_sum=Sum("spend__amount_minor"))
 
-    @admin.display(description="spend (all time)", ordering="spend_sum")
-    def spend_total(self, obj: AdAccount) -> str:
-        return money_text(obj.spend_sum, obj.currency)
-
 
 class ServiceUnitInline(admin.TabularInline):
     model = ServiceUnit
@@ -97,9 +103,9 @@ class ServiceUnitInline(admin.TabularInline):
 
 
 @admin.register(ServiceAgreement)
-class ServiceAgreementAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "client", "kind", "billing", "price_minor", "currency", "starts_on",
-                    "ends_on"]  # fmt: skip
+class ServiceAgreementAdmin(MoneyAdminMixin, admin.ModelAdmin):
+    list_display = ["__str__", "client", "kind", "billing", money_column("price_minor"),
+                    "starts_on", "ends_on"]  # fmt: skip
     list_filter = ["kind", "billing"]
     raw_id_fields = ["creator"]
     inlines = [ServiceUnitInline]
@@ -130,14 +136,21 @@ class AffiliateLinkAdmin(admin.ModelAdmin):
 
 class AffiliateRefundInline(ReadOnlyInline):
     model = AffiliateRefund
-    fields = ["external_id", "amount_minor", "refunded_on", "after_settlement", "clawback_minor"]
+    fields = [
+        "external_id",
+        money_column("amount_minor", currency="order.currency", description="refunded GMV"),
+        "refunded_on",
+        "after_settlement",
+        money_column("clawback_minor", currency="order.currency", description="clawed back"),
+    ]
     readonly_fields = fields
 
 
 @admin.register(AffiliateOrder)
-class AffiliateOrderAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "link", "product", "gmv_minor", "refunded_minor", "currency",
-                    "commission_rate", "status", "settles_on"]  # fmt: skip
+class AffiliateOrderAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin):
+    list_display = ["external_id", "link", "product", money_column("gmv_minor", description="GMV"),
+                    money_column("refunded_minor", description="refunded"),
+                    rate_column("commission_rate"), "status", "settles_on"]  # fmt: skip
     list_filter = ["status", "currency"]
     search_fields = ["external_id", "product", "link__creator__stage_name"]
     list_select_related = ["link"]
@@ -145,6 +158,8 @@ class AffiliateOrderAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "refunded_minor", "settled_commission_minor"]
     inlines = [AffiliateRefundInline]
     actions = ["settle"]
+    object_actions = {"settle": "Settle"}
+    confirm_actions = ("settle",)
 
     has_settle_permission = requires("campaigns.change_affiliateorder")
 

@@ -1,13 +1,16 @@
 """Creators (with accounts, contracts, latest score, eligibility and chart) and accounts."""
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import Sum
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from agency.admin_actions import NOTHING_SELECTED, requires
+from agency.admin_actions import NOTHING_SELECTED, ObjectActionsMixin, requires
+from agency.dashboards import COLOURS, line_chart
+from agency.roles import TALENT_MANAGER
 from creators import selectors
 from creators.admin.base import ScopedByCreatorAdmin
 from creators.admin.estimates import estimate_text
@@ -65,7 +68,7 @@ class EligibleForFilter(admin.SimpleListFilter):
 
 
 @admin.register(Creator)
-class CreatorAdmin(CreatorWavesMixin, admin.ModelAdmin):
+class CreatorAdmin(CreatorWavesMixin, ObjectActionsMixin, admin.ModelAdmin):
     list_display = [
         "stage_name",
         "country",
@@ -87,6 +90,7 @@ class CreatorAdmin(CreatorWavesMixin, admin.ModelAdmin):
     autocomplete_fields = ["sub_agency"]
     inlines = [PlatformAccountInline, ContractInline]
     actions = ["recalculate_now"]
+    object_actions = {"recalculate_now": "Recalculate now"}
     fieldsets = [
         (
             None,
@@ -106,6 +110,25 @@ class CreatorAdmin(CreatorWavesMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest):
         """A talent manager (staff, not superuser) sees only their own creators."""
         return selectors.creator_with_latest(selectors.creators_for_staff(user=request.user))
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        """The manager is chosen among talent managers; a talent manager (not a superuser)
+        can name only themselves, so a creator is never handed to anyone else."""
+        if db_field.name == "talent_manager":
+            managers = get_user_model().objects.filter(
+                groups__name=TALENT_MANAGER, is_active=True, is_staff=True
+            )
+            if not request.user.is_superuser:
+                managers = managers.filter(pk=request.user.pk)
+            kwargs["queryset"] = managers.order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request: HttpRequest):
+        """A manager's new creator is theirs (it would vanish from their list otherwise)."""
+        initial = super().get_changeform_initial_data(request)
+        if not request.user.is_superuser:
+            initial.setdefault("talent_manager", request.user.pk)
+        return initial
 
     @admin.display(description="tier", ordering="latest_tier")
     def tier_display(self, obj: Creator) -> str:
@@ -222,8 +245,9 @@ def _pct(rate) -> str:
     return "-" if rate is None else f"{rate * 100:.1f} %"
 
 
-def svg_chart(*, creator: Creator, days: int = 90, width: int = 600, height: int = 160):
-    """Daily views (bars' line, blue) and followers (green), each scaled to its own max."""
+def svg_chart(*, creator: Creator, days: int = 90):
+    """Daily views and followers over ``days``: two charts, each on its own axis from zero
+    with its unit, so neither line is stretched to the other's scale."""
     series = list(
         DailyAccountMetric.objects.filter(account__creator=creator)
         .values("date")
@@ -232,32 +256,25 @@ def svg_chart(*, creator: Creator, days: int = 90, width: int = 600, height: int
     )[::-1]
     if len(series) < 2:
         return "Not enough daily metrics for a chart."
-
-    def points(key: str) -> str:
-        top = max(row[key] for row in series) or 1
-        step = width / (len(series) - 1)
-        return " ".join(
-            f"{i * step:.1f},{height - 4 - (row[key] / top) * (height - 8):.1f}"
-            for i, row in enumerate(series)
-        )
-
-    return format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-        'viewBox="0 0 {w} {h}" role="img" aria-label="views and followers">'
-        '<rect width="{w}" height="{h}" fill="#fafafa" stroke="#ddd"/>'
-        '<polyline fill="none" stroke="#2f6fdf" stroke-width="1.5" points="{views}"/>'
-        '<polyline fill="none" stroke="#2a9d50" stroke-width="2" points="{followers}"/>'
-        "</svg><br>{start} to {end}: "
-        '<span style="color:#2f6fdf">views (max {vmax})</span>, '
-        '<span style="color:#2a9d50">followers (max {fmax})</span>',
-        w=width,
-        h=height,
-        views=points("views"),
-        followers=points("followers"),
-        start=series[0]["date"],
-        end=series[-1]["date"],
-        vmax=f"{max(r['views'] for r in series):,}",
-        fmax=f"{max(r['followers'] for r in series):,}",
+    lines = [
+        ("views", "Views per day", "views", "daily views, all accounts", COLOURS[0]),
+        ("followers", "Followers", "followers", "followers, all accounts", COLOURS[1]),
+    ]
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (
+                line_chart(
+                    title=title,
+                    unit=unit,
+                    points=[(f"{r['date']:%d %b}", r[key]) for r in series],
+                    legend=legend,
+                    colour=colour,
+                ),
+            )
+            for key, title, unit, legend, colour in lines
+        ),
     )
 
 

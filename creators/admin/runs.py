@@ -47,6 +47,12 @@ class RecalcRunAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # a run is the workers' record: no Save on its page
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
     has_retry_permission = requires("creators.change_recalcrun")
 
     @admin.action(description="Retry failed chunks (queued to workers)", permissions=["retry"])

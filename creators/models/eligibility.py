@@ -249,4 +249,4 @@ class EligibilityResult(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.creator_id} {self.program_id} {self.as_of}"
+        return f"{self.creator}: {self.program} as of {self.as_of}"

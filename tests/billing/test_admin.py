@@ -47,9 +47,9 @@ def test_statement_exports(admin_client, ingest):
     response = admin_client.post(url, {"action": "export_csv", "_selected_action": [statement.pk]})
     assert response["Content-Type"] == "text/csv"
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[1] == ["opening balance", "0.00 USD"]
+    assert rows[1] == ["opening balance", "USD 0.00"]
     assert rows[3][4] == "1000.00" and rows[3][-1] == "800.00"
-    assert rows[-1] == ["closing balance", "800.00 USD"]
+    assert rows[-1] == ["closing balance", "USD 800.00"]
     pdf = admin_client.post(url, {"action": "export_pdf", "_selected_action": [statement.pk]})
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     assert (

@@ -56,12 +56,12 @@ def test_close_months_admin_action_needs_its_permission(client, ingest):
     statement = Statement.objects.get(creator=creator)
     url = reverse("admin:billing_statement_changelist")
     _login(client, StaffUserFactory(username="viewer"), "view_statement")  # not finance
-    assert "close_months" not in client.get(url).content.decode()
-    client.post(url, {"action": "close_months", "_selected_action": [statement.pk]})
+    assert "close_month" not in client.get(url).content.decode()
+    client.post(url, {"action": "close_month", "_selected_action": [statement.pk]})
     assert Statement.objects.get(pk=statement.pk).status == "open"
     _login(client, finance_user("closer"))  # the finance role grants closing
-    assert "close_months" in client.get(url).content.decode()
-    client.post(url, {"action": "close_months", "_selected_action": [statement.pk]})
+    assert "close_month" in client.get(url).content.decode()
+    client.post(url, {"action": "close_month", "_selected_action": [statement.pk]})
     assert Statement.objects.get(pk=statement.pk).status == "closed"
 
 

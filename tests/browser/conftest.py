@@ -89,3 +89,62 @@ def page(browser, live_server) -> Iterator[Page]:
         yield Page(context.new_page(), live_server.url)
     finally:
         context.close()
+
+
+PASSWORD = "browser-test-password"
+
+
+@pytest.fixture
+def staff_roles(transactional_db):
+    """The role groups with their permissions, as the data migrations make them; put back
+    here because a transactional test's flush removes rows the migrations seeded."""
+    import importlib
+
+    from django.contrib.auth.models import Group, Permission
+
+    roles = importlib.import_module("campaigns.migrations.0004_staff_roles").ROLES
+    later = importlib.import_module("campaigns.migrations.0005_finance_closes_months").GRANTS
+    for name, perms in roles.items():
+        wanted = [p.split(".") for p in perms] + [list(p) for p in later.get(name, [])]
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(
+            Permission.objects.get(content_type__app_label=app, codename=codename)
+            for app, codename in wanted
+        )
+
+
+@pytest.fixture
+def staff_user(staff_roles):
+    """``staff_user(username, role)``: a staff login in that role's group, with a password
+    (and an authenticator where the role needs one)."""
+    from django.contrib.auth.models import Group
+
+    from tests.factories.agency import StaffUserFactory
+
+    def make(username: str, role: str):
+        user = StaffUserFactory(username=username)
+        user.set_password(PASSWORD)
+        user.save()
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+def log_in(page: Page, user) -> None:
+    """Through the admin's login page, typing the authenticator code where one is needed."""
+    from django_otp.oath import TOTP
+
+    from agency import services
+    from agency.roles import needs_second_factor
+
+    tab = page.goto("/admin/login/?next=/admin/")
+    tab.fill("#id_username", user.get_username())
+    tab.fill("#id_password", PASSWORD)
+    if needs_second_factor(user):
+        device = services.staff_totp_enrol(user=user, replace=True)
+        code = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+        tab.fill("#id_otp_token", f"{code.token():0{device.digits}d}")
+    tab.click("input[type=submit]")
+    tab.wait_for_url("**/admin/")
+    page.check()

@@ -105,8 +105,8 @@ def test_admin_shows_major_units_basis_and_rate(admin_client):
         reverse("admin:creators_creator_change", args=[account.creator_id])
     ).content.decode()
     assert (
-        "about 120.00-300.00 USD a month on qualified views (300,000 in the window) at "
-        "0.40-1.00 USD per 1,000 (default rate)"
+        "about USD 120.00 to USD 300.00 a month on qualified views (300,000 in the window) at "
+        "USD 0.40 to USD 1.00 per 1,000 (default rate)"
     ) in html
     assert "minor units" not in html
 

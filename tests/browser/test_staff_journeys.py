@@ -1,0 +1,151 @@
+"""Each role logs in through the login page and does its daily work in a real browser.
+
+Every page fails the test on a JS error, a 4xx/5xx or a width over 1400 px (conftest);
+each role's landing page is written to var/screenshots/<role>-landing.png.
+"""
+
+import datetime as dt
+import importlib
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.utils import timezone
+
+from agency import roles
+from billing.models import PayoutBatch, RevenueEvent, Statement
+from billing.services.events import EventInput, revenue_events_ingest
+from billing.services.payouts import payout_batch_prepare
+from billing.services.statements import statement_close
+from campaigns.models import BrandDeal, DealStatus, Invoice
+from campaigns.services.invoices import invoice_payment_record
+from creators.models import EligibilityResult, EligibilityRuleSet
+from tests.billing.helpers import creator_on_plan
+from tests.billing.test_payouts import _payable
+from tests.browser.conftest import log_in
+from tests.campaigns.helpers import TO_APPROVED, advance
+from tests.factories.campaigns import BrandDealFactory, DealCreatorFactory
+from tests.factories.creators import CreatorFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _earned(creator, gross: str, on: dt.date) -> RevenueEvent:
+    row = EventInput(
+        stream="brand_deal",
+        creator_id=creator.pk,
+        occurred_on=on,
+        gross=gross,
+        platform_fee="0",
+        currency=creator.payout_currency,
+        source_type="test",
+        source_id=f"browser-{creator.pk}-{on}",
+    )
+    created, _ = revenue_events_ingest(rows=[row], today=dt.date(2025, 6, 30))
+    return created[0]
+
+
+def test_finance_approves_a_payout_batch_another_finance_member_prepared(page, staff_user):
+    creator = creator_on_plan()
+    _payable(_earned(creator, "1234.50", dt.date(2025, 3, 10)))
+    anna, ben = staff_user("fin.anna", roles.FINANCE), staff_user("fin.ben", roles.FINANCE)
+    batch = payout_batch_prepare(currency="USD", prepared_by=anna)
+
+    log_in(page, ben)
+    page.screenshot("finance-landing")
+    tab = page.goto("/admin/billing/payoutbatch/")
+    tab.click(f'#result_list a[href$="/{batch.pk}/change/"]')
+    page.check()
+    assert "USD 987.60" in tab.inner_text("#content")  # 80 % of 1,234.50 to the creator
+    tab.click("text=Approve batch")
+    page.check()
+    tab.click("input[value='Yes, approve batch']")
+    page.check()
+    assert "Batches approved: 1." in tab.inner_text(".messagelist")
+    assert PayoutBatch.objects.get(pk=batch.pk).status == "approved"
+
+
+def test_a_manager_finds_a_creator_close_to_eligibility(page, staff_user):
+    importlib.import_module("creators.migrations.0003_seed_eligibility_programs").seed(apps, None)
+    manager = staff_user("mgr.mia", roles.TALENT_MANAGER)
+    close = CreatorFactory(stage_name="nearly.there", talent_manager=manager)
+    CreatorFactory(stage_name="someone.elses")
+    rule_set = EligibilityRuleSet.objects.select_related("program").order_by("pk").first()
+    EligibilityResult.objects.create(
+        creator=close,
+        program=rule_set.program,
+        rule_set=rule_set,
+        as_of=timezone.localdate(),
+        eligible=False,
+        failures=[
+            {
+                "rule": "min_followers",
+                "required": 10000,
+                "actual": 8800,
+                "distance": 1200,
+                "message": "needs 1,200 more followers",
+            },
+        ],
+        computed_at=timezone.now(),
+    )
+
+    log_in(page, manager)
+    page.screenshot("talent-manager-landing")
+    tab = page.goto("/admin/creators/eligibilityresult/?eligible__exact=0")
+    listing = tab.inner_text("#result_list")
+    assert "nearly.there" in listing and "someone.elses" not in listing
+    assert "needs 1,200 more followers" in listing
+    tab.click("#result_list a >> text=nearly.there")
+    page.check()
+    assert "needs 1,200 more followers" in tab.inner_text("#content")
+
+
+def test_operations_moves_a_deal_to_paid_and_sees_its_revenue_booked(page, staff_user):
+    ops = staff_user("ops.oli", roles.OPERATIONS)
+    creator = creator_on_plan()
+    deal = BrandDealFactory(title="Spring launch", fee_minor=600_00)
+    DealCreatorFactory(deal=deal, creator=creator)
+    advance(deal, *TO_APPROVED)
+
+    log_in(page, ops)
+    page.screenshot("operations-landing")
+    tab = page.goto(f"/admin/campaigns/branddeal/{deal.pk}/change/")
+    assert tab.input_value("#id_fee_minor") == "600.00"  # major units, never 60000
+    tab.click("text=Advance to the next state")
+    page.check()
+    tab.click("input[value='Yes, advance to the next state']")
+    page.check()
+    assert "Moved: 1." in tab.inner_text(".messagelist")
+    assert BrandDeal.objects.get(pk=deal.pk).status == DealStatus.INVOICED
+
+    # the brand pays: finance records the cash on the invoice (finance's permission)
+    invoice_payment_record(invoice=Invoice.objects.get(), paid_on=timezone.localdate())
+
+    tab = page.goto(f"/admin/campaigns/branddeal/{deal.pk}/change/")
+    content = tab.inner_text("#content")
+    assert "Paid" in content
+    assert f"{creator}: USD 600.00" in content  # the fee booked as the creator's revenue
+    assert RevenueEvent.objects.filter(creator=creator, gross_minor=600_00).exists()
+
+
+def test_a_statement_export_opens(page, staff_user):
+    creator = creator_on_plan()
+    _earned(creator, "1000.00", dt.date(2025, 3, 10))
+    statement = statement_close(creator=creator, period=dt.date(2025, 3, 1))
+    log_in(page, staff_user("fin.fay", roles.FINANCE))
+    tab = page.goto(f"/admin/billing/statement/{statement.pk}/change/")
+    assert "USD 800.00" in tab.inner_text("#content")
+    with tab.expect_download() as download:
+        tab.click("button:has-text('Export CSV')")
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "closing balance" in text and "USD 800.00" in text
+    with tab.expect_download() as download:
+        tab.click("button:has-text('Export PDF')")
+    assert Path(download.value.path()).read_bytes()[:4] == b"%PDF"
+    assert Statement.objects.get(pk=statement.pk).status == Statement.Status.CLOSED
+
+
+def test_the_agency_admin_lands_on_the_admin(page, staff_user):
+    log_in(page, staff_user("adm.ada", roles.AGENCY_ADMIN))
+    page.screenshot("agency-admin-landing")
+    assert "have permission to view or edit anything" not in page.page.inner_text("#content")
