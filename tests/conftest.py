@@ -93,3 +93,20 @@ def other_sub_agency_client(partner_client_factory) -> PartnerClient:
 @pytest.fixture
 def data_partner_client(partner_client_factory) -> PartnerClient:
     return partner_client_factory(kind=Partner.Kind.DATA_PARTNER, name="Data A")
+
+
+def migrated_role_permissions() -> dict[str, set[str]]:
+    """Each role's permissions ("app_label.codename") as the data migrations leave them:
+    campaigns/0004_staff_roles' lists plus the ``GRANTS`` of every later role migration."""
+    import importlib
+    from pathlib import Path
+
+    base = importlib.import_module("campaigns.migrations.0004_staff_roles")
+    result = {name: set(perms) for name, perms in base.ROLES.items()}
+    for path in sorted(Path(base.__file__).parent.glob("0*.py")):
+        if path.stem <= "0004_staff_roles":
+            continue
+        grants = getattr(importlib.import_module(f"campaigns.migrations.{path.stem}"), "GRANTS", {})
+        for name, perms in grants.items():
+            result[name] |= {f"{app}.{codename}" for app, codename in perms}
+    return result

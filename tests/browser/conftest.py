@@ -98,18 +98,15 @@ PASSWORD = "browser-test-password"
 def staff_roles(transactional_db):
     """The role groups with their permissions, as the data migrations make them; put back
     here because a transactional test's flush removes rows the migrations seeded."""
-    import importlib
-
     from django.contrib.auth.models import Group, Permission
 
-    roles = importlib.import_module("campaigns.migrations.0004_staff_roles").ROLES
-    later = importlib.import_module("campaigns.migrations.0005_finance_closes_months").GRANTS
-    for name, perms in roles.items():
-        wanted = [p.split(".") for p in perms] + [list(p) for p in later.get(name, [])]
+    from tests.conftest import migrated_role_permissions
+
+    for name, perms in migrated_role_permissions().items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(
             Permission.objects.get(content_type__app_label=app, codename=codename)
-            for app, codename in wanted
+            for app, codename in (p.split(".") for p in perms)
         )
 
 
