@@ -65,7 +65,7 @@ def test_finance_records_a_remittance_in_major_units_and_sees_the_totals(client,
     assert remittance.recorded_by == user and remittance.source == "admin"
     assert remittance.status == "matched"
     page = client.get(CHANGELIST).content.decode()
-    assert "95.00 USD" in page and "100.00 USD" in page and "0.00 USD" in page
+    assert "USD 95.00" in page and "USD 100.00" in page and "USD 0.00" in page
     detail = client.get(reverse("admin:billing_remittance_change", args=[remittance.pk]))
     assert detail.status_code == 200
     assert re.search(rf'field-events">\s*<p>{event.pk}</p>', detail.content.decode())
