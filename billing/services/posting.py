@@ -18,8 +18,9 @@ queries whatever its size:
    plan currency (one grouped query; a running total inside the batch), the splits of the
    refunded originals and what was refunded of them before;
 3. compute every split, leg and line in Python (the split engine is pure);
-4. write with one INSERT per table: statements (missing ones), splits, ledger transactions,
-   ledger legs, statement lines; mark the events posted with one UPDATE;
+4. write with one statement per table: statements (missing ones, INSERT ... ON CONFLICT),
+   then COPY of splits, ledger transactions (ids drawn from the sequence first), ledger legs
+   and statement lines; mark the events posted with one UPDATE;
 5. lock the touched balance rows in primary-key order and move them with one
    ``UPDATE ... FROM (VALUES ...)``, last, so the agency-wide rows (revenue, receivables, FX
    clearing) are held only while the batch commits, with one delta each per batch.
@@ -47,6 +48,7 @@ from django.utils import timezone
 from agency.db import retry_on_contention
 from agency.errors import ApplicationError, Conflict
 from billing import fx, ledger
+from billing.bulk import rows_copy
 from billing.models import (
     Account,
     RevenueEvent,
@@ -360,9 +362,29 @@ def _statements_lock(
     return statements
 
 
+SPLIT_FIELDS = [
+    "event_id", "plan_id", "currency", "gross_minor", "fee_minor", "agency_minor",
+    "manager_minor", "sub_agency_minor", "creator_minor", "manager_id", "sub_agency_id",
+    "rates", "created_at",
+]  # fmt: skip
+LINE_AMOUNTS = [
+    "gross_minor", "fee_minor", "agency_minor", "manager_minor", "sub_agency_minor",
+    "original_net_minor", "fx_rate", "net_minor",
+]  # fmt: skip
+LINE_FIELDS = [
+    "statement_id", "transaction_id", "event_id", "kind", "description", "occurred_on",
+    "original_currency", *LINE_AMOUNTS, "created_at",
+]  # fmt: skip
+
+
 def _write(planned: list[_Planned], creators: dict) -> None:
     statements = _statements_lock(planned, creators)
-    RevenueSplit.objects.bulk_create([p.split for p in planned])
+    now = timezone.now()
+    rows_copy(
+        RevenueSplit,
+        SPLIT_FIELDS,
+        ((*(getattr(p.split, f) for f in SPLIT_FIELDS[:-1]), now) for p in planned),
+    )
     accounts = ledger.accounts_resolve(k for p in planned for k in p.accounts)
     postings = [
         ledger.Posting(
@@ -379,20 +401,30 @@ def _write(planned: list[_Planned], creators: dict) -> None:
         for p in planned
     ]
     txns, deltas = ledger.transactions_insert(postings)
-    StatementLine.objects.bulk_create(
-        StatementLine(
-            statement=statements[(p.event.creator_id, p.statement_period)],
-            transaction=txn,
-            **p.line,
-        )
-        for p, txn in zip(planned, txns, strict=True)
+    rows_copy(
+        StatementLine,
+        LINE_FIELDS,
+        (
+            (
+                statements[(p.event.creator_id, p.statement_period)].pk,
+                txn_id,
+                p.event.pk,
+                p.line["kind"],
+                p.line["description"],
+                p.line["occurred_on"],
+                p.line["original_currency"],
+                *(p.line[f] for f in LINE_AMOUNTS),
+                now,
+            )
+            for p, txn_id in zip(planned, txns, strict=True)
+        ),
     )
     values = ", ".join(["(%s::bigint, %s::bigint)"] * len(planned))
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE billing_revenueevent AS e SET posted_at = %s, platform_fee_minor = v.fee "
             f"FROM (VALUES {values}) AS v(id, fee) WHERE e.id = v.id",
-            [timezone.now(), *[x for p in planned for x in (p.event.pk, p.split.fee_minor)]],
+            [now, *[x for p in planned for x in (p.event.pk, p.split.fee_minor)]],
         )
     ledger.balances_apply(deltas)
 
