@@ -211,10 +211,15 @@ def transactions_insert(postings: list[Posting]) -> tuple[list[int], dict[int, i
 def balances_apply(deltas: dict[int, int]) -> None:
     """Lock the balance rows in primary-key order (the one lock order), then move them all
     with one ``UPDATE ... FROM (VALUES ...)``. An agency-wide account gets one delta per
-    batch, however many events touched it."""
+    batch, however many events touched it. Every constraint of this schema that is deferrable
+    is initially deferred, so deferring them all again after the early check restores them."""
     if not deltas:
         return
     with connection.cursor() as cursor:
+        # Run the checks deferred so far (the balance of every transaction, the foreign keys
+        # of every row written) now, before the balance rows are locked, and defer again
+        # what comes later: the locks are then held for the UPDATE and COMMIT only.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
         cursor.execute(
             "SELECT id FROM billing_account WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
             [sorted(deltas)],

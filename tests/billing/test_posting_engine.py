@@ -103,11 +103,11 @@ def _no_rate_event(creator, source_id: str, **extra) -> RevenueEvent:
     )
 
 
-# 20 statements (read events, locks, plans, rates, month-to-date, originals, refunded so far,
+# 21 statements (read events, locks, plans, rates, month-to-date, originals, refunded so far,
 # closed months, statements in and locked, splits, accounts read and created, transaction
-# ids drawn, transactions, legs, lines, events marked, balances locked and moved; the four
-# row writes are COPY) and 4 savepoint commands.
-QUERIES_PER_BATCH = 24
+# ids drawn, transactions, legs, lines, events marked, deferred checks run, balances locked
+# and moved; the four row writes are COPY) and 4 savepoint commands.
+QUERIES_PER_BATCH = 25
 
 
 @pytest.mark.django_db
