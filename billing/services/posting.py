@@ -133,7 +133,7 @@ class _Planned:
     """One event's computed posting, before anything is written."""
 
     event: RevenueEvent
-    split: RevenueSplit
+    split: "_Split"
     legs: dict[ledger.AccountKey, int]  # merged, non-zero
     accounts: list[ledger.AccountKey]  # every account named, a zero leg's too (opened)
     line: dict
@@ -238,7 +238,9 @@ class _Batch:
         line = {
             "kind": StatementLine.Kind.EARNING if is_sale else StatementLine.Kind.CLAWBACK,
             "event": event,
-            "description": f"{event.get_stream_display()} {event.source_id}"[:255],
+            "description": f"{STREAM_LABELS.get(event.stream, event.stream)} {event.source_id}"[
+                :255
+            ],
             "occurred_on": event.occurred_on,
             "original_currency": ccy,
             "gross_minor": split.gross_minor,
@@ -254,7 +256,7 @@ class _Batch:
             event=event, split=split, legs=merged, accounts=[k for k, _ in legs], line=line
         )
 
-    def _split_sale(self, event: RevenueEvent) -> RevenueSplit:
+    def _split_sale(self, event: RevenueEvent) -> "_Split":
         creator = event.creator
         plan = self.plans.plan_for(creator_id=creator.pk, stream=event.stream, on=event.occurred_on)
         terms = plan_terms(plan=plan, creator=creator)
@@ -284,7 +286,7 @@ class _Batch:
             event, plan, result.legs, rates, creator.talent_manager_id, creator.sub_agency_id
         )
 
-    def _split_refund(self, event: RevenueEvent) -> RevenueSplit:
+    def _split_refund(self, event: RevenueEvent) -> "_Split":
         original = self.originals.get(event.refund_of_id)
         if original is None:
             raise Conflict("The original event is not posted yet.")
@@ -307,9 +309,9 @@ class _Batch:
         )
 
     @staticmethod
-    def _split_row(event, plan, legs: Legs, rates, manager_id, sub_agency_id) -> RevenueSplit:
-        return RevenueSplit(
-            event=event,
+    def _split_row(event, plan, legs: Legs, rates, manager_id, sub_agency_id) -> "_Split":
+        return _Split(
+            event_id=event.pk,
             plan_id=getattr(plan, "pk", plan),
             currency=event.currency,
             gross_minor=event.gross_minor,
@@ -322,6 +324,28 @@ class _Batch:
             sub_agency_id=sub_agency_id,
             rates=rates,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    """A ``RevenueSplit`` row to write (plain values: no model instance per event)."""
+
+    event_id: int
+    plan_id: int | None
+    currency: str
+    gross_minor: int
+    fee_minor: int
+    agency_minor: int
+    manager_minor: int
+    sub_agency_minor: int
+    creator_minor: int
+    manager_id: int | None
+    sub_agency_id: int | None
+    rates: dict
+
+
+STREAM_LABELS = dict(Stream.choices)
+KIND_LABELS = dict(RevenueEvent.Kind.choices)
 
 
 def _statements_lock(
@@ -394,7 +418,7 @@ def _write(planned: list[_Planned], creators: dict) -> None:
             amounts={accounts[k]: amount for k, amount in p.legs.items()},
             currencies={accounts[k]: k[1] for k in p.legs},
             memo=(
-                f"{p.event.get_kind_display()} {p.event.stream} "
+                f"{KIND_LABELS.get(p.event.kind, p.event.kind)} {p.event.stream} "
                 f"{p.event.source_type}:{p.event.source_id}"
             ),
         )
