@@ -14,6 +14,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 import billing.remittance_admin  # noqa: F401 (registers the remittance admin)
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
@@ -30,6 +32,7 @@ from billing.models import (
     ExchangeRate,
     HoldPolicy,
     ImportBatch,
+    LedgerCheck,
     LedgerLeg,
     LedgerTransaction,
     Payout,
@@ -74,6 +77,26 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(LedgerCheck)
+class LedgerCheckAdmin(ReadOnlyAdmin):
+    """What each ledger check found; recorded by the nightly job and ``verify_ledger``."""
+
+    list_display = ["finished_at", "source", "mismatch_count", "duration"]
+    list_filter = ["source"]
+    fields = ["source", "started_at", "finished_at", "mismatch_count", "mismatch_list"]
+    readonly_fields = fields
+
+    @admin.display(description="took")
+    def duration(self, obj: LedgerCheck) -> str:
+        return f"{(obj.finished_at - obj.started_at).total_seconds():.1f} s"
+
+    @admin.display(description="mismatches found")
+    def mismatch_list(self, obj: LedgerCheck):
+        if not obj.mismatches:
+            return "none: every balance and statement agrees with its entries"
+        return format_html_join(mark_safe("<br>"), "{}", ((m,) for m in obj.mismatches))
 
 
 @admin.register(Account)

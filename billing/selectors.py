@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 
 from agency.models import Partner
 from billing.models import (
+    LedgerCheck,
     Payout,
     PayoutBatch,
     Remittance,
@@ -116,3 +117,8 @@ def cash_not_received() -> list[dict]:
         .annotate(total=Sum("gross_minor"))
         .order_by("currency")
     )
+
+
+def ledger_check_latest() -> LedgerCheck | None:
+    """The last recorded ledger check (nightly job or the command), if any ran."""
+    return LedgerCheck.objects.order_by("-finished_at", "-pk").first()

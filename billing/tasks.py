@@ -11,8 +11,8 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from agency.celery import Queue
-from billing.models import PayoutBatch
-from billing.services import payouts, remittance_matching
+from billing.models import LedgerCheck, PayoutBatch
+from billing.services import checks, payouts, remittance_matching
 from billing.services.events import revenue_events_lock_due
 from billing.services.posting import revenue_events_post_pending
 from billing.services.statements import statements_close_due
@@ -102,3 +102,10 @@ def billing_match_open_remittances() -> int:
         if not _try_lock("match_open_remittances"):
             return 0
         return remittance_matching.remittances_match_open()
+
+
+@shared_task(queue=Queue.BILLING, acks_late=True, reject_on_worker_lost=True, **RETRY)
+def billing_verify_ledger() -> int:
+    """Run the ledger check and record its result; returns the number of mismatches. A
+    second run only records a second check."""
+    return checks.ledger_check_run(source=LedgerCheck.Source.NIGHTLY).mismatch_count
