@@ -24,7 +24,8 @@ from agency.errors import ApplicationError
 from agency.money import CURRENCY_CHOICES, format_money
 from agency.roles import FINANCE
 from billing import dashboards, exports
-from billing.display import split_rates_table, tiers_text
+from billing import selectors as billing_selectors
+from billing.display import line_description, split_rates_table, tiers_text
 from billing.models import (
     Account,
     Advance,
@@ -294,7 +295,7 @@ class StatementLineInline(ReadOnlyInline):
     fields = [
         "occurred_on",
         "kind",
-        "description",
+        "line_description",
         money_column("gross_minor", currency="original_currency"),
         money_column("fee_minor", currency="original_currency", description="platform fee"),
         money_column("agency_minor", currency="original_currency", description="agency"),
@@ -304,6 +305,15 @@ class StatementLineInline(ReadOnlyInline):
         money_column("net_minor", currency="statement.currency", description="net"),
     ]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        """The lines with their payout's state (one subquery, not a query per line)."""
+        lines = super().get_queryset(request).select_related("statement")
+        return billing_selectors.statement_lines_shown(lines)
+
+    @admin.display(description="description")
+    def line_description(self, line: StatementLine) -> str:
+        return line_description(line)
 
 
 @admin.register(Statement)

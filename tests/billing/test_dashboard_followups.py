@@ -177,3 +177,33 @@ def test_a_manager_opens_the_program_an_eligibility_result_links_to(client):
     assert b'name="_save"' not in page.content  # read-only for managers
     landing = client.get(reverse("admin:index")).content.decode()
     assert "Eligibility this week" in landing and "Deliverables" in landing
+
+
+# --- a payout on an open statement ------------------------------------------------------------
+
+
+def test_an_open_statement_shows_a_draft_payout_as_reserved_until_it_is_paid(ingest, client):
+    from billing.exports import statement_csv
+    from billing.models import Statement, StatementLine
+    from billing.services import payouts as svc
+    from tests.billing.test_payouts import _payable
+
+    creator = creator_on_plan(streams=["brand_deal"])
+    _payable(ingest(creator, gross="1000.00"))
+    batch = svc.payout_batch_prepare(currency="USD", prepared_by=finance_user("anna"))
+    line = StatementLine.objects.get(kind=StatementLine.Kind.PAYOUT)
+    statement = Statement.objects.get(pk=line.statement_id)
+    ben = finance_user("ben")
+    page = staff_login(client, ben).get(
+        reverse("admin:billing_statement_change", args=[statement.pk])
+    )
+    reserved = f"{line.description} (reserved, awaiting finance approval)"
+    assert reserved in page.content.decode()
+    assert reserved in statement_csv(statement)
+
+    svc.payout_batch_approve(batch=batch, approved_by=ben)
+    payout = batch.payouts.get()
+    svc.payout_send(payout_id=payout.pk)
+    svc.payout_mark_paid(payout_id=payout.pk)
+    csv_text = statement_csv(statement)
+    assert f",{line.description}," in csv_text and "reserved" not in csv_text
