@@ -53,7 +53,7 @@ def manager_panel(request) -> Panel:
             ),
             Card(
                 "Eligibility this week",
-                f"+{gained_n} gained, -{lost_n} lost",
+                f"+{gained_n} gained, -{lost_n} lost" if gained_n or lost_n else "no change",
                 f"since {since:%d %b}, against each creator's result before",
                 results,
                 alert=bool(lost_n),
