@@ -361,7 +361,7 @@ class PayoutBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     list_filter = ["status", "currency"]
     list_select_related = ["prepared_by", "approved_by"]
     inlines = [PayoutInline]
-    actions = ["approve"]
+    actions = ["approve", "reject"]
     change_list_template = "admin/billing/payoutbatch_change_list.html"
 
     has_prepare_permission = requires("billing.add_payoutbatch", role=FINANCE)
@@ -410,10 +410,11 @@ class PayoutBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         }
         return TemplateResponse(request, "admin/billing/payoutbatch_prepare.html", context)
 
-    object_actions = {"approve": "Approve batch"}
-    confirm_actions = ("approve",)
+    object_actions = {"approve": "Approve batch", "reject": "Reject batch"}
+    confirm_actions = ("approve", "reject")
 
     has_approve_permission = requires("billing.change_payoutbatch", role=FINANCE)
+    has_reject_permission = requires("billing.change_payoutbatch", role=FINANCE)
 
     @admin.action(
         description="Approve the selected batches (finance, not the preparer)",
@@ -426,6 +427,20 @@ class PayoutBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             queryset,
             lambda b: payout_services.payout_batch_approve(batch=b, approved_by=request.user),
             "Batches approved",
+        )
+
+    @admin.action(
+        description="Reject the selected batches: their money is payable again (finance, "
+        "not the preparer)",
+        permissions=["reject"],
+    )
+    def reject(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda b: payout_services.payout_batch_reject(batch=b, rejected_by=request.user),
+            "Batches rejected",
         )
 
 
