@@ -28,7 +28,7 @@ import pgtrigger
 from django.db import models, transaction
 from django.utils.module_loading import import_string
 
-from agency.errors import Conflict
+from agency.errors import ApplicationError, Conflict
 
 M = TypeVar("M", bound=models.Model)
 
@@ -94,9 +94,14 @@ class States:
                     todo.append(nxt)
         return seen
 
+    @property
+    def states(self) -> set[str]:
+        return {s for move in self.moves for s in move}
+
     def guard(self, name: str) -> pgtrigger.FSM:
-        """The database guard: any UPDATE of the field to a move not declared here fails."""
-        return pgtrigger.FSM(name=name, field=self.field, transitions=list(self.moves))
+        """The database guard: any UPDATE of the field to a move not declared here fails
+        as an integrity error (SQLSTATE 23514, like a CHECK constraint)."""
+        return _Guard(name=name, field=self.field, transitions=list(self.moves))
 
     def hook(self, which: str) -> Callable | None:
         path = getattr(self, which)
@@ -105,6 +110,18 @@ class States:
         if which not in self._hooks:
             self._hooks[which] = import_string(path)
         return self._hooks[which]
+
+
+class _Guard(pgtrigger.FSM):
+    """``pgtrigger.FSM`` whose refusal is a check violation, so callers see an
+    ``IntegrityError`` as for any other broken invariant."""
+
+    def get_func(self, model):
+        return (
+            super()
+            .get_func(model)
+            .replace("TG_TABLE_NAME;", "TG_TABLE_NAME USING ERRCODE = 'check_violation';")
+        )
 
 
 def states_of(model: type[models.Model] | models.Model) -> States:
@@ -120,6 +137,27 @@ def lock(obj: M, *, related: Iterable[str] = ()) -> M:
     return qs.get(pk=obj.pk)
 
 
+def needs_move(obj: models.Model, to: str, *, already: Iterable[str] = ()) -> bool:
+    """True when moving ``obj`` (read under its lock) to ``to`` is legal and not yet done;
+    False when it is at ``to`` or in one of the ``already`` states (running twice is
+    harmless); ``Conflict`` when the declaration has no such move. For services that check
+    more on the locked row before they call ``transition``."""
+    machine = states_of(obj)
+    current = str(getattr(obj, machine.field))
+    if current == str(to) or current in {str(a) for a in already}:
+        return False
+    if not machine.allows(current, to):
+        raise _refused(obj, current, str(to))
+    return True
+
+
+def _refused(obj: models.Model, current: str, to: str) -> Conflict:
+    return Conflict(
+        f"A {obj._meta.verbose_name} cannot move from {current} to {to}.",
+        extra={"status": current, "requested": to},
+    )
+
+
 @transaction.atomic
 def transition(
     obj: M,
@@ -130,28 +168,28 @@ def transition(
     actor_partner=None,
     changes: dict[str, Any] | None = None,
     idempotent: bool = False,
+    already: Iterable[str] = (),
     related: Iterable[str] = (),
     locked: bool = False,
 ) -> Moved:
     """Move ``obj`` to ``to``: lock, check the move, save, audit, queue the webhook.
 
     ``changes``: other fields set in the same UPDATE (``approved_by``, ``paid_on``...).
-    ``idempotent``: when the object is already at ``to`` or at a state reachable from it,
-    nothing happens (``Moved.moved`` is False): running a service twice is harmless.
+    ``idempotent``: when the object is at ``to`` already (or in one of the ``already``
+    states), nothing happens and ``Moved.moved`` is False: running a service twice is
+    harmless. Without it, moving to the current state is a ``Conflict``.
     ``locked``: the caller holds the row lock already (from ``lock``); not locked again.
     """
     machine = states_of(obj)
+    to = str(to)
+    if to not in machine.states:
+        raise ApplicationError(f"Unknown {obj._meta.verbose_name} status {to!r}.")
     current = obj if locked else lock(obj, related=related)
     from_state = str(getattr(current, machine.field))
-    to = str(to)
-    if idempotent and (from_state == to or from_state in machine.reachable(to)):
+    if idempotent and not needs_move(current, to, already=already):
         return Moved(current, from_state, False)
     if not machine.allows(from_state, to):
-        label = current._meta.verbose_name
-        raise Conflict(
-            f"A {label} cannot move from {from_state} to {to}.",
-            extra={"status": from_state, "requested": to},
-        )
+        raise _refused(current, from_state, to)
     setattr(current, machine.field, to)
     fields = [machine.field, *(changes or {})]
     for name, value in (changes or {}).items():

@@ -160,7 +160,7 @@ class ImportBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             self,
             request,
             queryset,
-            lambda b: event_services.import_batch_reject(batch=b),
+            lambda b: event_services.import_batch_reject(batch=b, actor=request.user),
             "Imports rejected",
         )
 

@@ -7,6 +7,7 @@ from django.db.models import F, Q
 
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
+from agency.states import States
 from creators.models import Creator, PlatformAccount
 
 
@@ -44,13 +45,23 @@ class HoldPolicy(models.Model):
         return f"{self.get_stream_display()}: {self.hold_days} days"
 
 
+class ImportBatchStatus(models.TextChoices):
+    PENDING = "pending", "Pending approval"
+    APPROVED = "approved", "Approved (posted)"
+    REJECTED = "rejected", "Rejected"
+
+
+IMPORT_BATCH_STATES = States(
+    (ImportBatchStatus.PENDING, ImportBatchStatus.APPROVED),
+    (ImportBatchStatus.PENDING, ImportBatchStatus.REJECTED),
+)
+
+
 class ImportBatch(models.Model):
     """A CSV import. Its events post money only after a staff member approves the batch."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending approval"
-        APPROVED = "approved", "Approved (posted)"
-        REJECTED = "rejected", "Rejected"
+    Status = ImportBatchStatus
+    states = IMPORT_BATCH_STATES
 
     filename = models.CharField("file name", max_length=255)
     status = models.CharField(
@@ -69,10 +80,11 @@ class ImportBatch(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="import_batch_approved_has_approver",
-                condition=~Q(status="approved") | Q(approved_by__isnull=False),
+                condition=~Q(status=ImportBatchStatus.APPROVED) | Q(approved_by__isnull=False),
                 violation_error_message="An approved batch names its approver.",
             ),
         ]
+        triggers = [IMPORT_BATCH_STATES.guard("import_batch_transitions")]
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"

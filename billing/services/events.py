@@ -16,6 +16,7 @@ from agency.db import retry_on_contention
 from agency.errors import ApplicationError, Conflict
 from agency.models import Partner
 from agency.money import CURRENCY_EXPONENTS, UnknownCurrency, to_minor
+from agency.states import lock, needs_move, transition
 from agency.validation import date_range_error
 from billing import fx, ledger
 from billing.models import (
@@ -309,38 +310,34 @@ def revenue_events_import(
 
 
 @transaction.atomic
-def import_batch_reject(*, batch: ImportBatch) -> ImportBatch:
+def import_batch_reject(*, batch: ImportBatch, actor=None) -> ImportBatch:
     """Reject a pending import: its unposted events are removed, so the corrected file can
     be imported again. Rejecting twice changes nothing."""
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.status == ImportBatch.Status.REJECTED:
+    batch = lock(batch)
+    if not needs_move(batch, ImportBatch.Status.REJECTED):
         return batch
-    if batch.status != ImportBatch.Status.PENDING:
-        raise Conflict("Only a pending import can be rejected.")
     batch.events.filter(posted_at__isnull=True).delete()
-    batch.status = ImportBatch.Status.REJECTED
-    batch.save(update_fields=["status"])
-    return batch
+    return transition(batch, ImportBatch.Status.REJECTED, actor=actor, locked=True).obj
 
 
 @retry_on_contention
 @transaction.atomic
 def import_batch_approve(*, batch: ImportBatch, approved_by) -> ImportBatch:
     """Post every event of a CSV import. Approving twice posts nothing more."""
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.status == ImportBatch.Status.APPROVED:
+    batch = lock(batch)
+    if not needs_move(batch, ImportBatch.Status.APPROVED):
         return batch
-    if batch.status != ImportBatch.Status.PENDING:
-        raise Conflict("Only a pending import can be approved.")
     if not approved_by.is_staff:
         raise ApplicationError("Only staff members approve imports.")
     ids = batch.events.order_by("occurred_on", "pk").values_list("pk", flat=True)
     revenue_events_post(event_ids=list(ids)).raise_for_failures()
-    batch.status = ImportBatch.Status.APPROVED
-    batch.approved_by = approved_by
-    batch.approved_at = timezone.now()
-    batch.save(update_fields=["status", "approved_by", "approved_at"])
-    return batch
+    return transition(
+        batch,
+        ImportBatch.Status.APPROVED,
+        actor=approved_by,
+        locked=True,
+        changes={"approved_by": approved_by, "approved_at": timezone.now()},
+    ).obj
 
 
 @transaction.atomic

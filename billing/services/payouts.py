@@ -17,7 +17,7 @@ from django.utils import timezone
 from agency.errors import ApplicationError, Conflict
 from agency.money import to_minor
 from agency.roles import has_role
-from agency.states import lock, transition
+from agency.states import lock, needs_move, transition
 from billing import conf, ledger
 from billing.models import Account, Payout, PayoutBatch, RevenueEvent, StatementLine
 from billing.services.statements import statement_for_line, statement_line_add
@@ -158,7 +158,7 @@ def _check_checker(batch: PayoutBatch, actor, *, verb: str, done: str) -> None:
 def payout_batch_approve(*, batch: PayoutBatch, approved_by) -> PayoutBatch:
     """Finance approves a batch another user prepared; its payouts become approved."""
     batch = lock(batch)
-    if batch.status == PayoutBatch.Status.APPROVED:
+    if not needs_move(batch, PayoutBatch.Status.APPROVED):
         return batch
     _check_checker(batch, approved_by, verb="approves", done="approved")
     batch = transition(
@@ -180,7 +180,7 @@ def payout_batch_reject(*, batch: PayoutBatch, rejected_by, note: str = "") -> P
     the creator payable (so the money is available to the next batch) and the batch is
     closed. Rejecting a rejected batch changes nothing."""
     batch = lock(batch)
-    if batch.status == PayoutBatch.Status.REJECTED:
+    if not needs_move(batch, PayoutBatch.Status.REJECTED):
         return batch
     _check_checker(batch, rejected_by, verb="rejects", done="rejected")
     batch = transition(
@@ -213,19 +213,22 @@ def _reserve_release(payout: Payout, *, description: str) -> None:
     payout.revenue_events.update(payout=None)
 
 
-def _settle(payout_id: int, to: str, actor) -> tuple[Payout, bool]:
+def _settle(payout_id: int, to: str, actor, *, already=()) -> tuple[Payout, bool]:
     """Lock the payout (its row only; the batch is read for the four-eyes check), check
-    the settler and move it; False when it was at or past ``to`` already."""
+    the settler and move it; False when it was at ``to`` (or ``already``) before."""
     payout = lock(Payout(pk=payout_id), related=("batch",))
     _check_settler(payout, actor)
-    moved = transition(payout, to, actor=actor, idempotent=True, locked=True)
+    moved = transition(payout, to, actor=actor, idempotent=True, already=already, locked=True)
     return moved.obj, moved.moved
 
 
 @transaction.atomic
 def payout_send(*, payout_id: int) -> Payout:
     payout = lock(Payout(pk=payout_id), related=("batch",))
-    return transition(payout, Payout.Status.SENT, idempotent=True, locked=True).obj
+    sent_already = (Payout.Status.PAID, Payout.Status.FAILED)  # running twice sends once
+    return transition(
+        payout, Payout.Status.SENT, idempotent=True, already=sent_already, locked=True
+    ).obj
 
 
 @transaction.atomic
@@ -256,7 +259,7 @@ def payout_mark_paid(*, payout_id: int, paid_on: dt.date | None = None, actor=No
 
 @transaction.atomic
 def payout_mark_failed(*, payout_id: int, actor=None) -> Payout:
-    return _settle(payout_id, Payout.Status.FAILED, actor)[0]
+    return _settle(payout_id, Payout.Status.FAILED, actor, already=(Payout.Status.REVERSED,))[0]
 
 
 @transaction.atomic
