@@ -213,6 +213,19 @@ def _reserve_release(payout: Payout, *, description: str) -> None:
     payout.revenue_events.update(payout=None)
 
 
+def payouts_send_approved() -> list[int]:
+    """Send every approved payout of an approved batch (each in its own transaction; a
+    payout sent meanwhile is skipped by its state guard). Returns the ids handled."""
+    ids = list(
+        Payout.objects.filter(
+            batch__status=PayoutBatch.Status.APPROVED, status=Payout.Status.APPROVED
+        ).values_list("pk", flat=True)
+    )
+    for payout_id in ids:
+        payout_send(payout_id=payout_id)
+    return ids
+
+
 def _settle(payout_id: int, to: str, actor, *, already=()) -> tuple[Payout, bool]:
     """Lock the payout (its row only; the batch is read for the four-eyes check), check
     the settler and move it; False when it was at ``to`` (or ``already``) before."""
