@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from agency.api.views import PartnerListAPIView, PartnerRetrieveAPIView, idempotency_key_parameter
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
+from agency.rows import RowErrors
 from billing import conf, selectors
 from billing.api.serializers import (
     DETAIL_ERRORS,
@@ -18,7 +19,6 @@ from billing.api.serializers import (
     MoneyField,
 )
 from billing.models import Remittance, RemittanceLine, Stream
-from billing.services.events import RowErrors
 from billing.services.remittances import RemittanceInput, remittances_record
 
 

@@ -14,6 +14,7 @@ from agency.api.views import (
 )
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
+from agency.rows import RowErrors
 from agency.validation import validate_date_in_range
 from billing import conf, selectors
 from billing.api.serializers import (
@@ -23,7 +24,7 @@ from billing.api.serializers import (
     MoneyField,
 )
 from billing.models import RevenueEvent, RevenueSplit, Statement, StatementLine, Stream
-from billing.services.events import EventInput, RowErrors, revenue_events_ingest
+from billing.services.events import EventInput, revenue_events_ingest
 
 
 class RevenueEventOutputSerializer(serializers.ModelSerializer):
