@@ -17,6 +17,7 @@ from django.urls import path
 
 import billing.remittance_admin  # noqa: F401 (registers the remittance admin)
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
+from agency.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from agency.admin_fields import MoneyAdminMixin, money_column, rate_column
 from agency.errors import ApplicationError
 from agency.money import CURRENCY_CHOICES, format_money
@@ -52,28 +53,6 @@ class PreparePayoutsForm(forms.Form):
     currency = forms.ChoiceField(
         choices=[("", "Every currency someone is owed in"), *CURRENCY_CHOICES], required=False
     )
-
-
-class ReadOnlyAdmin(MoneyAdminMixin, admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Account)
