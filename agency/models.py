@@ -5,13 +5,16 @@ from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
 
+class PartnerKind(models.TextChoices):
+    BRAND = "brand", "Brand"
+    SUB_AGENCY = "sub_agency", "Sub-agency"
+    DATA_PARTNER = "data_partner", "Data partner"
+
+
 class Partner(models.Model):
     """A company that uses the partner API: a brand, a sub-agency (guild) or a data partner."""
 
-    class Kind(models.TextChoices):
-        BRAND = "brand", "Brand"
-        SUB_AGENCY = "sub_agency", "Sub-agency"
-        DATA_PARTNER = "data_partner", "Data partner"
+    Kind = PartnerKind
 
     name = models.CharField("name", max_length=200)
     kind = models.CharField("kind", max_length=20, choices=Kind.choices)
@@ -25,7 +28,7 @@ class Partner(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="partner_kind_valid",
-                condition=models.Q(kind__in=["brand", "sub_agency", "data_partner"]),
+                condition=models.Q(kind__in=PartnerKind.values),
                 violation_error_message="Unknown partner kind.",
             ),
         ]

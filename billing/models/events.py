@@ -90,6 +90,19 @@ class ImportBatch(models.Model):
         return f"{self.filename} ({self.get_status_display()})"
 
 
+class RevenueEventKind(models.TextChoices):
+    SALE = "sale", "Revenue"
+    REFUND = "refund", "Refund"
+    CHARGEBACK = "chargeback", "Chargeback"
+
+
+class RevenueEventStatus(models.TextChoices):
+    PENDING = "pending", "Pending (in hold period)"
+    LOCKED = "locked", "Locked"
+    PAYABLE = "payable", "Payable"
+    PAID = "paid", "Paid"
+
+
 class RevenueEvent(models.Model):
     """One revenue fact. A refund or chargeback is a negative event linked to its original.
 
@@ -97,16 +110,9 @@ class RevenueEvent(models.Model):
     share one namespace), so re-importing the same report is a no-op.
     """
 
-    class Kind(models.TextChoices):
-        SALE = "sale", "Revenue"
-        REFUND = "refund", "Refund"
-        CHARGEBACK = "chargeback", "Chargeback"
+    Kind = RevenueEventKind
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending (in hold period)"
-        LOCKED = "locked", "Locked"
-        PAYABLE = "payable", "Payable"
-        PAID = "paid", "Paid"
+    Status = RevenueEventStatus
 
     stream = models.CharField("stream", max_length=20, choices=Stream.choices)
     kind = models.CharField("kind", max_length=20, choices=Kind.choices, default=Kind.SALE)
@@ -158,14 +164,14 @@ class RevenueEvent(models.Model):
                 name="revenue_event_sign_matches_kind",
                 condition=(
                     Q(
-                        kind="sale",
+                        kind=RevenueEventKind.SALE,
                         refund_of__isnull=True,
                         gross_minor__gt=0,
                         platform_fee_minor__gte=0,
                         platform_fee_minor__lte=F("gross_minor"),
                     )
                     | Q(
-                        kind__in=["refund", "chargeback"],
+                        kind__in=[RevenueEventKind.REFUND, RevenueEventKind.CHARGEBACK],
                         refund_of__isnull=False,
                         gross_minor__lt=0,
                         platform_fee_minor__lte=0,
@@ -179,7 +185,7 @@ class RevenueEvent(models.Model):
             ),
             models.CheckConstraint(
                 name="revenue_event_status_valid",
-                condition=Q(status__in=["pending", "locked", "payable", "paid"]),
+                condition=Q(status__in=RevenueEventStatus.values),
                 violation_error_message="Unknown event status.",
             ),
         ]

@@ -101,7 +101,7 @@ class BrandDeal(models.Model):
             ),
             models.CheckConstraint(
                 name="brand_deal_paid_has_date",
-                condition=~Q(status="paid") | Q(paid_on__isnull=False),
+                condition=~Q(status=DealStatus.PAID) | Q(paid_on__isnull=False),
                 violation_error_message="A paid deal has a payment date.",
             ),
         ]
