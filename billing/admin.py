@@ -19,6 +19,7 @@ from django.utils.safestring import mark_safe
 
 import billing.remittance_admin  # noqa: F401 (registers the remittance admin)
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
+from agency.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from agency.admin_fields import MoneyAdminMixin, money_column, rate_column
 from agency.errors import ApplicationError
 from agency.money import CURRENCY_CHOICES, format_money
@@ -56,28 +57,6 @@ class PreparePayoutsForm(forms.Form):
     currency = forms.ChoiceField(
         choices=[("", "Every currency someone is owed in"), *CURRENCY_CHOICES], required=False
     )
-
-
-class ReadOnlyAdmin(MoneyAdminMixin, admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(LedgerCheck)
@@ -184,7 +163,7 @@ class ImportBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             self,
             request,
             queryset,
-            lambda b: event_services.import_batch_reject(batch=b),
+            lambda b: event_services.import_batch_reject(batch=b, actor=request.user),
             "Imports rejected",
         )
 
@@ -394,7 +373,7 @@ class PayoutBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     list_filter = ["status", "currency"]
     list_select_related = ["prepared_by", "approved_by"]
     inlines = [PayoutInline]
-    actions = ["approve"]
+    actions = ["approve", "reject"]
     change_list_template = "admin/billing/payoutbatch_change_list.html"
 
     has_prepare_permission = requires("billing.add_payoutbatch", role=FINANCE)
@@ -443,10 +422,11 @@ class PayoutBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         }
         return TemplateResponse(request, "admin/billing/payoutbatch_prepare.html", context)
 
-    object_actions = {"approve": "Approve batch"}
-    confirm_actions = ("approve",)
+    object_actions = {"approve": "Approve batch", "reject": "Reject batch"}
+    confirm_actions = ("approve", "reject")
 
     has_approve_permission = requires("billing.change_payoutbatch", role=FINANCE)
+    has_reject_permission = requires("billing.change_payoutbatch", role=FINANCE)
 
     @admin.action(
         description="Approve the selected batches (finance, not the preparer)",
@@ -459,6 +439,20 @@ class PayoutBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             queryset,
             lambda b: payout_services.payout_batch_approve(batch=b, approved_by=request.user),
             "Batches approved",
+        )
+
+    @admin.action(
+        description="Reject the selected batches: their money is payable again (finance, "
+        "not the preparer)",
+        permissions=["reject"],
+    )
+    def reject(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda b: payout_services.payout_batch_reject(batch=b, rejected_by=request.user),
+            "Batches rejected",
         )
 
 

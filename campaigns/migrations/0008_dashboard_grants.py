@@ -16,8 +16,8 @@ FORWARD, BACKWARD = grants_migration(GRANTS)
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0006_video_waves_roles"),
-        ("billing", "0007_ledgercheck"),
+        ("campaigns", "0007_state_machines"),
+        ("billing", "0008_ledgercheck"),
     ]
 
     operations = [migrations.RunPython(FORWARD, BACKWARD)]
