@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from agency.locks import advisory_lock
 from billing import fx, ledger
 from billing.models import (
     Account,
@@ -27,7 +28,6 @@ from billing.models import (
 )
 from billing.services.plans import commission_plan_in_force, plan_terms
 from billing.services.statements import (
-    advisory_lock,
     month_start,
     next_month,
     statement_for_line,
