@@ -48,6 +48,7 @@ from django.utils import timezone
 
 from agency.db import retry_on_contention
 from agency.errors import ApplicationError, Conflict
+from agency.months import month_start, next_month
 from billing import fx, ledger
 from billing.bulk import rows_copy
 from billing.models import (
@@ -60,7 +61,7 @@ from billing.models import (
     Stream,
 )
 from billing.services.plans import PlanBook, plan_terms
-from billing.services.statements import creators_close_lock, month_start, next_month
+from billing.services.statements import creators_close_lock
 from billing.splits import Legs, split_event, split_refund
 
 RECEIVABLE_BY_STREAM = {

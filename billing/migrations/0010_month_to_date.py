@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0007_ledger_checks_per_transaction_and_statement"),
+        ("billing", "0009_ledger_checks_per_transaction_and_statement"),
         ("creators", "0011_account_strike_flags"),
     ]
 

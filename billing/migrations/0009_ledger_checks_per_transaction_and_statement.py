@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0006_remittances"),
+        ("billing", "0008_ledgercheck"),
     ]
 
     operations = [
