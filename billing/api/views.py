@@ -40,6 +40,7 @@ class RevenueEventOutputSerializer(serializers.ModelSerializer):
             "platform_fee",
             "source_type",
             "source_id",
+            "description",
             "status",
             "created_at",
         ]
@@ -82,6 +83,14 @@ class RevenueEventListCreateApi(PartnerListAPIView):
         refund_of_source_id = serializers.CharField(
             max_length=100, required=False, allow_null=True, help_text="For refunds/chargebacks."
         )
+        description = serializers.CharField(
+            max_length=200,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="What the creator's statement line says (the deal, the product, the "
+            "report month). Empty: the stream and the date. Source ids are never shown.",
+        )
 
     class InputSerializer(serializers.Serializer):
         events = serializers.ListField(child=serializers.DictField(), allow_empty=False)
@@ -120,6 +129,7 @@ class RevenueEventListCreateApi(PartnerListAPIView):
                 source_type=row["source_type"],
                 source_id=row["source_id"],
                 refund_of_source_id=row.get("refund_of_source_id"),
+                description=row["description"],
             )
             for row in parsed.validated_data
         ]

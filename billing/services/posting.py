@@ -47,6 +47,7 @@ from django.utils import timezone
 from agency.db import retry_on_contention
 from agency.errors import ApplicationError, Conflict
 from billing import fx, ledger
+from billing.display import event_line_text
 from billing.models import (
     Account,
     RevenueEvent,
@@ -236,7 +237,9 @@ class _Batch:
         line = {
             "kind": StatementLine.Kind.EARNING if is_sale else StatementLine.Kind.CLAWBACK,
             "event": event,
-            "description": f"{event.get_stream_display()} {event.source_id}"[:255],
+            "description": event_line_text(
+                description=event.description, stream=event.stream, occurred_on=event.occurred_on
+            ),
             "occurred_on": event.occurred_on,
             "original_currency": ccy,
             "gross_minor": split.gross_minor,
