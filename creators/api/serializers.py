@@ -13,12 +13,8 @@ from creators.models import (
     PlatformAccount,
     Tier,
 )
-from creators.services.ingestion import (
-    MAX_BATCH_ROWS,
-    DailyMetricRowSerializer,
-    VideoDailyRowSerializer,
-    VideoRowSerializer,
-)
+from creators.services.ingestion import MAX_BATCH_ROWS
+from creators.services.ingestion_rows import COLUMNS
 from creators.services.performance import METRIC_COLUMNS
 
 PRIVATE_CREATOR_FIELDS = ("legal_name", "date_of_birth", "status", "payout_currency", "created_at")
@@ -225,6 +221,21 @@ class VideoIngestInput(_IngestInput):
 
 class VideoDailyIngestInput(_IngestInput):
     pass
+
+
+def _row_serializer(name: str, kind: str, doc: str | None = None) -> type[serializers.Serializer]:
+    """The documented shape of one row: the parser's own columns (their rules and help)."""
+    fields = {column.name: column.make_field() for column in COLUMNS[kind]}
+    return type(name, (serializers.Serializer,), {"__doc__": doc, "__module__": __name__, **fields})
+
+
+DailyMetricRowSerializer = _row_serializer("DailyMetricRowSerializer", "daily")
+VideoRowSerializer = _row_serializer("VideoRowSerializer", "videos")
+VideoDailyRowSerializer = _row_serializer(
+    "VideoDailyRowSerializer",
+    "video_daily",
+    "One day of one video's life: that day's counts (not running totals).",
+)
 
 
 class DailyIngestDoc(serializers.Serializer):
