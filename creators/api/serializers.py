@@ -202,12 +202,19 @@ class IngestionOutputSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
 
 
+class _RowObject(serializers.DictField):
+    """A row as the JSON object it is: the service parses its cells (no check per value)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            self.fail("not_a_dict", input_type=type(data).__name__)
+        return data
+
+
 class _IngestInput(serializers.Serializer):
     """Rows are plain objects here; the service validates every row in one pass."""
 
-    rows = serializers.ListField(
-        child=serializers.DictField(), allow_empty=False, max_length=MAX_BATCH_ROWS
-    )
+    rows = serializers.ListField(child=_RowObject(), allow_empty=False, max_length=MAX_BATCH_ROWS)
     dry_run = serializers.BooleanField(default=False)
 
 

@@ -45,6 +45,7 @@ BEFORE_POSTING = "This day is before the video was posted."
 
 _STAGE = "creators_ingest_stage"
 _CHECKED = "creators_ingest_checked"
+_COMPARED = "creators_ingest_changed"
 
 
 @dataclass
@@ -192,6 +193,8 @@ def _ingest(
     spec = _Spec(kind)
     errors: dict[int, dict[str, list[str]]] = {}
     with connection.cursor() as cursor:
+        # Room to sort the whole upload in memory (duplicates are found across all of it).
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(f"CREATE TEMP TABLE {_STAGE} ({spec.stage_definition()}) ON COMMIT DROP")
         count = _stage(cursor, spec=spec, cells=cells, errors=errors, progress=progress)
         if not count:
@@ -206,10 +209,23 @@ def _ingest(
             raise ValidationError(
                 {"rows": {str(i): errors[i] for i in sorted(errors)}},
             )
-        result = _summarise(cursor, spec=spec, rows=count, dry_run=dry_run)
-        if not dry_run and (result.created or result.updated):
-            _write(cursor, spec=spec)
+        if dry_run:
+            created, updated, changes = _compare(cursor, spec=spec)
+        else:
+            created, updated, changes = _write(cursor, spec=spec)
         cursor.execute(f"DROP TABLE {_STAGE}, {_CHECKED}")
+    result = IngestionResult(
+        kind=kind,
+        dry_run=dry_run,
+        rows=count,
+        created=created,
+        updated=updated,
+        unchanged=count - created - updated,
+    )
+    result.changes = [
+        (index, f"{spec.owner} {owner_id} / {key}", "created" if new else "updated")
+        for index, owner_id, key, new in changes
+    ]
     return result
 
 
@@ -233,7 +249,6 @@ def _stage(cursor, *, spec: _Spec, cells, errors: dict, progress: Progress | Non
     _copy(cursor, copy_sql, chunk)
     if progress is not None:
         progress(count)
-    cursor.execute(f"ANALYZE {_STAGE}")
     return count
 
 
@@ -271,7 +286,6 @@ def _check(cursor, *, spec: _Spec, creators: QuerySet[Creator] | None) -> None:
     # The first reason (no account) names the day the account was looked up on.
     error = "WHEN 0 THEN %s || to_char(r.day, 'YYYY-MM-DD') || '.' "
     error += " ".join(f"WHEN {i} THEN %s" for i in range(1, len(reasons)))
-    stored = ", ".join(f"t.{f}" for f in fields)
     staged = ", ".join(f"r.{f}" for f in fields)
     sql = f"""
         CREATE TEMP TABLE {_CHECKED} ON COMMIT DROP AS
@@ -299,59 +313,75 @@ def _check(cursor, *, spec: _Spec, creators: QuerySet[Creator] | None) -> None:
             END AS efield,
             CASE r.reason {error} ELSE
                 CASE WHEN r.first_n <> r.n THEN 'Duplicate of row ' || r.first_n || '.' END
-            END AS error,
-            t.{key} IS NULL AS created,
-            t.{key} IS NULL OR ({stored}) IS DISTINCT FROM ({staged}) AS changed
+            END AS error
         FROM ranked r
-        LEFT JOIN {spec.table} t
-            ON r.reason IS NULL AND t.{spec.owner}_id = r.owner_id AND t.{key} = r.{key}
     """
     cursor.execute(sql, [*scope_params, *(message for _, _, message in reasons)])
 
 
-def _summarise(cursor, *, spec: _Spec, rows: int, dry_run: bool) -> IngestionResult:
-    cursor.execute(
-        f"SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE changed AND NOT created)"
-        f" FROM {_CHECKED}"
-    )
-    created, updated = cursor.fetchone()
-    result = IngestionResult(
-        kind=spec.kind,
-        dry_run=dry_run,
-        rows=rows,
-        created=created,
-        updated=updated,
-        unchanged=rows - created - updated,
-    )
-    cursor.execute(
-        f"SELECT n, owner_id, {spec.key_field}, created FROM {_CHECKED}"
-        " WHERE changed ORDER BY n LIMIT %s",
-        [CHANGES_LISTED],
-    )
-    result.changes = [
-        (index, f"{spec.owner} {owner_id} / {key}", "created" if new else "updated")
-        for index, owner_id, key, new in cursor.fetchall()
-    ]
-    return result
+Changes = tuple[int, int, list[tuple[int, int, Any, bool]]]
 
 
-def _write(cursor, *, spec: _Spec) -> None:
-    """One upsert of the rows that change; a row stored meanwhile is updated only if it differs."""
+def _compare(cursor, *, spec: _Spec) -> Changes:
+    """A dry run: created and updated counts and the first rows that would change (each row
+    looked up by its key, so the cost follows the upload, not the table)."""
+    key, fields = spec.key_field, spec.fields
+    stored = ", ".join(f"t.{f}" for f in fields)
+    staged = ", ".join(f"c.{f}" for f in fields)
+    cursor.execute(
+        f"""
+        CREATE TEMP TABLE {_COMPARED} ON COMMIT DROP AS
+        SELECT c.n, c.owner_id, c.{key}, t.found IS NULL AS created
+        FROM {_CHECKED} c
+        LEFT JOIN LATERAL (
+            SELECT true AS found, {stored} FROM {spec.table} t
+            WHERE t.{spec.owner}_id = c.owner_id AND t.{key} = c.{key}
+        ) t ON true
+        WHERE t.found IS NULL OR ({stored}) IS DISTINCT FROM ({staged})
+        """
+    )
+    return _changes(cursor)
+
+
+def _write(cursor, *, spec: _Spec) -> Changes:
+    """One upsert of every row; a stored row is updated only when its values differ.
+    Returns what changed, read back from the rows the upsert returned."""
     key, fields = spec.key_field, spec.fields
     owner_id = f"{spec.owner}_id"
     columns = ", ".join(fields)
     updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in fields)
-    stored = ", ".join(f"{spec.table}.{f}" for f in fields)
+    stored = ", ".join(f"t.{f}" for f in fields)
     excluded = ", ".join(f"EXCLUDED.{f}" for f in fields)
     cursor.execute(
         f"""
-        INSERT INTO {spec.table} ({owner_id}, {key}, {columns}, created_at, updated_at)
-        SELECT owner_id, {key}, {columns}, %s, %s FROM {_CHECKED} WHERE changed ORDER BY n
-        ON CONFLICT ({owner_id}, {key}) DO UPDATE SET {updates}, updated_at = EXCLUDED.updated_at
-        WHERE ({stored}) IS DISTINCT FROM ({excluded})
+        CREATE TEMP TABLE {_COMPARED} ON COMMIT DROP AS
+        WITH written AS (
+            INSERT INTO {spec.table} AS t ({owner_id}, {key}, {columns}, created_at, updated_at)
+            SELECT owner_id, {key}, {columns}, %s, %s FROM {_CHECKED} ORDER BY n
+            ON CONFLICT ({owner_id}, {key}) DO UPDATE
+            SET {updates}, updated_at = EXCLUDED.updated_at
+            WHERE ({stored}) IS DISTINCT FROM ({excluded})
+            RETURNING t.{owner_id} AS owner_id, t.{key} AS {key}, t.xmax = 0 AS created
+        )
+        SELECT c.n, w.owner_id, w.{key}, w.created
+        FROM written w JOIN {_CHECKED} c ON c.owner_id = w.owner_id AND c.{key} = w.{key}
         """,
         [timezone.now()] * 2,
     )
+    return _changes(cursor)
+
+
+def _changes(cursor) -> Changes:
+    """Counts and the first rows of the changed-rows table ``_compare`` or ``_write`` made."""
+    cursor.execute(
+        "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created)"
+        f" FROM {_COMPARED}"
+    )
+    created, updated = cursor.fetchone()
+    cursor.execute(f"SELECT * FROM {_COMPARED} ORDER BY n LIMIT %s", [CHANGES_LISTED])
+    changes = cursor.fetchall()
+    cursor.execute(f"DROP TABLE {_COMPARED}")
+    return created, updated, changes
 
 
 def format_errors(detail) -> list[str]:

@@ -11,6 +11,7 @@ order, followed by the same row-level checks (an account id or a handle; subsets
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.utils import timezone
@@ -88,13 +89,14 @@ def _fast_choice(choices: Mapping[str, str]) -> Callable[[Any], str]:
     return parse
 
 
-def _fast_date(value: Any) -> dt.date:
+def _fast_date(value: Any, today: dt.date | None = None) -> dt.date:
+    """An ISO date within range and not in the future (``today``: the parser's, once)."""
     if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
             day = dt.date.fromisoformat(value)
         except ValueError:
             raise _Slow from None
-        if EARLIEST_DATE <= day <= _today():  # within range and not in the future
+        if EARLIEST_DATE <= day <= (today or _today()):
             return day
     raise _Slow
 
@@ -236,6 +238,19 @@ def _row_errors(kind: str, row: dict) -> dict[str, list[str]]:
     return {}
 
 
+_SKIP, _REQUIRED = object(), object()
+
+
+def _when_absent(field: serializers.Field) -> Any:
+    """What an absent cell gives: the field's default, nothing (skipped) or its error."""
+    try:
+        return field.run_validation(empty)
+    except SkipField:
+        return _SKIP
+    except ValidationError:
+        return _REQUIRED
+
+
 class RowParser:
     """``parse(cells)`` -> (values by column name, None) or (None, errors by column).
 
@@ -245,15 +260,27 @@ class RowParser:
 
     def __init__(self, kind: str):
         self.kind = kind
-        self.columns = [(c, c.make_field(), c.fast) for c in COLUMNS[kind]]
+        today = _today()
+        self.columns = []
+        for column in COLUMNS[kind]:
+            field = column.make_field()
+            fast = column.fast
+            if fast is _fast_date:
+                fast = partial(_fast_date, today=today)
+            self.columns.append((column.name, field, fast, column.after, _when_absent(field)))
 
     def parse(self, cells: Mapping[str, Any]) -> tuple[dict | None, dict | None]:
         row: dict[str, Any] = {}
         errors: dict[str, list[str]] = {}
-        for column, field, fast in self.columns:
-            name = column.name
+        for name, field, fast, after, absent in self.columns:
             raw = cells.get(name, empty)
-            if fast is not None and raw is not empty:
+            if raw is empty:
+                if absent is _SKIP:
+                    continue
+                if absent is not _REQUIRED:
+                    row[name] = absent
+                    continue
+            elif fast is not None:
                 try:
                     row[name] = fast(raw)
                     continue
@@ -261,8 +288,8 @@ class RowParser:
                     pass
             try:
                 value = field.run_validation(raw)
-                if column.after is not None:
-                    column.after(value)
+                if after is not None:
+                    after(value)
             except SkipField:
                 continue
             except ValidationError as exc:
