@@ -11,6 +11,10 @@ when the rule set asks for it, when it fails, and its failure as
 ``{"rule", "required", "actual", "distance", "message"}``, built with
 ``jsonb_build_object``; the message is rendered from the required and actual values.
 
+An account whose latest day (on or before ``as_of``) carries a community-guidelines strike
+or the throttling flag fails ``good_standing`` in every program: it is marked, and the
+failure says which flags and since when.
+
 Evaluated account: the creator's account on the program's platform with most followers,
 then lowest id (any platform when the program names none). Windows end on ``as_of``
 inclusive.
@@ -229,6 +233,26 @@ ORIGINAL_CONTENT = Rule(
     ),
 )
 
+_STRIKES = (
+    "e.guideline_strikes || ' community-guidelines strike'"
+    " || CASE WHEN e.guideline_strikes > 1 THEN 's' ELSE '' END"
+)
+GOOD_STANDING = Rule(
+    name="'good_standing'",
+    checked=_HAS_ACCOUNT,
+    fails="e.guideline_strikes > 0 OR e.throttled",
+    required="jsonb_build_object('guideline_strikes', 0, 'throttled', false)",
+    actual="jsonb_build_object('guideline_strikes', e.guideline_strikes, 'throttled', e.throttled)",
+    distance="e.guideline_strikes",
+    message=(
+        "concat_ws(' and ', CASE WHEN e.guideline_strikes > 0 THEN "
+        f"{_STRIKES} END, CASE WHEN e.throttled THEN 'throttled' END)"
+        " || ' on ' || to_char(e.latest_date, 'YYYY-MM-DD')"
+        " || ': the platform limits this account''s distribution; programs need an account"
+        " in good standing'"
+    ),
+)
+
 # In the order failures are listed. Without an account only the first three can fail.
 RULES = [
     AGE_UNKNOWN,
@@ -241,21 +265,27 @@ RULES = [
     WATCH_HOURS,
     VIDEO_LENGTH,
     ORIGINAL_CONTENT,
+    GOOD_STANDING,
 ]
 
 
 # --- the statement --------------------------------------------------------------------------
 
 FACTS_SQL = """
-SELECT a.id AS account_id, w.days,
-       COALESCE((SELECT m.followers FROM creators_dailyaccountmetric m
-                 WHERE m.account_id = a.id AND m.date <= %(as_of)s::date
-                 ORDER BY m.date DESC LIMIT 1), 0) AS followers,
+SELECT a.id AS account_id, w.days, COALESCE(latest.followers, 0) AS followers,
+       COALESCE(latest.guideline_strikes, 0) AS guideline_strikes,
+       COALESCE(latest.throttled, false) AS throttled, latest.date AS latest_date,
        COALESCE(d.views, 0) AS views, COALESCE(d.qualified_views, 0) AS qualified_views,
        COALESCE(d.watch, 0) AS watch,
        COALESCE(v.videos, 0) AS videos, COALESCE(v.longest, 0) AS longest,
        COALESCE(v.not_original, 0) AS not_original, COALESCE(fy.views, 0) AS for_you
 FROM creators_platformaccount a
+LEFT JOIN LATERAL (  -- the account's latest day: followers and the flags in force
+    SELECT m.followers, m.guideline_strikes, m.throttled, m.date
+    FROM creators_dailyaccountmetric m
+    WHERE m.account_id = a.id AND m.date <= %(as_of)s::date
+    ORDER BY m.date DESC LIMIT 1
+) latest ON true
 CROSS JOIN windows AS w
 LEFT JOIN LATERAL (
     SELECT SUM(m.views)::bigint AS views, SUM(m.qualified_views)::bigint AS qualified_views,
@@ -326,7 +356,8 @@ WITH rs AS (
     ]) AS days WHERE days IS NOT NULL
 ), facts AS ({FACTS_SQL}
 ), accounts AS (
-    SELECT DISTINCT ON (a.id) a.id, a.creator_id, a.platform, a.account_type, f.followers
+    SELECT DISTINCT ON (a.id) a.id, a.creator_id, a.platform, a.account_type, f.followers,
+        f.guideline_strikes, f.throttled, f.latest_date
     FROM creators_platformaccount a JOIN facts f ON f.account_id = a.id
     ORDER BY a.id
 ), best AS (
@@ -352,6 +383,7 @@ WITH rs AS (
                            extract(day FROM c.date_of_birth)::int)
         END AS turns,
         b.id AS account_id, a.account_type, a.followers,
+        a.guideline_strikes, a.throttled, a.latest_date,
         fw.views, fw.qualified_views, fw.videos, fw.longest, fw.not_original, fw.for_you,
         fh.watch, coalesce(fa.views, 0) AS alt_views
     FROM creators_creator c
