@@ -65,6 +65,42 @@ class CreatorSerializer(serializers.Serializer):
         return data
 
 
+def creator_list_data(
+    rows: list[dict], accounts: dict[int, list[dict]], *, private: bool
+) -> list[dict]:
+    """``CreatorSerializer``'s output for flat rows (``selectors.creator_rows``), without a
+    serializer per creator: each value goes through the same field's representation."""
+    fields = CreatorSerializer().fields
+    score, as_of = fields["score"].to_representation, fields["performance_as_of"].to_representation
+    born, created = (
+        fields["date_of_birth"].to_representation,
+        fields["created_at"].to_representation,
+    )
+    out = []
+    for row in rows:
+        data = {
+            "id": row["id"],
+            "stage_name": row["stage_name"],
+            "country": row["country"],
+            "accounts": accounts.get(row["id"], []),
+            "score": None if row["latest_score"] is None else score(row["latest_score"]),
+            "tier": Tier(row["latest_tier"]).name if row["latest_tier"] else None,
+            "performance_as_of": None
+            if row["latest_as_of"] is None
+            else as_of(row["latest_as_of"]),
+        }
+        if private:
+            data["legal_name"] = row["legal_name"]
+            data["date_of_birth"] = (
+                None if row["date_of_birth"] is None else born(row["date_of_birth"])
+            )
+            data["status"] = row["status"]
+            data["payout_currency"] = row["payout_currency"]
+            data["created_at"] = created(row["created_at"])
+        out.append(data)
+    return out
+
+
 PERFORMANCE_FIELDS = ["window_days", *METRIC_COLUMNS, "score"]
 
 
