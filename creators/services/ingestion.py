@@ -45,7 +45,6 @@ BEFORE_POSTING = "This day is before the video was posted."
 
 _STAGE = "creators_ingest_stage"
 _CHECKED = "creators_ingest_checked"
-_COMPARED = "creators_ingest_changed"
 
 
 @dataclass
@@ -328,9 +327,8 @@ def _compare(cursor, *, spec: _Spec) -> Changes:
     key, fields = spec.key_field, spec.fields
     stored = ", ".join(f"t.{f}" for f in fields)
     staged = ", ".join(f"c.{f}" for f in fields)
-    cursor.execute(
-        f"""
-        CREATE TEMP TABLE {_COMPARED} ON COMMIT DROP AS
+    changed = f"""
+        changed AS (
         SELECT c.n, c.owner_id, c.{key}, t.found IS NULL AS created
         FROM {_CHECKED} c
         LEFT JOIN LATERAL (
@@ -338,9 +336,10 @@ def _compare(cursor, *, spec: _Spec) -> Changes:
             WHERE t.{spec.owner}_id = c.owner_id AND t.{key} = c.{key}
         ) t ON true
         WHERE t.found IS NULL OR ({stored}) IS DISTINCT FROM ({staged})
-        """
-    )
-    return _changes(cursor)
+        )
+    """
+    cursor.execute(_changes_sql(changed, key), [CHANGES_LISTED])
+    return _changes(cursor.fetchone())
 
 
 def _write(cursor, *, spec: _Spec) -> Changes:
@@ -352,36 +351,38 @@ def _write(cursor, *, spec: _Spec) -> Changes:
     updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in fields)
     stored = ", ".join(f"t.{f}" for f in fields)
     excluded = ", ".join(f"EXCLUDED.{f}" for f in fields)
-    cursor.execute(
-        f"""
-        CREATE TEMP TABLE {_COMPARED} ON COMMIT DROP AS
-        WITH written AS (
+    changed = f"""
+        written AS (
             INSERT INTO {spec.table} AS t ({owner_id}, {key}, {columns}, created_at, updated_at)
             SELECT owner_id, {key}, {columns}, %s, %s FROM {_CHECKED} ORDER BY n
             ON CONFLICT ({owner_id}, {key}) DO UPDATE
             SET {updates}, updated_at = EXCLUDED.updated_at
             WHERE ({stored}) IS DISTINCT FROM ({excluded})
             RETURNING t.{owner_id} AS owner_id, t.{key} AS {key}, t.xmax = 0 AS created
+        ), changed AS (
+            SELECT c.n, w.owner_id, w.{key}, w.created
+            FROM written w JOIN {_CHECKED} c ON c.owner_id = w.owner_id AND c.{key} = w.{key}
         )
-        SELECT c.n, w.owner_id, w.{key}, w.created
-        FROM written w JOIN {_CHECKED} c ON c.owner_id = w.owner_id AND c.{key} = w.{key}
-        """,
-        [timezone.now()] * 2,
-    )
-    return _changes(cursor)
+    """
+    cursor.execute(_changes_sql(changed, key), [*[timezone.now()] * 2, CHANGES_LISTED])
+    return _changes(cursor.fetchone())
 
 
-def _changes(cursor) -> Changes:
-    """Counts and the first rows of the changed-rows table ``_compare`` or ``_write`` made."""
-    cursor.execute(
-        "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created)"
-        f" FROM {_COMPARED}"
-    )
-    created, updated = cursor.fetchone()
-    cursor.execute(f"SELECT * FROM {_COMPARED} ORDER BY n LIMIT %s", [CHANGES_LISTED])
-    changes = cursor.fetchall()
-    cursor.execute(f"DROP TABLE {_COMPARED}")
-    return created, updated, changes
+def _changes_sql(ctes: str, key: str) -> str:
+    """One statement over the changed rows (the ``changed`` CTE of ``ctes``): how many were
+    created and updated, and the first of them by row index (as JSON)."""
+    return f"""
+        WITH {ctes}
+        SELECT (SELECT count(*) FILTER (WHERE created) FROM changed),
+               (SELECT count(*) FILTER (WHERE NOT created) FROM changed),
+               (SELECT json_agg(json_build_array(n, owner_id, {key}, created) ORDER BY n)
+                FROM (SELECT * FROM changed ORDER BY n LIMIT %s) first)
+    """
+
+
+def _changes(found: tuple) -> Changes:
+    created, updated, first = found
+    return created, updated, [tuple(row) for row in first or []]
 
 
 def format_errors(detail) -> list[str]:
