@@ -194,6 +194,7 @@ def _ingest(
     with connection.cursor() as cursor:
         # Room to sort the whole upload in memory (duplicates are found across all of it).
         cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL jit = off")  # large statements, run once: JIT costs more
         cursor.execute(f"CREATE TEMP TABLE {_STAGE} ({spec.stage_definition()}) ON COMMIT DROP")
         count = _stage(cursor, spec=spec, cells=cells, errors=errors, progress=progress)
         if not count:
