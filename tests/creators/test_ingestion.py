@@ -172,7 +172,7 @@ def test_csv_is_read_as_a_stream_and_checked_across_chunks(monkeypatch):
     assert not DailyAccountMetric.objects.exists()
 
 
-def test_queries_do_not_grow_with_the_rows(django_assert_max_num_queries):
+def test_queries_do_not_grow_with_the_rows():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
