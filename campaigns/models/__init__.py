@@ -13,6 +13,7 @@ from campaigns.models.brands import (
     deal_transition_allowed,
 )
 from campaigns.models.invoices import Invoice, InvoiceLine, InvoiceSeries
+from campaigns.models.live import LiveHost, LiveOperationPrice, LiveReportBooking
 from campaigns.models.operations import (
     AdAccount,
     AdSpend,
@@ -41,7 +42,10 @@ __all__ = [
     "InvoiceLine",
     "InvoiceSeries",
     "LiveCommerceRefund",
+    "LiveHost",
     "LiveMonthlyReport",
+    "LiveOperationPrice",
+    "LiveReportBooking",
     "LiveSession",
     "ServiceAgreement",
     "ServiceUnit",
