@@ -4,7 +4,10 @@ LIVE reports beside their sessions, and finance's booking of a report's agreed a
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from rest_framework.exceptions import ValidationError
@@ -33,6 +36,9 @@ from campaigns.services.live_sessions import (
     live_session_problems,
     live_session_record,
 )
+from campaigns.services.operations_intake import ROW_SERIALIZERS, operations_ingest_csv
+from creators.admin.metrics import MetricsImportMixin
+from creators.services.ingestion import format_errors
 
 # Where a service's field name is shown on the admin form.
 _FORM_FIELD = {
@@ -48,6 +54,46 @@ def add_service_errors(form: forms.Form, problems: dict) -> None:
         target = _FORM_FIELD.get(name, name)
         for reason in reasons:
             form.add_error(target if target in form.fields else None, reason)
+
+
+class ImportOperationsForm(forms.Form):
+    file = forms.FileField(help_text="CSV with a header row.")
+    dry_run = forms.BooleanField(
+        required=False, initial=True, help_text="Report what would change; write nothing."
+    )
+
+
+class OperationsImportMixin(MetricsImportMixin):
+    """The metrics admins' "Import CSV" page (same URL and button), here through
+    ``operations_ingest_csv`` for ``import_kind`` (staff namespace); it needs the permission
+    to add the model's rows."""
+
+    import_kind = ""
+    change_list_template = "admin/creators/metrics_change_list.html"  # the "Import CSV" button
+
+    def import_csv_view(self, request: HttpRequest):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ImportOperationsForm(request.POST or None, request.FILES or None)
+        result, errors = None, []
+        if request.method == "POST" and form.is_valid():
+            text = (line.decode("utf-8-sig") for line in form.cleaned_data["file"])
+            try:
+                result = operations_ingest_csv(
+                    kind=self.import_kind, file=text, dry_run=form.cleaned_data["dry_run"]
+                )
+            except (ValidationError, UnicodeDecodeError) as exc:
+                errors = format_errors(getattr(exc, "detail", str(exc)))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Import {self.model._meta.verbose_name_plural} from CSV",
+            "form": form,
+            "result": result,
+            "errors": errors,
+            "columns": ", ".join(ROW_SERIALIZERS[self.import_kind]().fields),
+        }
+        return TemplateResponse(request, "admin/campaigns/import_operations.html", context)
 
 
 class LiveSessionForm(MoneyForm):
@@ -110,8 +156,11 @@ class FeeOffListFilter(admin.SimpleListFilter):
 
 
 @admin.register(LiveSession)
-class LiveSessionAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin):
+class LiveSessionAdmin(
+    OperationsImportMixin, ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin
+):
     form = LiveSessionForm
+    import_kind = "live_sessions"
     list_display = ["creator", "started_at", "ended_at", "viewers", "orders", "conversion",
                     "diamonds", money_column("gifts_value_minor", description="gifts value"),
                     money_column("gmv_minor", description="GMV"), "operated_by_agency",
@@ -256,7 +305,8 @@ class LiveCommerceRefundForm(RefundForm):
 
 
 @admin.register(LiveCommerceRefund)
-class LiveCommerceRefundAdmin(RefundAdminBase):
+class LiveCommerceRefundAdmin(OperationsImportMixin, RefundAdminBase):
+    import_kind = "live_commerce_refunds"
     form = LiveCommerceRefundForm
     parent_field = "session"
     record = staticmethod(live_services.live_commerce_refund_record)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
 from agency.admin_fields import MoneyAdminMixin, MoneyForm, money_column, rate_column
 from campaigns.admin.base import ReadOnlyInline
-from campaigns.admin.live import RefundAdminBase, RefundForm
+from campaigns.admin.live import OperationsImportMixin, RefundAdminBase, RefundForm
 from campaigns.models import (
     AdAccount,
     AdSpend,
@@ -45,7 +45,9 @@ class AdSpendInline(MoneyAdminMixin, admin.TabularInline):
 
 
 @admin.register(AdAccount)
-class AdAccountAdmin(MoneyAdminMixin, admin.ModelAdmin):
+class AdAccountAdmin(OperationsImportMixin, MoneyAdminMixin, admin.ModelAdmin):
+    import_kind = "ad_spend"  # "Import CSV": the accounts' daily spend
+
     list_display = ["external_id", "brand", "platform", "fee_model", rate_column("fee_rate"),
                     money_column("spend_sum", description="spend (all time)")]  # fmt: skip
     list_filter = ["platform", "fee_model", "brand"]
@@ -134,11 +136,14 @@ class AffiliateOrderForm(MoneyForm):
 
 
 @admin.register(AffiliateOrder)
-class AffiliateOrderAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin):
+class AffiliateOrderAdmin(
+    OperationsImportMixin, ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin
+):
     """Orders are entered through ``affiliate_order_record`` (which computes the settlement
     date) and never edited: refunds and settlement change them."""
 
     form = AffiliateOrderForm
+    import_kind = "affiliate_orders"
     list_display = ["external_id", "link", "product", money_column("gmv_minor", description="GMV"),
                     money_column("refunded_minor", description="refunded"),
                     rate_column("commission_rate"), "status", "settles_on"]  # fmt: skip
@@ -210,7 +215,8 @@ class AffiliateRefundForm(RefundForm):
 
 
 @admin.register(AffiliateRefund)
-class AffiliateRefundAdmin(RefundAdminBase):
+class AffiliateRefundAdmin(OperationsImportMixin, RefundAdminBase):
+    import_kind = "affiliate_refunds"
     form = AffiliateRefundForm
     parent_field = "order"
     record = staticmethod(affiliate_services.affiliate_refund_record)

@@ -302,3 +302,39 @@ def test_ad_spend_typed_in_the_admin_goes_through_the_service(client):
     refused = client.post(url, changed)
     assert refused.status_code == 200 and b"data partner reported this day" in refused.content
     assert AdSpend.objects.get(pk=reported.pk).amount_minor == 5_00
+
+
+def test_the_new_admin_pages_load(admin_client, month):
+    LiveSessionFactory(viewers=100, orders=3)
+    for model in ["livehost", "liveoperationprice", "livereportbooking", "affiliaterefund",
+                  "livecommercerefund", "livemonthlyreport", "livesession"]:  # fmt: skip
+        assert admin_client.get(reverse(f"admin:campaigns_{model}_changelist")).status_code == 200
+    for model in ["liveoperationprice", "affiliaterefund", "livecommercerefund", "livesession",
+                  "affiliateorder"]:  # fmt: skip
+        assert admin_client.get(reverse(f"admin:campaigns_{model}_add")).status_code == 200
+    # booking is finance's (a superuser holds no role)
+    add = reverse("admin:campaigns_livereportbooking_add")
+    assert admin_client.get(add, {"report": month.pk}).status_code == 403
+
+
+def test_operations_upload_a_csv_in_the_admin(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(_role_user("ops", roles.OPERATIONS))
+    account = AdAccountFactory()
+    url = reverse("admin:campaigns_adaccount_import_csv")
+    assert client.get(reverse("admin:campaigns_adaccount_changelist")).status_code == 200
+    header = "platform,ad_account_id,spent_on,currency,amount\n"
+
+    def upload(body: str, dry_run: bool):
+        data = {"file": SimpleUploadedFile("spend.csv", (header + body).encode())}
+        return client.post(url, {**data, **({"dry_run": "on"} if dry_run else {})})
+
+    bad = upload(f"tiktok,{account.external_id},2026-10-01,USD,1.234\n", dry_run=False)
+    assert b"line 2 (row 0): amount" in bad.content and not AdSpend.objects.exists()
+    good = f"tiktok,{account.external_id},2026-10-01,USD,1234.50\n"
+    assert b"Dry run" in upload(good, dry_run=True).content and not AdSpend.objects.exists()
+    upload(good, dry_run=False)
+    assert AdSpend.objects.get().amount_minor == 1_234_50
+    staff_login(client, finance_user("fin"))
+    assert client.get(url).status_code == 403

@@ -407,3 +407,28 @@ def test_the_service_imports_sessions_for_staff_with_the_same_rules():
     assert result.created == 1
     assert LiveSession.objects.get().partner is None
     assert Decimal(LiveSession.objects.get().commerce_commission_rate) == Decimal("0.1")
+
+
+def test_ad_spend_list_query_count_is_constant(data_partner_client, django_assert_num_queries):
+    account = AdAccountFactory()
+    rows = [{"platform": "tiktok", "ad_account_id": account.external_id, "currency": "USD",
+             "spent_on": (timezone.localdate() - dt.timedelta(days=d)).isoformat(),
+             "amount": "10.00"} for d in range(1, 6)]  # fmt: skip
+    post(data_partner_client, SPEND, rows)
+    with django_assert_num_queries(3):  # key, count, page (with the ad account)
+        assert len(data_partner_client.get(SPEND).json()["results"]) == 5
+
+
+def test_the_schema_types_every_operations_body_with_meaningful_names(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    components = schema["components"]["schemas"]
+    for name in ["LiveSessionBatchRequest", "LiveSessionRowRequest", "AffiliateOrderBatchRequest",
+                 "AffiliateOrderRowRequest", "AffiliateRefundBatchRequest",
+                 "LiveCommerceRefundBatchRequest", "AdSpendBatchRequest", "AdSpendRowRequest",
+                 "LiveSession", "LiveHost", "AffiliateOrder", "AdSpend", "PriceRange"]:  # fmt: skip
+        assert name in components, name
+    rows = components["LiveSessionBatchRequest"]["properties"]["rows"]
+    assert rows["items"] == {"$ref": "#/components/schemas/LiveSessionRowRequest"}
+    assert components["LiveSessionRowRequest"]["properties"]["gmv"]["type"] == "string"
+    post_body = schema["paths"]["/api/v1/live-sessions/"]["post"]["requestBody"]
+    assert "LiveSessionBatchRequest" in str(post_body)
