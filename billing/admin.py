@@ -14,15 +14,19 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 import billing.remittance_admin  # noqa: F401 (registers the remittance admin)
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
+from agency.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from agency.admin_fields import MoneyAdminMixin, money_column, rate_column
 from agency.errors import ApplicationError
 from agency.money import CURRENCY_CHOICES, format_money
 from agency.roles import FINANCE
 from billing import dashboards, exports
-from billing.display import split_rates_table, tiers_text
+from billing import selectors as billing_selectors
+from billing.display import line_description, split_rates_table, tiers_text
 from billing.models import (
     Account,
     Advance,
@@ -30,6 +34,7 @@ from billing.models import (
     ExchangeRate,
     HoldPolicy,
     ImportBatch,
+    LedgerCheck,
     LedgerLeg,
     LedgerTransaction,
     Payout,
@@ -54,26 +59,24 @@ class PreparePayoutsForm(forms.Form):
     )
 
 
-class ReadOnlyAdmin(MoneyAdminMixin, admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+@admin.register(LedgerCheck)
+class LedgerCheckAdmin(ReadOnlyAdmin):
+    """What each ledger check found; recorded by the nightly job and ``verify_ledger``."""
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    list_display = ["finished_at", "source", "mismatch_count", "duration"]
+    list_filter = ["source"]
+    fields = ["source", "started_at", "finished_at", "mismatch_count", "mismatch_list"]
+    readonly_fields = fields
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.display(description="took")
+    def duration(self, obj: LedgerCheck) -> str:
+        return f"{(obj.finished_at - obj.started_at).total_seconds():.1f} s"
 
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.display(description="mismatches found")
+    def mismatch_list(self, obj: LedgerCheck):
+        if not obj.mismatches:
+            return "none: every balance and statement agrees with its entries"
+        return format_html_join(mark_safe("<br>"), "{}", ((m,) for m in obj.mismatches))
 
 
 @admin.register(Account)
@@ -160,7 +163,7 @@ class ImportBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             self,
             request,
             queryset,
-            lambda b: event_services.import_batch_reject(batch=b),
+            lambda b: event_services.import_batch_reject(batch=b, actor=request.user),
             "Imports rejected",
         )
 
@@ -271,7 +274,7 @@ class StatementLineInline(ReadOnlyInline):
     fields = [
         "occurred_on",
         "kind",
-        "description",
+        "line_description",
         money_column("gross_minor", currency="original_currency"),
         money_column("fee_minor", currency="original_currency", description="platform fee"),
         money_column("agency_minor", currency="original_currency", description="agency"),
@@ -281,6 +284,15 @@ class StatementLineInline(ReadOnlyInline):
         money_column("net_minor", currency="statement.currency", description="net"),
     ]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        """The lines with their payout's state (one subquery, not a query per line)."""
+        lines = super().get_queryset(request).select_related("statement")
+        return billing_selectors.statement_lines_shown(lines)
+
+    @admin.display(description="description")
+    def line_description(self, line: StatementLine) -> str:
+        return line_description(line)
 
 
 @admin.register(Statement)
@@ -361,7 +373,7 @@ class PayoutBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     list_filter = ["status", "currency"]
     list_select_related = ["prepared_by", "approved_by"]
     inlines = [PayoutInline]
-    actions = ["approve"]
+    actions = ["approve", "reject"]
     change_list_template = "admin/billing/payoutbatch_change_list.html"
 
     has_prepare_permission = requires("billing.add_payoutbatch", role=FINANCE)
@@ -410,10 +422,11 @@ class PayoutBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         }
         return TemplateResponse(request, "admin/billing/payoutbatch_prepare.html", context)
 
-    object_actions = {"approve": "Approve batch"}
-    confirm_actions = ("approve",)
+    object_actions = {"approve": "Approve batch", "reject": "Reject batch"}
+    confirm_actions = ("approve", "reject")
 
     has_approve_permission = requires("billing.change_payoutbatch", role=FINANCE)
+    has_reject_permission = requires("billing.change_payoutbatch", role=FINANCE)
 
     @admin.action(
         description="Approve the selected batches (finance, not the preparer)",
@@ -426,6 +439,20 @@ class PayoutBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             queryset,
             lambda b: payout_services.payout_batch_approve(batch=b, approved_by=request.user),
             "Batches approved",
+        )
+
+    @admin.action(
+        description="Reject the selected batches: their money is payable again (finance, "
+        "not the preparer)",
+        permissions=["reject"],
+    )
+    def reject(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda b: payout_services.payout_batch_reject(batch=b, rejected_by=request.user),
+            "Batches rejected",
         )
 
 

@@ -1,10 +1,11 @@
 """Read queries for the API, admin and jobs: partner-scoped, set-based, no N+1."""
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from agency.models import Partner
 from billing.models import (
+    LedgerCheck,
     Payout,
     PayoutBatch,
     Remittance,
@@ -116,3 +117,16 @@ def cash_not_received() -> list[dict]:
         .annotate(total=Sum("gross_minor"))
         .order_by("currency")
     )
+
+
+def ledger_check_latest() -> LedgerCheck | None:
+    """The last recorded ledger check (nightly job or the command), if any ran."""
+    return LedgerCheck.objects.order_by("-finished_at", "-pk").first()
+
+
+def statement_lines_shown(lines: QuerySet[StatementLine]) -> QuerySet[StatementLine]:
+    """Statement lines in date order. A payout line carries its payout's state
+    (``payout_status``, one subquery), so a payout still awaiting approval reads as
+    reserved, not paid."""
+    state = Payout.objects.filter(reserve_transaction=OuterRef("transaction")).values("status")
+    return lines.annotate(payout_status=Subquery(state[:1])).order_by("occurred_on", "pk")

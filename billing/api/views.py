@@ -2,7 +2,7 @@
 creators' statements and their own commission lines. Scoping lives in get_queryset()."""
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,16 +14,14 @@ from agency.api.views import (
 )
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
+from agency.rows import RowErrors
 from agency.validation import validate_date_in_range
 from billing import conf, selectors
 from billing.api.serializers import (
-    DETAIL_ERRORS,
-    LIST_ERRORS,
-    WRITE_ERRORS,
     MoneyField,
 )
 from billing.models import RevenueEvent, RevenueSplit, Statement, StatementLine, Stream
-from billing.services.events import EventInput, RowErrors, revenue_events_ingest
+from billing.services.events import EventInput, revenue_events_ingest
 
 
 class RevenueEventOutputSerializer(serializers.ModelSerializer):
@@ -48,6 +46,12 @@ class RevenueEventOutputSerializer(serializers.ModelSerializer):
         ref_name = "RevenueEvent"
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List the revenue events you posted",
+        responses=RevenueEventOutputSerializer(many=True),
+    )
+)
 class RevenueEventListCreateApi(PartnerListAPIView):
     """GET: the revenue events this data partner posted. POST: a batch of revenue events,
     validated all or nothing (errors name row index and field); known sources are skipped."""
@@ -55,17 +59,8 @@ class RevenueEventListCreateApi(PartnerListAPIView):
     partner_kinds = (Partner.Kind.DATA_PARTNER,)
     serializer_class = RevenueEventOutputSerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
-            return self.serializer_class.Meta.model.objects.none()
-        return selectors.revenue_event_list_for_partner(partner=self.partner)
-
-    @extend_schema(
-        summary="List the revenue events you posted",
-        responses={200: RevenueEventOutputSerializer(many=True), **LIST_ERRORS},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def get_partner_queryset(self, partner: Partner):
+        return selectors.revenue_event_list_for_partner(partner=partner)
 
     class RowSerializer(serializers.Serializer):
         stream = serializers.ChoiceField(choices=Stream.choices)
@@ -98,7 +93,7 @@ class RevenueEventListCreateApi(PartnerListAPIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer, **WRITE_ERRORS},
+        responses={201: OutputSerializer},
         parameters=[idempotency_key_parameter],
         summary="Post revenue events (bulk, all or nothing)",
     )
@@ -210,6 +205,12 @@ class StatementFilter(filters.FilterSet):
         fields = ["creator", "period", "status"]
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List your creators' statements",
+        responses=StatementSerializer(many=True),
+    )
+)
 class StatementListApi(PartnerListAPIView):
     """Monthly statements of the sub-agency's creators (balances set once closed)."""
 
@@ -217,34 +218,22 @@ class StatementListApi(PartnerListAPIView):
     serializer_class = StatementSerializer
     filterset_class = StatementFilter
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
-            return self.serializer_class.Meta.model.objects.none()
-        return selectors.statement_list_for_partner(partner=self.partner)
+    def get_partner_queryset(self, partner: Partner):
+        return selectors.statement_list_for_partner(partner=partner)
 
-    @extend_schema(
-        summary="List your creators' statements",
-        responses={200: StatementSerializer(many=True), **LIST_ERRORS},
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="One statement with its lines",
+        responses=StatementDetailSerializer,
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-
+)
 class StatementDetailApi(PartnerRetrieveAPIView):
     partner_kinds = (Partner.Kind.SUB_AGENCY,)
     serializer_class = StatementDetailSerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
-            return self.serializer_class.Meta.model.objects.none()
-        return selectors.statement_detail_for_partner(partner=self.partner)
-
-    @extend_schema(
-        summary="One statement with its lines",
-        responses={200: StatementDetailSerializer, **DETAIL_ERRORS},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def get_partner_queryset(self, partner: Partner):
+        return selectors.statement_detail_for_partner(partner=partner)
 
 
 class CommissionLineSerializer(serializers.ModelSerializer):
@@ -286,6 +275,12 @@ class CommissionLineFilter(filters.FilterSet):
         fields = ["creator", "stream"]
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List your commission lines",
+        responses=CommissionLineSerializer(many=True),
+    )
+)
 class CommissionLineListApi(PartnerListAPIView):
     """The sub-agency's own commission lines: its cut of each revenue event."""
 
@@ -293,14 +288,5 @@ class CommissionLineListApi(PartnerListAPIView):
     serializer_class = CommissionLineSerializer
     filterset_class = CommissionLineFilter
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
-            return self.serializer_class.Meta.model.objects.none()
-        return selectors.commission_line_list_for_partner(partner=self.partner)
-
-    @extend_schema(
-        summary="List your commission lines",
-        responses={200: CommissionLineSerializer(many=True), **LIST_ERRORS},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def get_partner_queryset(self, partner: Partner):
+        return selectors.commission_line_list_for_partner(partner=partner)

@@ -13,12 +13,12 @@ from django.utils.html import format_html
 from rest_framework.exceptions import ValidationError
 
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
+from agency.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from agency.admin_fields import MoneyAdminMixin, MoneyForm, money_column
 from agency.errors import ApplicationError
 from agency.money import CURRENCY_CHOICES, format_money, parse_major
 from agency.roles import FINANCE
 from campaigns import selectors
-from campaigns.admin.base import ReadOnlyInline
 from campaigns.models import (
     LiveCommerceRefund,
     LiveHost,
@@ -321,7 +321,7 @@ class LiveCommerceRefundAdmin(OperationsImportMixin, RefundAdminBase):
 
 
 @admin.register(LiveHost)
-class LiveHostAdmin(admin.ModelAdmin):
+class LiveHostAdmin(ReadOnlyAdmin):
     """Hosts with sessions: totals and the conversion grade (orders / viewers)."""
 
     list_display = ["stage_name", "session_count", "viewer_total", "order_total", "conversion"]
@@ -329,15 +329,6 @@ class LiveHostAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.live_host_admin_list()
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="sessions", ordering="session_count")
     def session_count(self, obj) -> int:

@@ -4,7 +4,7 @@ refunds, ad spend. Writes are bulk, all or nothing, through ``operations_ingest`
 only what the calling partner reported (``get_partner_queryset``), so another partner's row
 is a 404 and never counted."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,7 +16,7 @@ from agency.api.views import (
     idempotency_key_parameter,
 )
 from agency.models import Partner
-from billing.api.serializers import DETAIL_ERRORS, LIST_ERRORS, WRITE_ERRORS, MoneyField, money
+from billing.api.serializers import MoneyField, money
 from campaigns import selectors
 from campaigns.models import AdSpend, AffiliateOrder, AffiliateRefund, LiveSession
 from campaigns.services.operations_intake import (
@@ -221,11 +221,16 @@ def _write_schema(summary: str, request, description: str = "") -> dict:
         "summary": summary,
         "description": (description + " " + INGEST_DESCRIPTION).strip(),
         "request": request,
-        "responses": {200: IngestionOutputSerializer, **WRITE_ERRORS},
+        "responses": IngestionOutputSerializer,
         "parameters": [idempotency_key_parameter],
     }
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List the live sessions you reported", responses=LiveSessionSerializer(many=True)
+    )
+)
 class LiveSessionListCreateApi(_IngestMixin, PartnerListAPIView):
     """GET: the sessions you reported, graded. POST: report sessions (upsert by your id)."""
 
@@ -237,13 +242,6 @@ class LiveSessionListCreateApi(_IngestMixin, PartnerListAPIView):
     def get_partner_queryset(self, partner: Partner):
         return selectors.live_session_list_for_partner(partner=partner)
 
-    @extend_schema(
-        summary="List the live sessions you reported",
-        responses={200: LiveSessionSerializer(many=True), **LIST_ERRORS},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
     @extend_schema(**_write_schema(
         "Report live sessions", LiveSessionBatch,
         "A session is keyed by your `external_id`: sending it again updates it (once its "
@@ -254,6 +252,9 @@ class LiveSessionListCreateApi(_IngestMixin, PartnerListAPIView):
         return self.ingest(request)
 
 
+@extend_schema_view(
+    get=extend_schema(summary="One live session you reported", responses=LiveSessionSerializer)
+)
 class LiveSessionDetailApi(PartnerRetrieveAPIView):
     partner_kinds = DATA_PARTNERS
     queryset = LiveSession.objects.none()
@@ -262,14 +263,12 @@ class LiveSessionDetailApi(PartnerRetrieveAPIView):
     def get_partner_queryset(self, partner: Partner):
         return selectors.live_session_list_for_partner(partner=partner)
 
-    @extend_schema(
-        summary="One live session you reported",
-        responses={200: LiveSessionSerializer, **DETAIL_ERRORS},
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Live hosts graded on conversion", responses=LiveHostSerializer(many=True)
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-
+)
 class LiveHostListApi(PartnerListAPIView):
     """Per host, over the sessions you reported: totals and the conversion grade."""
 
@@ -280,14 +279,13 @@ class LiveHostListApi(PartnerListAPIView):
     def get_partner_queryset(self, partner: Partner):
         return selectors.live_host_list_for_partner(partner=partner)
 
-    @extend_schema(
-        summary="Live hosts graded on conversion",
-        responses={200: LiveHostSerializer(many=True), **LIST_ERRORS},
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List the affiliate orders you reported",
+        responses=AffiliateOrderSerializer(many=True),
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-
+)
 class AffiliateOrderListCreateApi(_IngestMixin, PartnerListAPIView):
     partner_kinds = DATA_PARTNERS
     queryset = AffiliateOrder.objects.none()
@@ -296,13 +294,6 @@ class AffiliateOrderListCreateApi(_IngestMixin, PartnerListAPIView):
 
     def get_partner_queryset(self, partner: Partner):
         return selectors.affiliate_order_list_for_partner(partner=partner)
-
-    @extend_schema(
-        summary="List the affiliate orders you reported",
-        responses={200: AffiliateOrderSerializer(many=True), **LIST_ERRORS},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(**_write_schema(
         "Report affiliate orders", AffiliateOrderBatch,
@@ -313,6 +304,12 @@ class AffiliateOrderListCreateApi(_IngestMixin, PartnerListAPIView):
         return self.ingest(request)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="One affiliate order you reported, with its refunds",
+        responses=AffiliateOrderSerializer,
+    )
+)
 class AffiliateOrderDetailApi(PartnerRetrieveAPIView):
     partner_kinds = DATA_PARTNERS
     queryset = AffiliateOrder.objects.none()
@@ -320,13 +317,6 @@ class AffiliateOrderDetailApi(PartnerRetrieveAPIView):
 
     def get_partner_queryset(self, partner: Partner):
         return selectors.affiliate_order_list_for_partner(partner=partner)
-
-    @extend_schema(
-        summary="One affiliate order you reported, with its refunds",
-        responses={200: AffiliateOrderSerializer, **DETAIL_ERRORS},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
 
 class AffiliateRefundCreateApi(_IngestMixin, PartnerAPIView):
@@ -355,6 +345,11 @@ class LiveCommerceRefundCreateApi(_IngestMixin, PartnerAPIView):
         return self.ingest(request)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List the ad spend you reported", responses=AdSpendSerializer(many=True)
+    )
+)
 class AdSpendListCreateApi(_IngestMixin, PartnerListAPIView):
     partner_kinds = DATA_PARTNERS
     queryset = AdSpend.objects.none()
@@ -363,13 +358,6 @@ class AdSpendListCreateApi(_IngestMixin, PartnerListAPIView):
 
     def get_partner_queryset(self, partner: Partner):
         return selectors.ad_spend_list_for_partner(partner=partner)
-
-    @extend_schema(
-        summary="List the ad spend you reported",
-        responses={200: AdSpendSerializer(many=True), **LIST_ERRORS},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(**_write_schema(
         "Report ad spend per account and day", AdSpendBatch,

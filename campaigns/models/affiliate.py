@@ -30,14 +30,17 @@ class AffiliateLink(models.Model):
         return self.code
 
 
+class AffiliateOrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending settlement"
+    SETTLED = "settled", "Settled"
+    REFUNDED = "refunded", "Fully refunded"
+
+
 class AffiliateOrder(models.Model):
     """An order through a link. Its commission becomes an affiliate revenue event when it
     settles (``settles_on``, the shop's hold period); refunds after that are clawed back."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending settlement"
-        SETTLED = "settled", "Settled"
-        REFUNDED = "refunded", "Fully refunded"
+    Status = AffiliateOrderStatus
 
     link = models.ForeignKey(AffiliateLink, on_delete=models.PROTECT, related_name="orders")
     partner = models.ForeignKey(
@@ -76,7 +79,7 @@ class AffiliateOrder(models.Model):
             ),
             models.CheckConstraint(
                 name="affiliate_order_status_valid",
-                condition=Q(status__in=["pending", "settled", "refunded"]),
+                condition=Q(status__in=AffiliateOrderStatus.values),
                 violation_error_message="Unknown order status.",
             ),
             models.CheckConstraint(

@@ -18,6 +18,7 @@ from rest_framework.exceptions import ValidationError
 
 from agency.models import Partner
 from agency.money import CURRENCY_EXPONENTS, format_money
+from agency.rows import note
 from campaigns.models import Brand, InvoiceLine, LiveOperationPrice, LiveSession
 from creators.models import PlatformAccount
 
@@ -88,10 +89,6 @@ def fee_is_off_list(*, fee_minor: int, price: LiveOperationPrice | None) -> bool
 # --- sessions --------------------------------------------------------------------------------
 
 
-def _note(errors: dict[str, list[str]], name: str, reason: str) -> None:
-    errors.setdefault(name, []).append(reason)
-
-
 def live_session_problems(
     *,
     values: SessionValues,
@@ -105,15 +102,15 @@ def live_session_problems(
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
     if values.currency not in CURRENCY_EXPONENTS:
-        _note(errors, "currency", f"Unknown currency {values.currency!r}.")
+        note(errors, "currency", f"Unknown currency {values.currency!r}.")
     if values.ended_at <= values.started_at:
-        _note(errors, "ended_at", "A session ends after it starts.")
+        note(errors, "ended_at", "A session ends after it starts.")
     if values.ended_at > now:
-        _note(errors, "ended_at", "Must not be in the future.")
+        note(errors, "ended_at", "Must not be in the future.")
     if values.peak_viewers > values.viewers:
-        _note(errors, "peak_viewers", "At most the number of viewers.")
+        note(errors, "peak_viewers", "At most the number of viewers.")
     if not Decimal(0) <= values.commerce_commission_rate <= Decimal(1):
-        _note(errors, "commerce_commission_rate", "Must be between 0 and 1.")
+        note(errors, "commerce_commission_rate", "Must be between 0 and 1.")
     has_client = values.operated_by_agency and values.client is not None
     if values.operation_fee_minor is None and has_client and existing is not None:
         values.operation_fee_minor = existing.operation_fee_minor or None  # keep the agreed fee
@@ -123,18 +120,18 @@ def live_session_problems(
         )
         values.operation_fee_minor = price.standard_fee_minor if (has_client and price) else 0
         if has_client and price is None:
-            _note(errors, "operation_fee", f"No price list for {values.currency}; give the fee.")
+            note(errors, "operation_fee", f"No price list for {values.currency}; give the fee.")
     elif values.operation_fee_minor and not has_client:
-        _note(errors, "operation_fee", "Only an agency-operated session with a client has a fee.")
+        note(errors, "operation_fee", "Only an agency-operated session with a client has a fee.")
     if existing is not None:
         if existing.revenue_booked_at is not None:
             for name in BOOKED_FIELDS:
                 if getattr(values, name) != getattr(existing, name):
-                    _note(errors, name.removesuffix("_minor"), "The session's revenue is booked.")
+                    note(errors, name.removesuffix("_minor"), "The session's revenue is booked.")
         if billed and values.operation_fee_minor != existing.operation_fee_minor:
-            _note(errors, "operation_fee", "The fee is invoiced already.")
+            note(errors, "operation_fee", "The fee is invoiced already.")
         if existing.refunds_minor > values.gmv_minor:
-            _note(errors, "gmv", "Less than what was refunded already.")
+            note(errors, "gmv", "Less than what was refunded already.")
     return errors
 
 

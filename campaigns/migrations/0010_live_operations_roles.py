@@ -31,6 +31,6 @@ FORWARD, BACKWARD = grants_migration(GRANTS)
 
 
 class Migration(migrations.Migration):
-    dependencies = [("campaigns", "0007_live_operations_data")]
+    dependencies = [("campaigns", "0009_live_operations_data")]
 
     operations = [migrations.RunPython(FORWARD, BACKWARD)]

@@ -26,7 +26,7 @@ def seed_price_list(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("agency", "0002_webhooks"),
-        ("campaigns", "0006_video_waves_roles"),
+        ("campaigns", "0008_dashboard_grants"),
         ("creators", "0011_account_strike_flags"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
