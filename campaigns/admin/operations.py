@@ -159,15 +159,12 @@ class AffiliateOrderAdmin(
         if obj is None:
             return ["link", "external_id", "product", "gmv_minor", "currency",
                     "commission_rate", "ordered_on", "settlement_days"]  # fmt: skip
-        return super().get_fields(request, obj)
+        return [f for f in super().get_fields(request, obj) if f != "settlement_days"]
 
-    def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return []
-        names = [f.name for f in AffiliateOrder._meta.fields if f.name != "id"]
-        return super().get_readonly_fields(request, obj) + [
-            n for n in names if n not in super().get_readonly_fields(request, obj)
-        ]
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None:
+            return False  # a recorded order changes only by settlement and refunds
+        return super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         if change:

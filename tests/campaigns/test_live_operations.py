@@ -338,3 +338,19 @@ def test_operations_upload_a_csv_in_the_admin(client):
     assert AdSpend.objects.get().amount_minor == 1_234_50
     staff_login(client, finance_user("fin"))
     assert client.get(url).status_code == 403
+
+
+def test_a_recorded_order_reads_in_major_units_and_is_not_edited(client):
+    client.force_login(_role_user("ops", roles.OPERATIONS))
+    link = AffiliateLinkFactory()
+    operations_ingest(kind="affiliate_orders", rows=[{
+        "external_id": "o-9", "link": link.code, "product": "Serum", "gmv": "1234.50",
+        "currency": "USD", "commission_rate": "0.15", "ordered_on": "2026-10-01",
+    }])  # fmt: skip
+    order = AffiliateOrder.objects.get()
+    url = reverse("admin:campaigns_affiliateorder_change", args=[order.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and b"USD 1,234.50" in page.content
+    assert b'name="_save"' not in page.content
+    client.post(url, {"gmv_minor": "1.00"})
+    assert AffiliateOrder.objects.get().gmv_minor == 1_234_50
