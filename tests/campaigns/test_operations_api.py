@@ -432,3 +432,21 @@ def test_the_schema_types_every_operations_body_with_meaningful_names(client):
     assert components["LiveSessionRowRequest"]["properties"]["gmv"]["type"] == "string"
     post_body = schema["paths"]["/api/v1/live-sessions/"]["post"]["requestBody"]
     assert "LiveSessionBatchRequest" in str(post_body)
+
+
+def test_a_batch_is_validated_in_a_fixed_number_of_queries(data_partner_client):
+    """Validation is set-based: a bad batch costs the same queries whatever its size (the
+    writes then go row by row through the record services)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    account = PlatformAccountFactory()
+
+    def queries(n: int) -> int:
+        rows = [session_row(account, f"s-{i}") for i in range(n)]
+        rows.append(session_row(account, "bad", peak_viewers=10**9))
+        with CaptureQueriesContext(connection) as ctx:
+            assert post(data_partner_client, SESSIONS, rows).status_code == 400
+        return len(ctx.captured_queries)
+
+    assert queries(1) == queries(5) == queries(20)
