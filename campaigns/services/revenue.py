@@ -19,6 +19,7 @@ SOURCE_LIVE_COMMERCE = "campaigns.live_commerce"
 SOURCE_AFFILIATE = "campaigns.affiliate_order"
 SOURCE_INVOICE_LINE = "campaigns.invoice_line"
 SOURCE_AD_REBATE = "campaigns.ad_rebate"
+SOURCE_LIVE_REPORT = "campaigns.live_report"
 
 
 @dataclass(frozen=True)
