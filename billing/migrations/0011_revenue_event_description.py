@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0008_ledgercheck"),
+        ("billing", "0010_month_to_date"),
     ]
 
     operations = [
