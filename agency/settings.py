@@ -239,6 +239,16 @@ BILLING_FX_MAX_AGE_DAYS = env.int("BILLING_FX_MAX_AGE_DAYS", default=7)  # stale
 # A remittance in another currency than its events may differ by this share (FX difference).
 BILLING_REMITTANCE_FX_TOLERANCE = env.str("BILLING_REMITTANCE_FX_TOLERANCE", default="0.02")
 
+# Campaigns: livestream conversion grades (orders / viewers), from domain.md's benchmarks
+# (weak about 0.6 %, average 1-6 % for a vertical account, excellent 5-8 %): below
+# AVERAGE_FROM is weak, from EXCELLENT_FROM on excellent, average between.
+CAMPAIGNS_LIVE_CONVERSION_AVERAGE_FROM = env.str(
+    "CAMPAIGNS_LIVE_CONVERSION_AVERAGE_FROM", default="0.01"
+)
+CAMPAIGNS_LIVE_CONVERSION_EXCELLENT_FROM = env.str(
+    "CAMPAIGNS_LIVE_CONVERSION_EXCELLENT_FROM", default="0.05"
+)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "MCN back office partner API",
     "DESCRIPTION": (

@@ -51,6 +51,7 @@ from agency.errors import ApplicationError, Conflict
 from agency.months import month_start, next_month
 from billing import fx, ledger
 from billing.bulk import rows_copy
+from billing.display import event_line_text
 from billing.models import (
     Account,
     MonthToDate,
@@ -223,9 +224,9 @@ class _Batch:
         line = {
             "kind": StatementLine.Kind.EARNING if is_sale else StatementLine.Kind.CLAWBACK,
             "event": event,
-            "description": f"{STREAM_LABELS.get(event.stream, event.stream)} {event.source_id}"[
-                :255
-            ],
+            "description": event_line_text(
+                description=event.description, stream=event.stream, occurred_on=event.occurred_on
+            ),
             "occurred_on": event.occurred_on,
             "original_currency": ccy,
             "gross_minor": split.gross_minor,
@@ -342,7 +343,6 @@ class _Split:
     rates: dict
 
 
-STREAM_LABELS = dict(Stream.choices)
 KIND_LABELS = dict(RevenueEvent.Kind.choices)
 
 

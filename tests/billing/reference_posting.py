@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from agency.locks import advisory_lock
 from billing import fx, ledger
+from billing.display import event_line_text
 from billing.models import (
     Account,
     MonthToDate,
@@ -195,7 +196,9 @@ def reference_event_post(*, event: RevenueEvent) -> RevenueEvent:
         kind=StatementLine.Kind.EARNING if is_sale else StatementLine.Kind.CLAWBACK,
         event=event,
         transaction=txn,
-        description=f"{event.get_stream_display()} {event.source_id}"[:255],
+        description=event_line_text(
+            description=event.description, stream=event.stream, occurred_on=event.occurred_on
+        ),
         original_currency=ccy,
         gross_minor=split.gross_minor,
         fee_minor=split.fee_minor,
