@@ -4,6 +4,8 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from agency.models import Partner
+from agency.roles import has_role
+from billing import conf
 from billing.models import (
     Payout,
     PayoutBatch,
@@ -116,3 +118,8 @@ def cash_not_received() -> list[dict]:
         .annotate(total=Sum("gross_minor"))
         .order_by("currency")
     )
+
+
+def is_finance(user) -> bool:
+    """The user belongs to the finance role (who approves and settles money)."""
+    return has_role(user, conf.FINANCE_GROUP)

@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from agency.errors import ApplicationError, Conflict
 from agency.money import to_minor
-from agency.roles import has_role
 from agency.states import lock, needs_move, transition
 from billing import conf, ledger
 from billing.models import Account, Payout, PayoutBatch, RevenueEvent, StatementLine
+from billing.selectors import is_finance
 from billing.services.statements import statement_for_line, statement_line_add
 from creators.models import Creator
 
@@ -35,10 +35,6 @@ def held_minor(*, creator: Creator) -> int:
         ).aggregate(s=Sum("net_minor"))["s"]
         or 0
     )
-
-
-def is_finance(user) -> bool:
-    return has_role(user, conf.FINANCE_GROUP)
 
 
 def _check_settler(payout: Payout, actor) -> None:

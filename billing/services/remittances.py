@@ -21,8 +21,8 @@ from agency.money import CURRENCY_EXPONENTS, to_major
 from agency.rows import RowErrors, note, rows_validate
 from billing import ledger
 from billing.models import Account, Remittance, RemittanceLine, Stream
+from billing.selectors import is_finance
 from billing.services.events import _amount
-from billing.services.payouts import is_finance
 from billing.services.remittance_matching import remittance_match
 from creators.models import Creator
 

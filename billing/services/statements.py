@@ -20,6 +20,7 @@ from agency.money import round_minor
 from agency.months import month_start, next_month
 from billing import ledger
 from billing.models import Account, Advance, RecoupableExpense, Statement, StatementLine
+from billing.selectors import is_finance
 from creators.models import Creator
 
 log = structlog.get_logger(__name__)
@@ -348,8 +349,6 @@ def statements_close_due(*, today: dt.date) -> int:
 def creator_months_close(*, creator: Creator, through: dt.date, closed_by) -> list[Statement]:
     """Close one creator's month on demand (finance only), with the creator's earlier open
     months first, oldest first, as months close in order. Closing again changes nothing."""
-    from billing.services.payouts import is_finance
-
     if not is_finance(closed_by):
         raise ApplicationError("Only a member of the finance group closes months on demand.")
     periods = list(
