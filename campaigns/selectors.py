@@ -11,6 +11,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, S
 from django.db.models.functions import Coalesce
 
 from agency.models import Partner
+from billing.models import RevenueEvent
 from campaigns.models import (
     AdSpend,
     AffiliateLink,
@@ -155,3 +156,18 @@ def ad_spend_by_brand(*, start: dt.date, end: dt.date) -> list[dict]:
 
 def overdue_invoices() -> QuerySet[Invoice]:
     return Invoice.objects.filter(is_overdue=True)
+
+
+def revenue_events_for(*, keys: list[tuple[str, str]]) -> list[RevenueEvent]:
+    """The staff-namespace events of these (source type, source id) pairs, in that order."""
+    found = {
+        (e.source_type, e.source_id): e
+        for e in RevenueEvent.objects.filter(
+            partner__isnull=True, source_id__in=[k[1] for k in keys]
+        )
+    }
+    return [found[k] for k in keys if k in found]
+
+
+def invoice_total_minor(invoice: Invoice) -> int:
+    return invoice.lines.filter(is_active=True).aggregate(t=Sum("amount_minor"))["t"] or 0

@@ -280,17 +280,6 @@ def _values_update(sql: str, rows: list[tuple[int, ...]], *leading) -> None:
         )
 
 
-def advance_outstanding(*, creator: Creator) -> int:
-    issued = Advance.objects.filter(creator=creator).aggregate(s=Sum("amount_minor"))["s"] or 0
-    recouped = (
-        StatementLine.objects.filter(
-            statement__creator=creator, kind=StatementLine.Kind.RECOUPMENT
-        ).aggregate(s=Sum("net_minor"))["s"]
-        or 0
-    )
-    return issued + recouped  # recoupment lines are negative
-
-
 @transaction.atomic
 def statement_close(*, creator: Creator, period: dt.date) -> Statement:
     """Close a creator's month: deduct recoupable expenses, recoup advances, fix the opening

@@ -22,9 +22,10 @@ from campaigns.models import (
     DealStatus,
     Deliverable,
 )
+from campaigns.selectors import revenue_events_for
 from campaigns.services import deals as deal_services
 from campaigns.services import invoices as invoice_services
-from campaigns.services.revenue import SOURCE_DEAL_SHARE, revenue_events_for
+from campaigns.services.revenue import SOURCE_DEAL_SHARE
 
 
 @admin.register(Brand)

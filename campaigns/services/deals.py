@@ -32,11 +32,11 @@ from campaigns.models import (
     DealStatus,
     Deliverable,
 )
+from campaigns.selectors import revenue_events_for
 from campaigns.services.revenue import (
     SOURCE_DEAL_SHARE,
     Booking,
     revenue_book,
-    revenue_events_for,
 )
 from creators.models import Creator, Video
 

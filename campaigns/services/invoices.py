@@ -13,7 +13,6 @@ billing then makes them payable once their hold ends.
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from agency.errors import ApplicationError, Conflict
@@ -29,16 +28,13 @@ from campaigns.models import (
     InvoiceLine,
     InvoiceSeries,
 )
+from campaigns.selectors import invoice_total_minor
 from campaigns.services.deals import brand_webhook_emit, deal_revenue_book, deal_transition
 from campaigns.services.revenue import SOURCE_INVOICE_LINE, Booking, revenue_book
 
 DEFAULT_SERIES = "INV"
 EVENT_INVOICE_ISSUED = "invoice.issued"
 EVENT_INVOICE_PAID = "invoice.paid"
-
-
-def invoice_total_minor(invoice: Invoice) -> int:
-    return invoice.lines.filter(is_active=True).aggregate(t=Sum("amount_minor"))["t"] or 0
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from agency.rows import ROW, Reasons, file_line, note, rows_validate
 from agency.validation import NUL_MESSAGE, date_range_error, nul_columns
 from billing.models import RevenueEvent, Stream
 from campaigns.models import LiveCommerceRefund, LiveMonthlyReport, LiveSession
+from campaigns.selectors import revenue_events_for
 from campaigns.services.revenue import (
     SOURCE_LIVE_COMMERCE,
     SOURCE_LIVE_GIFTS,
@@ -19,7 +20,6 @@ from campaigns.services.revenue import (
     clawback_book,
     clawback_due,
     revenue_book,
-    revenue_events_for,
 )
 from creators.models import PlatformAccount
 

@@ -14,6 +14,7 @@ from django.db.models import QuerySet, Sum
 from agency.money import to_major
 from billing.models import RevenueEvent
 from billing.services.events import EventInput, revenue_events_ingest
+from campaigns.selectors import revenue_events_for
 
 SOURCE_DEAL_SHARE = "campaigns.deal_share"
 SOURCE_LIVE_GIFTS = "campaigns.live_gifts"
@@ -64,17 +65,6 @@ def revenue_book(*, bookings: list[Booking], today: dt.date) -> list[RevenueEven
     ]
     revenue_events_ingest(rows=rows, today=today)
     return revenue_events_for(keys=[(b.source_type, b.source_id) for b in bookings])
-
-
-def revenue_events_for(*, keys: list[tuple[str, str]]) -> list[RevenueEvent]:
-    """The staff-namespace events of these (source type, source id) pairs, in that order."""
-    found = {
-        (e.source_type, e.source_id): e
-        for e in RevenueEvent.objects.filter(
-            partner__isnull=True, source_id__in=[k[1] for k in keys]
-        )
-    }
-    return [found[k] for k in keys if k in found]
 
 
 def clawback_due(*, booked_minor: int, remaining_minor: int, refunds: QuerySet) -> int:
