@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` for money-moving POSTs (quality.md, invariant 3).
+"""``Idempotency-Key`` for money-moving POSTs: a retried POST never acts twice.
 
 Same partner + key + same request: the first response is returned again. Same key with a
 different request: 422. Same key while the first request is still running: 409. Records are

@@ -25,7 +25,7 @@ from campaigns.models import (
     LiveSession,
 )
 
-# Conversion grades (orders / clicks), from domain.md's benchmarks (weak about 0.6 %,
+# Conversion grades (orders / clicks), from the published benchmarks (weak about 0.6 %,
 # average 1-6 %, excellent 5-8 %). The benchmarks overlap, so the boundaries are fixed as:
 #   weak       rate <  1 %
 #   average    1 % <= rate < 5 %

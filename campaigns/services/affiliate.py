@@ -29,7 +29,7 @@ from campaigns.services.revenue import (
     revenue_book,
 )
 
-# TikTok Shop pays affiliate commission about 15 days after delivery (domain.md).
+# TikTok Shop pays affiliate commission about 15 days after delivery.
 DEFAULT_SETTLEMENT_DAYS = 15
 MIN_RATE, MAX_RATE = Decimal("0.01"), Decimal("0.80")
 
