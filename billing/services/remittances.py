@@ -163,6 +163,8 @@ def remittances_record(
     namespace) with the same currency and amounts is a no-op, returned in ``known``; with
     other amounts it is an error. Staff who record must be in the finance group.
     """
+    # Long on purpose: validation (one closure over the batch's known references), then the
+    # all-or-nothing write; the two halves share the clean rows and the result.
     today = today or timezone.localdate()
     if recorded_by is not None and not is_finance(recorded_by):
         raise ApplicationError("Only a member of the finance group records remittances.")

@@ -177,6 +177,8 @@ def live_reports_import(
     month replaces its values (upsert).
     With ``dry_run`` nothing is written and the counts say what would change.
     """
+    # Long on purpose: the row check is a closure over the batch (known accounts, rows seen),
+    # handed to the shared row-validation loop; the write is the upsert below it.
     today = today or timezone.localdate()
     accounts = {
         (a.platform, a.platform_account_id): a
