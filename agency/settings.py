@@ -239,6 +239,16 @@ BILLING_FX_MAX_AGE_DAYS = env.int("BILLING_FX_MAX_AGE_DAYS", default=7)  # stale
 # A remittance in another currency than its events may differ by this share (FX difference).
 BILLING_REMITTANCE_FX_TOLERANCE = env.str("BILLING_REMITTANCE_FX_TOLERANCE", default="0.02")
 
+# Campaigns: livestream conversion grades (orders / viewers), from domain.md's benchmarks
+# (weak about 0.6 %, average 1-6 % for a vertical account, excellent 5-8 %): below
+# AVERAGE_FROM is weak, from EXCELLENT_FROM on excellent, average between.
+CAMPAIGNS_LIVE_CONVERSION_AVERAGE_FROM = env.str(
+    "CAMPAIGNS_LIVE_CONVERSION_AVERAGE_FROM", default="0.01"
+)
+CAMPAIGNS_LIVE_CONVERSION_EXCELLENT_FROM = env.str(
+    "CAMPAIGNS_LIVE_CONVERSION_EXCELLENT_FROM", default="0.05"
+)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "MCN back office partner API",
     "DESCRIPTION": (
@@ -336,6 +346,12 @@ CELERY_BEAT_SCHEDULE = {
     "billing-close-due-statements": {
         "task": "billing.tasks.billing_close_due_statements",
         "schedule": crontab(minute=30, hour=2, day_of_month="1-3"),
+        "options": {"queue": Queue.BILLING.value},
+    },
+    # Recompute every balance and statement from the entries; finance sees the result.
+    "billing-verify-ledger": {
+        "task": "billing.tasks.billing_verify_ledger",
+        "schedule": crontab(minute=40, hour=3),
         "options": {"queue": Queue.BILLING.value},
     },
     # Draft payout batches for finance to approve, once a week.

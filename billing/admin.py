@@ -14,6 +14,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 import billing.remittance_admin  # noqa: F401 (registers the remittance admin)
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
@@ -23,7 +25,8 @@ from agency.errors import ApplicationError
 from agency.money import CURRENCY_CHOICES, format_money
 from agency.roles import FINANCE
 from billing import dashboards, exports
-from billing.display import split_rates_table, tiers_text
+from billing import selectors as billing_selectors
+from billing.display import line_description, split_rates_table, tiers_text
 from billing.models import (
     Account,
     Advance,
@@ -31,6 +34,7 @@ from billing.models import (
     ExchangeRate,
     HoldPolicy,
     ImportBatch,
+    LedgerCheck,
     LedgerLeg,
     LedgerTransaction,
     Payout,
@@ -53,6 +57,26 @@ class PreparePayoutsForm(forms.Form):
     currency = forms.ChoiceField(
         choices=[("", "Every currency someone is owed in"), *CURRENCY_CHOICES], required=False
     )
+
+
+@admin.register(LedgerCheck)
+class LedgerCheckAdmin(ReadOnlyAdmin):
+    """What each ledger check found; recorded by the nightly job and ``verify_ledger``."""
+
+    list_display = ["finished_at", "source", "mismatch_count", "duration"]
+    list_filter = ["source"]
+    fields = ["source", "started_at", "finished_at", "mismatch_count", "mismatch_list"]
+    readonly_fields = fields
+
+    @admin.display(description="took")
+    def duration(self, obj: LedgerCheck) -> str:
+        return f"{(obj.finished_at - obj.started_at).total_seconds():.1f} s"
+
+    @admin.display(description="mismatches found")
+    def mismatch_list(self, obj: LedgerCheck):
+        if not obj.mismatches:
+            return "none: every balance and statement agrees with its entries"
+        return format_html_join(mark_safe("<br>"), "{}", ((m,) for m in obj.mismatches))
 
 
 @admin.register(Account)
@@ -250,7 +274,7 @@ class StatementLineInline(ReadOnlyInline):
     fields = [
         "occurred_on",
         "kind",
-        "description",
+        "line_description",
         money_column("gross_minor", currency="original_currency"),
         money_column("fee_minor", currency="original_currency", description="platform fee"),
         money_column("agency_minor", currency="original_currency", description="agency"),
@@ -260,6 +284,15 @@ class StatementLineInline(ReadOnlyInline):
         money_column("net_minor", currency="statement.currency", description="net"),
     ]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        """The lines with their payout's state (one subquery, not a query per line)."""
+        lines = super().get_queryset(request).select_related("statement")
+        return billing_selectors.statement_lines_shown(lines)
+
+    @admin.display(description="description")
+    def line_description(self, line: StatementLine) -> str:
+        return line_description(line)
 
 
 @admin.register(Statement)

@@ -1,4 +1,5 @@
-"""How billing terms read on a page: tiers as a sentence, a split's rates as a table."""
+"""How billing terms read on a page: tiers as a sentence, a split's rates as a table, a
+statement line's description with its payout's state."""
 
 from decimal import Decimal
 from fractions import Fraction
@@ -6,6 +7,7 @@ from fractions import Fraction
 from django.utils.html import format_html, format_html_join
 
 from agency.money import format_rate
+from billing.models import Stream
 
 
 def tiers_text(agency_rate, tiers: list[dict], currency: str) -> str:
@@ -48,3 +50,26 @@ def split_rates_table(rates: dict | None):
         '<table class="split-rates">{}</table>',
         format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
     )
+
+
+# What a payout line adds to its description until the money has left (payout states).
+PAYOUT_STATE_NOTES = {
+    "draft": "reserved, awaiting finance approval",
+    "approved": "approved, not yet sent",
+    "sent": "sent, awaiting the bank's confirmation",
+    "failed": "failed, returned to the balance",
+    "reversed": "reversed, returned to the balance",
+}
+
+
+def line_description(line) -> str:
+    """The line's description; a payout line (read through ``statement_lines_shown``) says
+    when its payout is not paid yet, so a draft payout never reads as money sent."""
+    note = PAYOUT_STATE_NOTES.get(getattr(line, "payout_status", None) or "")
+    return f"{line.description} ({note})" if note else line.description
+
+
+def event_line_text(*, description: str, stream: str, occurred_on) -> str:
+    """What a revenue event's statement line says: the sender's description, else the
+    stream and the date. The source id is the sender's key and is never shown."""
+    return description or f"{Stream(stream).label}, {occurred_on:%d %b %Y}"

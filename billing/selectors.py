@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from agency.errors import NotFound
@@ -11,6 +11,7 @@ from agency.roles import has_role
 from billing import conf
 from billing.models import (
     CommissionPlan,
+    LedgerCheck,
     Payout,
     PayoutBatch,
     Remittance,
@@ -35,10 +36,16 @@ def statement_list_for_partner(*, partner: Partner) -> QuerySet[Statement]:
     )
 
 
-def statement_detail_for_partner(*, partner: Partner) -> QuerySet[Statement]:
-    return statement_list_for_partner(partner=partner).prefetch_related(
-        Prefetch("lines", queryset=StatementLine.objects.order_by("occurred_on", "pk"))
-    )
+STATEMENT_LINE_ROW_FIELDS = (
+    "id", "kind", "occurred_on", "description", "gross_minor", "fee_minor", "agency_minor",
+    "manager_minor", "sub_agency_minor", "fx_rate", "net_minor", "original_currency",
+)  # fmt: skip
+
+
+def statement_line_rows(*, statement: Statement) -> QuerySet:
+    """A statement's lines as flat rows, in statement order (one query)."""
+    lines = StatementLine.objects.filter(statement=statement).order_by("occurred_on", "pk")
+    return lines.values(*STATEMENT_LINE_ROW_FIELDS)
 
 
 def commission_line_list_for_partner(*, partner: Partner) -> QuerySet[RevenueSplit]:
@@ -168,3 +175,16 @@ def commission_plan_in_force(*, creator: Creator, stream: str, on: dt.date) -> C
     if plan is None:
         raise no_plan_error(creator_id=creator.pk, stream=stream, on=on)
     return plan
+
+
+def ledger_check_latest() -> LedgerCheck | None:
+    """The last recorded ledger check (nightly job or the command), if any ran."""
+    return LedgerCheck.objects.order_by("-finished_at", "-pk").first()
+
+
+def statement_lines_shown(lines: QuerySet[StatementLine]) -> QuerySet[StatementLine]:
+    """Statement lines in date order. A payout line carries its payout's state
+    (``payout_status``, one subquery), so a payout still awaiting approval reads as
+    reserved, not paid."""
+    state = Payout.objects.filter(reserve_transaction=OuterRef("transaction")).values("status")
+    return lines.annotate(payout_status=Subquery(state[:1])).order_by("occurred_on", "pk")

@@ -10,7 +10,8 @@ from celery import shared_task
 
 from agency.celery import Queue
 from agency.periodic import RETRY, periodic_task
-from billing.services import payouts, remittance_matching
+from billing.models import LedgerCheck
+from billing.services import checks, payouts, remittance_matching
 from billing.services.events import revenue_events_lock_due
 from billing.services.posting import revenue_events_post_pending
 from billing.services.statements import statements_close_due
@@ -60,3 +61,11 @@ def billing_send_approved_batches() -> int:
 def billing_match_open_remittances() -> int:
     """Match remittance lines still open: their events or exchange rates may have arrived."""
     return remittance_matching.remittances_match_open()
+
+
+@shared_task(queue=Queue.BILLING, acks_late=True, reject_on_worker_lost=True, **RETRY)
+def billing_verify_ledger() -> int:
+    """Run the ledger check and record its result; returns the number of mismatches. Not
+    a ``periodic_task``: the check reads one snapshot in a transaction of its own, and a
+    second run only records a second check."""
+    return checks.ledger_check_run(source=LedgerCheck.Source.NIGHTLY).mismatch_count

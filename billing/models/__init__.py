@@ -4,13 +4,14 @@ Money amounts are integers in the currency's minor unit (``*_minor``, BigInteger
 ISO 4217 code on the same row; rates are ``DecimalField(9, 6)`` with a CHECK 0..1.
 """
 
+from billing.models.checks import LedgerCheck
 from billing.models.events import HoldPolicy, ImportBatch, RevenueEvent, Stream
 from billing.models.fx import ExchangeRate
 from billing.models.ledger import Account, LedgerLeg, LedgerTransaction
 from billing.models.payouts import Payout, PayoutBatch
 from billing.models.plans import Advance, CommissionPlan, RecoupableExpense
 from billing.models.remittances import Remittance, RemittanceLine, RemittanceMatch
-from billing.models.splits import RevenueSplit
+from billing.models.splits import MonthToDate, RevenueSplit
 from billing.models.statements import Statement, StatementLine
 
 __all__ = [
@@ -20,8 +21,10 @@ __all__ = [
     "ExchangeRate",
     "HoldPolicy",
     "ImportBatch",
+    "LedgerCheck",
     "LedgerLeg",
     "LedgerTransaction",
+    "MonthToDate",
     "Payout",
     "PayoutBatch",
     "RecoupableExpense",
