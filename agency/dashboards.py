@@ -78,6 +78,8 @@ def bar_chart(
 ) -> SafeString:
     """Horizontal bars on a value axis from zero with five ticks, the unit under the axis
     and a legend. Every bar shares one unit, so mixed currencies are separate charts."""
+    # Long on purpose: one SVG drawn in order (axes, bars, labels, legend); the steps share
+    # the same scale and geometry.
     if not bars:
         return format_html('<p class="chart-empty">{}: nothing to show yet.</p>', title)
     label_w, row_h, top = 150, 24, 28

@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` for money-moving POSTs (quality.md, invariant 3).
+"""``Idempotency-Key`` for money-moving POSTs: a retried POST never acts twice.
 
 Same partner + key + same request: the first response is returned again. Same key with a
 different request: 422. Same key while the first request is still running: 409. Records are
@@ -43,7 +43,8 @@ def idempotency_begin(*, partner: Partner, key: str, request_fingerprint: str) -
 
     Returns None when the caller should run the request (the key is now reserved), a
     ``Replay`` of the stored first response, or raises 409/422. The reservation commits at
-    once, so a concurrent request with the same key sees it.
+    once, so a concurrent request with the same key sees it: its transactions are durable
+    (called inside another transaction it fails loudly instead of committing late).
     """
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ApplicationError(
@@ -51,7 +52,7 @@ def idempotency_begin(*, partner: Partner, key: str, request_fingerprint: str) -
         )
     now = timezone.now()
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             IdempotencyRecord.objects.create(
                 partner=partner, key=key, request_fingerprint=request_fingerprint
             )
@@ -59,7 +60,7 @@ def idempotency_begin(*, partner: Partner, key: str, request_fingerprint: str) -
     except IntegrityError:
         pass
 
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         record = IdempotencyRecord.objects.select_for_update().get(partner=partner, key=key)
         if record.request_fingerprint != request_fingerprint:
             raise IdempotencyKeyReused(

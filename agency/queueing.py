@@ -9,7 +9,7 @@ not wait out a connection attempt for each.
 """
 
 import structlog
-from celery import Task
+from celery import Task, current_app
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
@@ -27,8 +27,15 @@ def broker_state_reset() -> None:
     _broker.reset()
 
 
-def enqueue(task: Task, *args: object) -> bool:
+def _task(task: Task | str) -> Task:
+    """A task, or its registered name: a service whose app's tasks module imports it names
+    the task instead of importing it back (no import cycle)."""
+    return current_app.tasks[task] if isinstance(task, str) else task
+
+
+def enqueue(task: Task | str, *args: object) -> bool:
     """Send ``task(*args)`` now; False (with a warning) when the broker cannot take it."""
+    task = _task(task)
     if _broker.is_open:
         log.warning("enqueue_skipped_broker_down", task=task.name, task_args=list(args))
         return False
@@ -46,7 +53,7 @@ def enqueue(task: Task, *args: object) -> bool:
     return True
 
 
-def enqueue_on_commit(task: Task, *args: object) -> None:
+def enqueue_on_commit(task: Task | str, *args: object) -> None:
     """Send ``task(*args)`` once the current transaction commits (nothing if it rolls back);
     a broker outage at that moment is logged, never raised to the caller."""
     transaction.on_commit(lambda: enqueue(task, *args))

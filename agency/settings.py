@@ -303,7 +303,7 @@ CREATORS_VIDEO_DAILY_RETENTION_DAYS = env.int("CREATORS_VIDEO_DAILY_RETENTION_DA
 
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    # Forget Idempotency-Key records past their retention (quality.md: kept >= 24 h).
+    # Forget Idempotency-Key records past their retention (kept at least 24 h).
     "idempotency-records-purge": {
         "task": "agency.tasks.idempotency_records_purge",
         "schedule": crontab(minute=17),

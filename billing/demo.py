@@ -204,6 +204,8 @@ DEMO_DESCRIPTIONS = {
 
 
 def seed(*, stdout) -> None:
+    # Long on purpose: the demo money story as one script read top to bottom (two months of
+    # revenue, closes, payouts); each block uses what the previous one made.
     today = timezone.localdate()
     current = month_start(today)
     previous = month_start(current - dt.timedelta(days=1))

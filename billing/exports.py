@@ -79,6 +79,8 @@ def statement_pdf(statement: Statement, *, compress: bool = True) -> bytes:
     """The statement as a creator receives it: the agency's letterhead, the payee, a summary
     (opening balance, this month's net, closing balance), every line with each amount in its
     own currency, and page numbers on every page."""
+    # Long on purpose: one page laid out top to bottom (letterhead, summary, lines, footer);
+    # split, its parts would only pass the same layout state around.
     from django.conf import settings
     from django.db.models import Sum
     from reportlab.lib import colors

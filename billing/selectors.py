@@ -1,10 +1,16 @@
 """Read queries for the API, admin and jobs: partner-scoped, set-based, no N+1."""
 
+import datetime as dt
+
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from agency.errors import NotFound
 from agency.models import Partner
+from agency.roles import has_role
+from billing import conf
 from billing.models import (
+    CommissionPlan,
     LedgerCheck,
     Payout,
     PayoutBatch,
@@ -16,6 +22,7 @@ from billing.models import (
     Statement,
     StatementLine,
 )
+from creators.models import Creator
 
 
 def statement_list_for_partner(*, partner: Partner) -> QuerySet[Statement]:
@@ -123,6 +130,51 @@ def cash_not_received() -> list[dict]:
         .annotate(total=Sum("gross_minor"))
         .order_by("currency")
     )
+
+
+def is_finance(user) -> bool:
+    """The user belongs to the finance role (who approves and settles money)."""
+    return has_role(user, conf.FINANCE_GROUP)
+
+
+# --- reads that services use ---------------------------------------------------------
+
+
+def held_minor(*, creator: Creator) -> int:
+    """The creator's net from events still pending or locked (statement currency)."""
+    return (
+        StatementLine.objects.filter(
+            statement__creator=creator,
+            event__status__in=[RevenueEvent.Status.PENDING, RevenueEvent.Status.LOCKED],
+        ).aggregate(s=Sum("net_minor"))["s"]
+        or 0
+    )
+
+
+def no_plan_error(*, creator_id: int, stream: str, on: dt.date) -> NotFound:
+    return NotFound(
+        f"No approved {stream} commission plan for creator {creator_id} on {on}.",
+        code="no_commission_plan",
+    )
+
+
+def commission_plan_in_force(*, creator: Creator, stream: str, on: dt.date) -> CommissionPlan:
+    """The approved plan for the creator's contract covering ``on`` with the latest start."""
+    plan = (
+        CommissionPlan.objects.filter(
+            contract__creator=creator,
+            contract__starts_on__lte=on,
+            stream=stream,
+            status=CommissionPlan.Status.APPROVED,
+            effective_from__lte=on,
+        )
+        .exclude(contract__ends_on__lte=on)
+        .order_by("-effective_from", "-pk")
+        .first()
+    )
+    if plan is None:
+        raise no_plan_error(creator_id=creator.pk, stream=stream, on=on)
+    return plan
 
 
 def ledger_check_latest() -> LedgerCheck | None:

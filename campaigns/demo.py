@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from agency.errors import ApplicationError
 from agency.models import Partner
+from billing import selectors as billing_selectors
 from billing.demo import remittances_for_locked
 from billing.models import RevenueEvent, Stream
 from billing.services import plans
@@ -69,7 +70,7 @@ def _creators(today: dt.date, stdout) -> list[Creator]:
     ).order_by("pk")[:200]:
         try:
             for stream in Stream.values:
-                plans.commission_plan_in_force(creator=creator, stream=stream, on=today)
+                billing_selectors.commission_plan_in_force(creator=creator, stream=stream, on=today)
         except ApplicationError:
             continue
         chosen.append(creator)

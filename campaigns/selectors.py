@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
 from agency.models import Partner
+from billing.models import RevenueEvent
 from campaigns.models import (
     AdSpend,
     AffiliateLink,
@@ -41,7 +42,7 @@ from campaigns.models import (
     LiveSession,
 )
 
-# Conversion grades (orders / clicks), from domain.md's benchmarks (weak about 0.6 %,
+# Conversion grades (orders / clicks), from the published benchmarks (weak about 0.6 %,
 # average 1-6 %, excellent 5-8 %). The benchmarks overlap, so the boundaries are fixed as:
 #   weak       rate <  1 %
 #   average    1 % <= rate < 5 %
@@ -172,6 +173,21 @@ def ad_spend_by_brand(*, start: dt.date, end: dt.date) -> list[dict]:
 
 def overdue_invoices() -> QuerySet[Invoice]:
     return Invoice.objects.filter(is_overdue=True)
+
+
+def revenue_events_for(*, keys: list[tuple[str, str]]) -> list[RevenueEvent]:
+    """The staff-namespace events of these (source type, source id) pairs, in that order."""
+    found = {
+        (e.source_type, e.source_id): e
+        for e in RevenueEvent.objects.filter(
+            partner__isnull=True, source_id__in=[k[1] for k in keys]
+        )
+    }
+    return [found[k] for k in keys if k in found]
+
+
+def invoice_total_minor(invoice: Invoice) -> int:
+    return invoice.lines.filter(is_active=True).aggregate(t=Sum("amount_minor"))["t"] or 0
 
 
 # --- livestreams: conversion grades, price list, LIVE report reconciliation --------------------

@@ -49,6 +49,8 @@ LAST = ["Park", "Silva", "Tanaka", "Müller", "Rossi", "Dubois", "Garcia", "Nguy
 
 
 def seed(*, stdout) -> None:
+    # Long on purpose: the demo roster as one script read top to bottom; each block seeds
+    # one kind of record the later blocks use.
     rng = random.Random(20260131)
     today = dt.datetime.now(dt.UTC).date()
     as_of = today - dt.timedelta(days=1)

@@ -1,6 +1,6 @@
 """Read queries for the API, the admin and jobs: set-based, scoped, no N+1.
 
-Partner scoping (quality.md, API1 and API3):
+Partner scoping (OWASP API Security, API1 and API3):
 - a sub-agency sees only its own creators (``Creator.sub_agency``), with private fields;
 - a brand sees the public profile of active creators (never date of birth, legal name,
   status or payout details: the serializer drops them);

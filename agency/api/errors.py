@@ -76,7 +76,8 @@ def _bad_request(exc: Exception) -> tuple[int, dict]:
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(
-            error_body(code=exc.code, message=exc.message, extra=exc.extra), status=exc.status
+            error_body(code=exc.code, message=exc.message, fields=exc.fields, extra=exc.extra),
+            status=exc.status,
         )
     if isinstance(exc, SuspiciousOperation | BadRequest):
         status_code, body = _bad_request(exc)

@@ -147,14 +147,8 @@ class PartnerKeyRateThrottle(WindowThrottle):
     scope = "partner_key"
 
     def get_cache_key(self, request, view):
-        from agency.api.authentication import PartnerPrincipal
-
-        principal = request.user
-        ident = (
-            f"key:{principal.api_key_id}"
-            if isinstance(principal, PartnerPrincipal)
-            else f"ip:{self.get_ident(request)}"
-        )
+        key_id = getattr(request.user, "api_key_id", None)  # a partner principal's key
+        ident = f"key:{key_id}" if key_id is not None else f"ip:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 

@@ -28,7 +28,7 @@ from billing.models import (
     RevenueEvent,
     Stream,
 )
-from billing.services.plans import commission_plan_in_force
+from billing.selectors import commission_plan_in_force
 from billing.services.posting import RECEIVABLE_BY_STREAM, revenue_events_post
 from creators.models import Creator, PlatformAccount
 

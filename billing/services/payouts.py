@@ -11,34 +11,18 @@ import datetime as dt
 
 import structlog
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from agency.errors import ApplicationError, Conflict
 from agency.money import to_minor
-from agency.roles import has_role
 from agency.states import lock, needs_move, transition
 from billing import conf, ledger
 from billing.models import Account, Payout, PayoutBatch, RevenueEvent, StatementLine
+from billing.selectors import held_minor, is_finance
 from billing.services.statements import statement_for_line, statement_line_add
 from creators.models import Creator
 
 log = structlog.get_logger(__name__)
-
-
-def held_minor(*, creator: Creator) -> int:
-    """The creator's net from events still pending or locked (statement currency)."""
-    return (
-        StatementLine.objects.filter(
-            statement__creator=creator,
-            event__status__in=[RevenueEvent.Status.PENDING, RevenueEvent.Status.LOCKED],
-        ).aggregate(s=Sum("net_minor"))["s"]
-        or 0
-    )
-
-
-def is_finance(user) -> bool:
-    return has_role(user, conf.FINANCE_GROUP)
 
 
 def _check_settler(payout: Payout, actor) -> None:

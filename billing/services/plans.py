@@ -6,8 +6,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from agency.errors import ApplicationError, Conflict, NotFound
+from agency.errors import ApplicationError, Conflict
 from billing.models import CommissionPlan
+from billing.selectors import commission_plan_in_force as commission_plan_in_force  # callers
+from billing.selectors import no_plan_error
 from billing.splits import PlanTerms
 from creators.models import Contract, Creator
 
@@ -102,32 +104,6 @@ def commission_plan_reject(*, plan: CommissionPlan, rejected_by) -> CommissionPl
     return plan
 
 
-def _no_plan(*, creator_id: int, stream: str, on: dt.date) -> NotFound:
-    return NotFound(
-        f"No approved {stream} commission plan for creator {creator_id} on {on}.",
-        code="no_commission_plan",
-    )
-
-
-def commission_plan_in_force(*, creator: Creator, stream: str, on: dt.date) -> CommissionPlan:
-    """The approved plan for the creator's contract covering ``on`` with the latest start."""
-    plan = (
-        CommissionPlan.objects.filter(
-            contract__creator=creator,
-            contract__starts_on__lte=on,
-            stream=stream,
-            status=CommissionPlan.Status.APPROVED,
-            effective_from__lte=on,
-        )
-        .exclude(contract__ends_on__lte=on)
-        .order_by("-effective_from", "-pk")
-        .first()
-    )
-    if plan is None:
-        raise _no_plan(creator_id=creator.pk, stream=stream, on=on)
-    return plan
-
-
 class PlanBook:
     """Every approved plan a batch may need, read with one query; ``plan_for`` picks exactly
     the plan ``commission_plan_in_force`` would pick for any date up to ``last``."""
@@ -158,7 +134,7 @@ class PlanBook:
                 and (contract.ends_on is None or contract.ends_on > on)
             ):
                 return plan
-        raise _no_plan(creator_id=creator_id, stream=stream, on=on)
+        raise no_plan_error(creator_id=creator_id, stream=stream, on=on)
 
 
 def plan_terms(*, plan: CommissionPlan, creator: Creator) -> PlanTerms:

@@ -108,6 +108,8 @@ def _refunds(remittance, line, sales: list[RevenueEvent]) -> list[RevenueEvent]:
 
 
 def _line_match(remittance: Remittance, line: RemittanceLine) -> None:
+    # Long on purpose: the matching rules in the order they apply (sales, refunds, currency,
+    # tolerance, allocation); each early return is one outcome of the line.
     sales = _sales(remittance, line)
     if isinstance(sales, str):
         line.status, line.note, line.expected_minor = RemittanceLine.Status.UNMATCHED, sales, None

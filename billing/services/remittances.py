@@ -21,8 +21,8 @@ from agency.money import CURRENCY_EXPONENTS, to_major
 from agency.rows import RowErrors, note, rows_validate
 from billing import ledger
 from billing.models import Account, Remittance, RemittanceLine, Stream
+from billing.selectors import is_finance
 from billing.services.events import _amount
-from billing.services.payouts import is_finance
 from billing.services.remittance_matching import remittance_match
 from creators.models import Creator
 
@@ -163,6 +163,8 @@ def remittances_record(
     namespace) with the same currency and amounts is a no-op, returned in ``known``; with
     other amounts it is an error. Staff who record must be in the finance group.
     """
+    # Long on purpose: validation (one closure over the batch's known references), then the
+    # all-or-nothing write; the two halves share the clean rows and the result.
     today = today or timezone.localdate()
     if recorded_by is not None and not is_finance(recorded_by):
         raise ApplicationError("Only a member of the finance group records remittances.")
@@ -319,6 +321,31 @@ def remittances_import(
     (0-based data rows, like every import here) to field -> reasons; a remittance-level
     problem is reported on each of its rows. Re-uploading the file records nothing new.
     """
+    groups, remittances = _remittances_from_rows(rows)
+    unreadable = any(r.errors for r in rows)
+    try:  # rows that could not be parsed: still validate the rest, but write nothing
+        result = remittances_record(
+            remittances=remittances,
+            source=Remittance.Source.CSV,
+            recorded_by=recorded_by,
+            filename=filename,
+            dry_run=dry_run or unreadable,
+            today=today,
+        )
+    except RowErrors:
+        pass
+    else:
+        if not unreadable:
+            return result
+    _errors_to_rows(rows, groups, remittances)
+    raise RowErrors.of({str(i): r.errors for i, r in enumerate(rows) if r.errors}, total=len(rows))
+
+
+def _remittances_from_rows(
+    rows: Sequence[SettlementRow],
+) -> tuple[dict[str, list[int]], list[RemittanceInput]]:
+    """The rows grouped by reference (row indexes per reference) and one remittance per
+    group; a row whose header fields differ from its group's first row is noted."""
     groups: dict[str, list[int]] = {}
     for index, row in enumerate(rows):
         groups.setdefault(row.reference, []).append(index)
@@ -353,21 +380,16 @@ def remittances_import(
                 ],
             )
         )
-    unreadable = any(r.errors for r in rows)
-    try:  # rows that could not be parsed: still validate the rest, but write nothing
-        result = remittances_record(
-            remittances=remittances,
-            source=Remittance.Source.CSV,
-            recorded_by=recorded_by,
-            filename=filename,
-            dry_run=dry_run or unreadable,
-            today=today,
-        )
-    except RowErrors:
-        pass
-    else:
-        if not unreadable:
-            return result
+    return groups, remittances
+
+
+def _errors_to_rows(
+    rows: Sequence[SettlementRow],
+    groups: dict[str, list[int]],
+    remittances: list[RemittanceInput],
+) -> None:
+    """Report each remittance's problems on its rows: a remittance-level reason on every
+    row of the group, a line's reason on its own row."""
     for rem, indexes in zip(remittances, groups.values(), strict=True):
         header = {k: v for k, v in rem.errors.items() if k != "lines"}
         header.update({"amount": rem.errors["lines"]} if "lines" in rem.errors else {})
@@ -380,4 +402,3 @@ def remittances_import(
                 for reason in reasons:
                     if reason not in rows[index].errors.get(name, []):
                         note(rows[index].errors, name, reason)
-    raise RowErrors.of({str(i): r.errors for i, r in enumerate(rows) if r.errors}, total=len(rows))

@@ -20,6 +20,7 @@ from agency.money import round_minor
 from agency.months import month_start, next_month
 from billing import ledger
 from billing.models import Account, Advance, RecoupableExpense, Statement, StatementLine
+from billing.selectors import is_finance
 from creators.models import Creator
 
 log = structlog.get_logger(__name__)
@@ -153,8 +154,25 @@ def _statements_close(
     Returns every creator's statement (closed now or before) and the creators skipped
     because an earlier month of theirs is still open. Lock order as posting: the creators'
     close locks, statement rows, balance rows (last)."""
-    period_end = next_month(period)
-    on = period_end - dt.timedelta(days=1)
+    statements, blocked, todo = _closings_lock(creators=creators, period=period)
+    if todo:
+        on = next_month(period) - dt.timedelta(days=1)
+        _expenses_deduct(todo, creators, period=period, on=on)
+        _advances_recoup(todo, creators, period=period, on=on)
+        closings = [c for _, c in sorted(todo.items())]
+        deltas = _closings_write(closings)
+        _balances_fix(todo, closings, period=period)
+        ledger.balances_apply(deltas)
+        log.info("statements_closed", period=period.isoformat(), closed=len(closings))
+    return {c: s for c, s in statements.items() if c not in blocked}, blocked
+
+
+def _closings_lock(
+    *, creators: dict[int, Creator], period: dt.date
+) -> tuple[dict[int, Statement], set[int], dict[int, "_Closing"]]:
+    """Take the creators' close locks and their month's statement rows (created when
+    missing); the creators with an earlier month still open are blocked; the open
+    statements of the others are to close."""
     creators_close_lock(set(creators))
     Statement.objects.bulk_create(
         [Statement(creator_id=c.pk, period=period, currency=c.payout_currency)
@@ -177,29 +195,41 @@ def _statements_close(
         for c, s in statements.items()
         if s.status == Statement.Status.OPEN and c not in blocked
     }
-    if not todo:
-        return {c: s for c, s in statements.items() if c not in blocked}, blocked
+    return statements, blocked, todo
 
-    def accounts(c):  # natural keys; ids are resolved once the postings are known
-        ccy = creators[c].payout_currency
-        return (
-            (Account.Kind.CREATOR_PAYABLE, ccy, c, None, None),
-            (Account.Kind.ADVANCES, ccy, c, None, None),
-        )
 
+def _close_accounts(creator: Creator) -> tuple[tuple, tuple]:
+    """The payable and advances accounts a close posts to, by natural key (ids are
+    resolved once the postings are known)."""
+    ccy = creator.payout_currency
+    return (
+        (Account.Kind.CREATOR_PAYABLE, ccy, creator.pk, None, None),
+        (Account.Kind.ADVANCES, ccy, creator.pk, None, None),
+    )
+
+
+def _expenses_deduct(
+    todo: dict[int, "_Closing"], creators: dict[int, Creator], *, period: dt.date, on: dt.date
+) -> None:
     expenses = RecoupableExpense.objects.select_for_update().filter(
-        creator_id__in=todo, deducted_in__isnull=True, incurred_on__lt=period_end
+        creator_id__in=todo, deducted_in__isnull=True, incurred_on__lt=next_month(period)
     )
     for expense in expenses.order_by("pk"):
         closing = todo[expense.creator_id]
         _close_posting(
-            closing, accounts(expense.creator_id), amount=expense.amount_minor,
+            closing, _close_accounts(creators[expense.creator_id]), amount=expense.amount_minor,
             source_type="expense_deduction", source_id=expense.pk, on=on,
             memo=f"Recoupable expense: {expense.description}",
             line={"kind": StatementLine.Kind.EXPENSE, "description": expense.description[:255],
                   "occurred_on": expense.incurred_on},
         )  # fmt: skip
         closing.expenses.append(expense.pk)
+
+
+def _advances_recoup(
+    todo: dict[int, "_Closing"], creators: dict[int, Creator], *, period: dt.date, on: dt.date
+) -> None:
+    """Recoup outstanding advances: at most the cap share of the period's net earnings."""
     due = _advances_due(set(todo), [c.statement.pk for c in todo.values()])
     for c, (outstanding, cap, earnings) in sorted(due.items()):
         if c not in todo or outstanding <= 0 or earnings <= 0:
@@ -209,12 +239,17 @@ def _statements_close(
             continue
         statement = todo[c].statement
         _close_posting(
-            todo[c], accounts(c), amount=amount, source_type="advance_recoupment",
+            todo[c], _close_accounts(creators[c]), amount=amount,
+            source_type="advance_recoupment",
             source_id=statement.pk, on=on, memo=f"Advance recoupment {period:%Y-%m}",
             line={"kind": StatementLine.Kind.RECOUPMENT, "occurred_on": on,
                   "description": f"Advance recoupment (cap {cap:%})"},
         )  # fmt: skip
-    closings = [c for _, c in sorted(todo.items())]
+
+
+def _closings_write(closings: list["_Closing"]) -> dict:
+    """The closings' ledger transactions, statement lines and deducted expenses, in bulk;
+    returns the balance deltas to apply last."""
     keys = ledger.accounts_resolve(k for c in closings for p in c.postings for k in p.amounts)
     postings = [
         replace(
@@ -237,6 +272,14 @@ def _statements_close(
             "FROM (VALUES {values}) AS v(id, a) WHERE t.id = v.id",
             deducted,
         )
+    return deltas
+
+
+def _balances_fix(
+    todo: dict[int, "_Closing"], closings: list["_Closing"], *, period: dt.date
+) -> None:
+    """Opening = the previous month's closing; closing = opening + the month's lines; the
+    statements become closed (immutable)."""
     totals = dict(
         StatementLine.objects.filter(statement_id__in=[c.statement.pk for c in closings])
         .values("statement_id")
@@ -263,9 +306,6 @@ def _statements_close(
         [(c.statement.pk, c.statement.opening_minor, c.statement.closing_minor) for c in closings],
         now,
     )
-    ledger.balances_apply(deltas)
-    log.info("statements_closed", period=period.isoformat(), closed=len(closings))
-    return {c: s for c, s in statements.items() if c not in blocked}, blocked
 
 
 def _values_update(sql: str, rows: list[tuple[int, ...]], *leading) -> None:
@@ -277,17 +317,6 @@ def _values_update(sql: str, rows: list[tuple[int, ...]], *leading) -> None:
             sql.format(values=", ".join([row] * len(rows))),
             [*leading, *[x for r in rows for x in r]],
         )
-
-
-def advance_outstanding(*, creator: Creator) -> int:
-    issued = Advance.objects.filter(creator=creator).aggregate(s=Sum("amount_minor"))["s"] or 0
-    recouped = (
-        StatementLine.objects.filter(
-            statement__creator=creator, kind=StatementLine.Kind.RECOUPMENT
-        ).aggregate(s=Sum("net_minor"))["s"]
-        or 0
-    )
-    return issued + recouped  # recoupment lines are negative
 
 
 @transaction.atomic
@@ -348,8 +377,6 @@ def statements_close_due(*, today: dt.date) -> int:
 def creator_months_close(*, creator: Creator, through: dt.date, closed_by) -> list[Statement]:
     """Close one creator's month on demand (finance only), with the creator's earlier open
     months first, oldest first, as months close in order. Closing again changes nothing."""
-    from billing.services.payouts import is_finance
-
     if not is_finance(closed_by):
         raise ApplicationError("Only a member of the finance group closes months on demand.")
     periods = list(

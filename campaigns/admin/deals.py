@@ -11,7 +11,6 @@ from django.utils.html import format_html_join
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
 from agency.admin_base import ReadOnlyInline
 from agency.admin_fields import MoneyAdminMixin, money_column
-from agency.errors import ApplicationError
 from agency.money import format_money
 from campaigns.models import (
     AdSpend,
@@ -22,9 +21,10 @@ from campaigns.models import (
     DealStatus,
     Deliverable,
 )
+from campaigns.selectors import revenue_events_for
 from campaigns.services import deals as deal_services
 from campaigns.services import invoices as invoice_services
-from campaigns.services.revenue import SOURCE_DEAL_SHARE, revenue_events_for
+from campaigns.services.revenue import SOURCE_DEAL_SHARE
 
 
 @admin.register(Brand)
@@ -166,21 +166,15 @@ class BrandDealAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin):
     @admin.action(description="Move to the next state", permissions=["move"])
     def advance(self, request, queryset):
         may_invoice = self.has_invoice_permission(request)
-
-        def move(deal):
-            target = deal_services.deal_next_status(deal)
-            if target is None:
-                raise ApplicationError("No next state.")
-            if target == DealStatus.INVOICED:
-                if not may_invoice:
-                    raise ApplicationError("Invoicing a deal needs the permission to add invoices.")
-                invoice_services.invoice_for_deal(deal=deal, actor=request.user)
-            elif target == DealStatus.PAID:
-                raise ApplicationError("Record the invoice's payment to mark the deal paid.")
-            else:
-                deal_services.deal_transition(deal=deal, to_status=target, actor=request.user)
-
-        run_action(self, request, queryset, move, "Moved")
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda d: invoice_services.deal_advance(
+                deal=d, actor=request.user, may_invoice=may_invoice
+            ),
+            "Moved",
+        )
 
     @admin.action(description="Cancel", permissions=["move"])
     def cancel(self, request, queryset):

@@ -85,28 +85,11 @@ class DealListCreateApi(PartnerListAPIView):
         class Meta:
             ref_name = "DealProposalInput"
 
-        def validate(self, attrs):
+        def validate(self, attrs):  # parsing only: the service checks the deal's rules
             try:
                 attrs["fee_minor"] = to_minor(attrs["fee"], attrs["currency"])
             except ValueError as exc:
                 raise serializers.ValidationError({"fee": [str(exc)]}) from exc
-            ids = [c["creator_id"] for c in attrs["creators"]]
-            if len(set(ids)) != len(ids):
-                raise serializers.ValidationError({"creators": ["A creator is listed twice."]})
-            visible = set(
-                creator_scope_for_partner(partner=self.context["partner"])
-                .filter(pk__in=ids)
-                .values_list("pk", flat=True)
-            )
-            if unknown := sorted(set(ids) - visible):
-                raise serializers.ValidationError(
-                    {"creators": [f"Unknown creator ids: {unknown}."]}
-                )
-            stray = [d["creator_id"] for d in attrs["deliverables"] if d["creator_id"] not in ids]
-            if stray:
-                raise serializers.ValidationError(
-                    {"deliverables": ["Each deliverable's creator must be one of the creators."]}
-                )
             return attrs
 
     @extend_schema(
@@ -116,7 +99,7 @@ class DealListCreateApi(PartnerListAPIView):
         summary="Propose a deal",
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data, context={"partner": self.partner})
+        data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         deal = deal_create(
@@ -130,6 +113,7 @@ class DealListCreateApi(PartnerListAPIView):
                 DeliverableSpec(d["creator_id"], d["type"], d["due_on"]) for d in v["deliverables"]
             ],
             actor_partner=self.partner,
+            creators_visible=creator_scope_for_partner(partner=self.partner),
         )
         deal = selectors.deal_list_for_partner(partner=self.partner).get(pk=deal.pk)
         return Response(DealSerializer(deal).data, status=status.HTTP_201_CREATED)

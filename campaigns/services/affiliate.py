@@ -15,17 +15,22 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from agency.errors import ApplicationError, Conflict
 from agency.models import Partner
 from agency.money import CURRENCY_EXPONENTS, round_minor
-from billing.models import RevenueEvent, Stream
+from billing.models import Stream
 from campaigns.models import AffiliateLink, AffiliateOrder, AffiliateRefund
-from campaigns.services.revenue import SOURCE_AFFILIATE, Booking, revenue_book
+from campaigns.services.revenue import (
+    SOURCE_AFFILIATE,
+    Booking,
+    clawback_book,
+    clawback_due,
+    revenue_book,
+)
 
-# TikTok Shop pays affiliate commission about 15 days after delivery (domain.md).
+# TikTok Shop pays affiliate commission about 15 days after delivery.
 DEFAULT_SETTLEMENT_DAYS = 15
 MAX_SETTLEMENT_DAYS = 365
 MIN_RATE, MAX_RATE = Decimal("0.01"), Decimal("0.80")
@@ -152,13 +157,15 @@ def affiliate_refund_record(
     after_settlement = order.status == AffiliateOrder.Status.SETTLED
     clawback = 0
     if after_settlement:
-        earlier = order.refunds.aggregate(c=Sum("clawback_minor"))["c"] or 0
-        remaining = commission_minor(
-            gmv_minor=order.gmv_minor,
-            refunded_minor=order.refunded_minor,
-            rate=order.commission_rate,
+        clawback = clawback_due(
+            booked_minor=order.settled_commission_minor,
+            remaining_minor=commission_minor(
+                gmv_minor=order.gmv_minor,
+                refunded_minor=order.refunded_minor,
+                rate=order.commission_rate,
+            ),
+            refunds=order.refunds,
         )
-        clawback = order.settled_commission_minor - remaining - earlier
     if order.refunded_minor == order.gmv_minor:
         order.status = AffiliateOrder.Status.REFUNDED
     order.save(update_fields=["refunded_minor", "status"])
@@ -170,21 +177,15 @@ def affiliate_refund_record(
         after_settlement=after_settlement,
         clawback_minor=max(clawback, 0),
     )
-    if clawback > 0:
-        revenue_book(
-            bookings=[
-                Booking(
-                    stream=Stream.AFFILIATE,
-                    kind=RevenueEvent.Kind.REFUND,
-                    creator_id=order.link.creator_id,
-                    occurred_on=refunded_on,
-                    gross_minor=clawback,
-                    currency=order.currency,
-                    source_type=SOURCE_AFFILIATE,
-                    source_id=f"{order.pk}:refund:{refund.pk}",
-                    refund_of_source_id=str(order.pk),
-                )
-            ],
-            today=today or timezone.localdate(),
-        )
+    clawback_book(
+        stream=Stream.AFFILIATE,
+        creator_id=order.link.creator_id,
+        currency=order.currency,
+        source_type=SOURCE_AFFILIATE,
+        parent_id=order.pk,
+        refund_id=refund.pk,
+        amount_minor=clawback,
+        on=refunded_on,
+        today=today or timezone.localdate(),
+    )
     return refund

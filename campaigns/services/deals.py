@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from agency.errors import ApplicationError, Conflict
@@ -31,11 +32,11 @@ from campaigns.models import (
     DealStatus,
     Deliverable,
 )
+from campaigns.selectors import revenue_events_for
 from campaigns.services.revenue import (
     SOURCE_DEAL_SHARE,
     Booking,
     revenue_book,
-    revenue_events_for,
 )
 from creators.models import Creator, Video
 
@@ -74,6 +75,10 @@ class DeliverableSpec:
     due_on: dt.date
 
 
+def _invalid(field_name: str, message: str, **extra) -> ApplicationError:
+    return ApplicationError(message, fields={field_name: [message]}, extra=extra)
+
+
 @transaction.atomic
 def deal_create(
     *,
@@ -86,25 +91,30 @@ def deal_create(
     brief: str = "",
     actor=None,
     actor_partner: Partner | None = None,
+    creators_visible: QuerySet[Creator] | None = None,
 ) -> BrandDeal:
-    """A new deal in state ``lead`` with its creators' share weights and deliverables."""
+    """A new deal in state ``lead`` with its creators' share weights and deliverables.
+    ``creators_visible``: the creators the proposer may name (a brand partner: the active
+    roster); by default every creator. Refusals name the field at fault."""
     if currency not in CURRENCY_EXPONENTS:
-        raise ApplicationError("Unknown currency.", extra={"currency": currency})
+        raise _invalid("currency", "Unknown currency.", currency=currency)
     if fee_minor < 0:
-        raise ApplicationError("A fee cannot be negative.")
+        raise _invalid("fee", "A fee cannot be negative.")
     creator_ids = [cid for cid, _ in creator_shares]
     if len(set(creator_ids)) != len(creator_ids):
-        raise ApplicationError("A creator is listed twice.")
+        raise _invalid("creators", "A creator is listed twice.")
     if any(Decimal(w) <= 0 for _, w in creator_shares):
-        raise ApplicationError("Share weights must be positive.")
-    known = set(Creator.objects.filter(pk__in=creator_ids).values_list("pk", flat=True))
+        raise _invalid("creators", "Share weights must be positive.")
+    visible = Creator.objects.all() if creators_visible is None else creators_visible
+    known = set(visible.filter(pk__in=creator_ids).values_list("pk", flat=True))
     if missing := sorted(set(creator_ids) - known):
-        raise ApplicationError("Unknown creators.", extra={"creator_ids": missing})
+        raise _invalid("creators", f"Unknown creator ids: {missing}.", creator_ids=missing)
     for spec in deliverables:
         if spec.creator_id not in known:
-            raise ApplicationError(
-                "A deliverable's creator must be one of the deal's creators.",
-                extra={"creator_id": spec.creator_id},
+            raise _invalid(
+                "deliverables",
+                "Each deliverable's creator must be one of the deal's creators.",
+                creator_id=spec.creator_id,
             )
     deal = BrandDeal.objects.create(
         brand=brand, title=title, brief=brief, fee_minor=fee_minor, currency=currency

@@ -13,7 +13,6 @@ billing then makes them payable once their hold ends.
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from agency.errors import ApplicationError, Conflict
@@ -29,16 +28,18 @@ from campaigns.models import (
     InvoiceLine,
     InvoiceSeries,
 )
-from campaigns.services.deals import brand_webhook_emit, deal_revenue_book, deal_transition
+from campaigns.selectors import invoice_total_minor
+from campaigns.services.deals import (
+    brand_webhook_emit,
+    deal_next_status,
+    deal_revenue_book,
+    deal_transition,
+)
 from campaigns.services.revenue import SOURCE_INVOICE_LINE, Booking, revenue_book
 
 DEFAULT_SERIES = "INV"
 EVENT_INVOICE_ISSUED = "invoice.issued"
 EVENT_INVOICE_PAID = "invoice.paid"
-
-
-def invoice_total_minor(invoice: Invoice) -> int:
-    return invoice.lines.filter(is_active=True).aggregate(t=Sum("amount_minor"))["t"] or 0
 
 
 @transaction.atomic
@@ -197,6 +198,24 @@ def invoice_for_deal(*, deal: BrandDeal, actor=None, on: dt.date | None = None) 
     invoice = invoice_issue(invoice=invoice, on=on)
     deal_transition(deal=deal, to_status=DealStatus.INVOICED, actor=actor, note=str(invoice))
     return invoice
+
+
+@transaction.atomic
+def deal_advance(*, deal: BrandDeal, actor=None, may_invoice: bool = False) -> BrandDeal:
+    """Move a deal one step along its flow. Invoicing an approved deal issues its invoice
+    (``invoice_for_deal``; only for someone who may add invoices); a deal becomes paid only
+    when its invoice's payment is recorded."""
+    target = deal_next_status(deal)
+    if target is None:
+        raise ApplicationError("No next state.")
+    if target == DealStatus.INVOICED:
+        if not may_invoice:
+            raise ApplicationError("Invoicing a deal needs the permission to add invoices.")
+        invoice_for_deal(deal=deal, actor=actor)
+        return BrandDeal.objects.get(pk=deal.pk)
+    if target == DealStatus.PAID:
+        raise ApplicationError("Record the invoice's payment to mark the deal paid.")
+    return deal_transition(deal=deal, to_status=target, actor=actor)
 
 
 @transaction.atomic

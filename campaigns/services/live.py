@@ -4,7 +4,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from agency.errors import ApplicationError, Conflict
@@ -13,13 +12,15 @@ from agency.rows import ROW, Reasons, file_line, note, rows_validate
 from agency.validation import NUL_MESSAGE, date_range_error, nul_columns
 from billing.models import RevenueEvent, Stream
 from campaigns.models import LiveCommerceRefund, LiveMonthlyReport, LiveSession
+from campaigns.selectors import revenue_events_for
 from campaigns.services.live_reports import month_is_booked
 from campaigns.services.revenue import (
     SOURCE_LIVE_COMMERCE,
     SOURCE_LIVE_GIFTS,
     Booking,
+    clawback_book,
+    clawback_due,
     revenue_book,
-    revenue_events_for,
 )
 from creators.models import PlatformAccount
 
@@ -105,8 +106,11 @@ def live_commerce_refund_record(
     original = (revenue_events_for(keys=[(SOURCE_LIVE_COMMERCE, str(session.pk))]) or [None])[0]
     clawback = 0
     if original is not None:
-        earlier = session.refunds.aggregate(c=Sum("clawback_minor"))["c"] or 0
-        clawback = original.gross_minor - live_commerce_commission_minor(session) - earlier
+        clawback = clawback_due(
+            booked_minor=original.gross_minor,
+            remaining_minor=live_commerce_commission_minor(session),
+            refunds=session.refunds,
+        )
     refund = LiveCommerceRefund.objects.create(
         session=session,
         external_id=external_id,
@@ -114,23 +118,17 @@ def live_commerce_refund_record(
         refunded_on=refunded_on,
         clawback_minor=max(clawback, 0),
     )
-    if clawback > 0:
-        revenue_book(
-            bookings=[
-                Booking(
-                    stream=Stream.LIVE_COMMERCE,
-                    kind=RevenueEvent.Kind.REFUND,
-                    creator_id=session.creator_id,
-                    occurred_on=refunded_on,
-                    gross_minor=clawback,
-                    currency=session.currency,
-                    source_type=SOURCE_LIVE_COMMERCE,
-                    source_id=f"{session.pk}:refund:{refund.pk}",
-                    refund_of_source_id=str(session.pk),
-                )
-            ],
-            today=today or timezone.localdate(),
-        )
+    clawback_book(
+        stream=Stream.LIVE_COMMERCE,
+        creator_id=session.creator_id,
+        currency=session.currency,
+        source_type=SOURCE_LIVE_COMMERCE,
+        parent_id=session.pk,
+        refund_id=refund.pk,
+        amount_minor=clawback,
+        on=refunded_on,
+        today=today or timezone.localdate(),
+    )
     return refund
 
 
@@ -186,6 +184,8 @@ def live_reports_import(
     month replaces its values (upsert).
     With ``dry_run`` nothing is written and the counts say what would change.
     """
+    # Long on purpose: the row check is a closure over the batch (known accounts, rows seen),
+    # handed to the shared row-validation loop; the write is the upsert below it.
     today = today or timezone.localdate()
     accounts = {
         (a.platform, a.platform_account_id): a

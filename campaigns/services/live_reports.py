@@ -19,7 +19,7 @@ from agency.errors import ApplicationError, Conflict
 from agency.money import CURRENCY_EXPONENTS, format_money
 from agency.months import month_bounds
 from billing.models import Stream
-from billing.services.payouts import is_finance
+from billing.selectors import is_finance
 from campaigns.models import LiveMonthlyReport, LiveReportBooking, LiveSession
 from campaigns.services.revenue import SOURCE_LIVE_REPORT, Booking, revenue_book
 

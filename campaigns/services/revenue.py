@@ -9,9 +9,12 @@ second booking of the same money a no-op, so every booking here is safe to run t
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import QuerySet, Sum
+
 from agency.money import to_major
 from billing.models import RevenueEvent
 from billing.services.events import EventInput, revenue_events_ingest
+from campaigns.selectors import revenue_events_for
 
 SOURCE_DEAL_SHARE = "campaigns.deal_share"
 SOURCE_LIVE_GIFTS = "campaigns.live_gifts"
@@ -67,12 +70,45 @@ def revenue_book(*, bookings: list[Booking], today: dt.date) -> list[RevenueEven
     return revenue_events_for(keys=[(b.source_type, b.source_id) for b in bookings])
 
 
-def revenue_events_for(*, keys: list[tuple[str, str]]) -> list[RevenueEvent]:
-    """The staff-namespace events of these (source type, source id) pairs, in that order."""
-    found = {
-        (e.source_type, e.source_id): e
-        for e in RevenueEvent.objects.filter(
-            partner__isnull=True, source_id__in=[k[1] for k in keys]
-        )
-    }
-    return [found[k] for k in keys if k in found]
+def clawback_due(*, booked_minor: int, remaining_minor: int, refunds: QuerySet) -> int:
+    """What one more refund claws back of a commission already booked: the booked
+    commission, less the commission on what is left after every refund so far, less what
+    earlier refunds clawed back (``refunds``: their rows, with ``clawback_minor``).
+
+    Computed from the cumulative refund, not per refund, so any sequence of partial refunds
+    claws back exactly the booked commission in total once everything is refunded. May be
+    zero or negative (nothing to claw back)."""
+    earlier = refunds.aggregate(c=Sum("clawback_minor"))["c"] or 0
+    return booked_minor - remaining_minor - earlier
+
+
+def clawback_book(
+    *,
+    stream: str,
+    creator_id: int,
+    currency: str,
+    source_type: str,
+    parent_id: int,
+    refund_id: int,
+    amount_minor: int,
+    on: dt.date,
+    today: dt.date,
+) -> list[RevenueEvent]:
+    """The clawback as a billing refund event linked to the parent's booked event
+    (source ``<parent>:refund:<refund>``); nothing when ``amount_minor`` is not positive."""
+    return revenue_book(
+        bookings=[
+            Booking(
+                stream=stream,
+                kind=RevenueEvent.Kind.REFUND,
+                creator_id=creator_id,
+                occurred_on=on,
+                gross_minor=amount_minor,
+                currency=currency,
+                source_type=source_type,
+                source_id=f"{parent_id}:refund:{refund_id}",
+                refund_of_source_id=str(parent_id),
+            )
+        ],
+        today=today,
+    )

@@ -111,6 +111,8 @@ class CreatorWavesMixin:
 
     @admin.display(description="traffic pools")
     def waves_summary(self, obj: Creator):
+        # Long on purpose: one admin panel rendered in reading order (restrictions, then each
+        # account's waves); its parts are HTML fragments with no logic of their own.
         if not obj.pk:
             return "-"
         restrictions = format_html_join(

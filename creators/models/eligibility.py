@@ -1,4 +1,4 @@
-"""Monetisation programs and their rule sets, as data (domain.md, "Monetisation readiness").
+"""Monetisation programs and their rule sets, as data (the platforms' published thresholds).
 
 A program (e.g. TikTok Creator Rewards) has rule sets, each a version with an effective
 period; periods of one program never overlap (PostgreSQL exclusion constraint), so exactly

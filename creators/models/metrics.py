@@ -26,7 +26,7 @@ DAILY_COUNT_FIELDS = [
     "watch_time_seconds",
     "videos_posted",
 ]
-# Rule-violation flags, sent with the daily metrics (domain.md: "no rule violations").
+# Rule-violation flags, sent with the daily metrics (programs require "no rule violations").
 DAILY_FLAG_FIELDS = ["guideline_strikes", "throttled"]
 
 

@@ -15,7 +15,7 @@ TIER_WINDOW = 28
 
 
 class Tier(models.IntegerChoices):
-    """Traffic-pool tier from the median views per video over the last 28 days (domain.md).
+    """Traffic-pool tier from the median views per video over the last 28 days.
 
     The floors belong to the scoring version (``ScoringVersion.tier_floors``): version 1
     L2 1,000 · L3 5,000 · L4 100,000 · L5 1,000,000; version 2 follows the pools (L2 1,000 ·

@@ -1,4 +1,4 @@
-"""Traffic-pool waves (domain.md, "How platforms distribute traffic").
+"""Traffic-pool waves: how platforms distribute a video's traffic in widening pools.
 
 - ``VideoDailyMetric``: what a video did on one day of its life (increments, not running
   totals), pushed by data partners like the other metrics. Rows are kept for the first

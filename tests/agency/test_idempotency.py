@@ -108,3 +108,16 @@ def test_records_are_kept_24h_and_purged_after_retention(brand_client):
     assert idempotency_records_purge() == 1  # called as a plain function
     assert set(IdempotencyRecord.objects.values_list("key", flat=True)) == {"fresh", "day-old"}
     assert idempotency_records_purge() == 0  # running twice changes nothing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reservation_is_durable_so_it_never_waits_for_an_outer_transaction():
+    from django.db import transaction
+
+    from agency.idempotency import idempotency_begin
+    from tests.factories.agency import PartnerFactory
+
+    partner = PartnerFactory()
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        idempotency_begin(partner=partner, key="k-durable", request_fingerprint="f")
+    assert idempotency_begin(partner=partner, key="k-durable", request_fingerprint="f") is None

@@ -11,6 +11,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from agency import webhooks
 from agency.models import WebhookDelivery
 from agency.tasks import webhook_deliver, webhook_deliveries_retry_due
+from agency.webhooks import delivery as delivery_module
 from tests.agency.test_webhooks import Receiver
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,7 @@ def test_a_second_task_for_a_delivery_being_sent_sends_nothing(
     delivery,
     receiver,
 ):
-    real_send = webhooks._send
+    real_send = delivery_module.send
     second = []
 
     def send_while_another_task_runs(url, body, headers):
@@ -45,7 +46,7 @@ def test_a_second_task_for_a_delivery_being_sent_sends_nothing(
             second.append(webhooks.webhook_delivery_attempt(delivery_id=delivery.pk))
         return real_send(url, body, headers)
 
-    monkeypatch.setattr(webhooks, "_send", send_while_another_task_runs)
+    monkeypatch.setattr(delivery_module, "send", send_while_another_task_runs)
     webhook_deliver(delivery.pk)
     assert second == [None]  # the other task found the delivery claimed
     assert len(receiver.requests) == 1

@@ -1,20 +1,24 @@
-"""Webhooks: HMAC-SHA256 signatures, delivery to a real HTTP server, backoff, give-up,
+"""Webhooks: Standard Webhooks signatures, delivery to a real HTTP server, backoff, give-up,
 replay, and partner scoping."""
 
 import json
 import socket
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+import requests
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from standardwebhooks import Webhook
 
 from agency import webhooks
 from agency.models import WebhookDelivery, WebhookEndpoint
 from agency.tasks import webhook_deliver, webhook_deliveries_retry_due
+from agency.webhooks.signing import webhook_secret_new
 
 pytestmark = pytest.mark.django_db
 
@@ -55,14 +59,19 @@ def receiver():
 
 
 def test_signature_round_trip_and_tampering():
+    secret, other = webhook_secret_new(), webhook_secret_new()
     body = b'{"a":1}'
-    header = webhooks.webhook_signature(secret="s3cret", body=body, timestamp=1_700_000_000)
+    now = int(time.time())
+    headers = webhooks.webhook_headers(secret=secret, msg_id="msg_1", body=body, timestamp=now)
     verify = webhooks.webhook_signature_verify
-    assert verify(secret="s3cret", body=body, header=header, now=1_700_000_100)
-    assert not verify(secret="s3cret", body=b'{"a":2}', header=header, now=1_700_000_100)
-    assert not verify(secret="other", body=body, header=header, now=1_700_000_100)
-    assert not verify(secret="s3cret", body=body, header=header, now=1_700_000_000 + 301)
-    assert not verify(secret="s3cret", body=body, header="garbage", now=1_700_000_000)
+    assert verify(secret=secret, body=body, headers=headers)
+    assert not verify(secret=secret, body=b'{"a":2}', headers=headers)
+    assert not verify(secret=other, body=body, headers=headers)
+    stale = webhooks.webhook_headers(secret=secret, msg_id="msg_1", body=body, timestamp=now - 301)
+    assert not verify(secret=secret, body=body, headers=stale)
+    assert not verify(secret=secret, body=body, headers={**headers, "webhook-signature": "v1,x"})
+    # what a partner's receiver does with the library itself
+    assert Webhook(secret).verify(body, headers) == {"a": 1}
 
 
 def test_event_is_delivered_signed_to_a_real_server(
@@ -77,9 +86,8 @@ def test_event_is_delivered_signed_to_a_real_server(
     webhook_deliver(deliveries[0].pk)  # the task, called as a plain function
 
     headers, body = receiver.requests[0]
-    assert webhooks.webhook_signature_verify(
-        secret=endpoint.secret, body=body, header=headers[webhooks.SIGNATURE_HEADER]
-    )
+    assert webhooks.webhook_signature_verify(secret=endpoint.secret, body=body, headers=headers)
+    assert headers["webhook-id"] == json.loads(body)["id"]
     payload = json.loads(body)
     assert payload["type"] == "deal.updated" and payload["data"] == {"deal": 7}
     assert headers["X-MCN-Event"] == "deal.updated"
@@ -238,8 +246,8 @@ def test_delivery_refuses_a_host_that_now_resolves_to_a_non_global_address(
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (resolved["address"], 443))]
 
     sent = []
-    monkeypatch.setattr(webhooks.socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(webhooks.requests, "post", lambda *a, **kw: sent.append(a))
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(requests, "post", lambda *a, **kw: sent.append(a))
     webhooks.webhook_endpoint_create(partner=brand_client.partner, url="https://hooks.example/x")
     [delivery] = webhooks.webhook_event_emit(
         partner=brand_client.partner, event_type="deal.updated", data={}
