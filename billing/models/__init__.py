@@ -11,7 +11,7 @@ from billing.models.ledger import Account, LedgerLeg, LedgerTransaction
 from billing.models.payouts import Payout, PayoutBatch
 from billing.models.plans import Advance, CommissionPlan, RecoupableExpense
 from billing.models.remittances import Remittance, RemittanceLine, RemittanceMatch
-from billing.models.splits import RevenueSplit
+from billing.models.splits import MonthToDate, RevenueSplit
 from billing.models.statements import Statement, StatementLine
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "LedgerCheck",
     "LedgerLeg",
     "LedgerTransaction",
+    "MonthToDate",
     "Payout",
     "PayoutBatch",
     "RecoupableExpense",

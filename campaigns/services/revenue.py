@@ -34,6 +34,7 @@ class Booking:
     account_id: int | None = None
     kind: str = RevenueEvent.Kind.SALE
     refund_of_source_id: str | None = None
+    description: str = ""  # the creator's statement line; empty: the stream and the date
 
 
 def _decimal(amount_minor: int, currency: str) -> str:
@@ -58,6 +59,7 @@ def revenue_book(*, bookings: list[Booking], today: dt.date) -> list[RevenueEven
             account_id=b.account_id,
             kind=b.kind,
             refund_of_source_id=b.refund_of_source_id,
+            description=b.description[:200],
         )
         for b in bookings
     ]
