@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from agency.errors import Conflict
 from agency.models import Partner
 from agency.money import CURRENCY_EXPONENTS, format_money
 from agency.rows import note
@@ -178,9 +179,15 @@ def live_session_record(
         raise ValidationError(problems)
     outcome = session_changes(values=values, existing=existing)
     if outcome == CREATED:
-        existing = LiveSession.objects.create(
-            partner=partner, external_id=external_id, **values.as_model_fields()
-        )
+        try:
+            with transaction.atomic():
+                existing = LiveSession.objects.create(
+                    partner=partner, external_id=external_id, **values.as_model_fields()
+                )
+        except IntegrityError as exc:  # the same session id is being recorded concurrently
+            raise Conflict(
+                f"Session {external_id} is being recorded by another request; retry."
+            ) from exc
     elif outcome == UPDATED:
         for name, value in values.as_model_fields().items():
             setattr(existing, name, value)

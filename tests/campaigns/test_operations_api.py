@@ -450,3 +450,16 @@ def test_a_batch_is_validated_in_a_fixed_number_of_queries(data_partner_client):
         return len(ctx.captured_queries)
 
     assert queries(1) == queries(5) == queries(20)
+
+
+def test_a_session_recorded_twice_at_once_is_a_conflict_not_a_500(monkeypatch):
+    from agency.errors import Conflict
+    from campaigns.services import live_sessions
+
+    account = PlatformAccountFactory()
+    operations_ingest(kind="live_sessions", rows=[session_row(account)])
+    # the other request's row appears between this one's read and its insert
+    monkeypatch.setattr(live_sessions, "session_changes", lambda **kw: live_sessions.CREATED)
+    with pytest.raises(Conflict):
+        operations_ingest(kind="live_sessions", rows=[session_row(account, orders=1)])
+    assert LiveSession.objects.get().orders == 300
