@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
+import billing.advance_admin
 import billing.remittance_admin  # noqa: F401 (registers the remittance admin)
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
 from agency.admin_fields import MoneyAdminMixin, money_column, rate_column
@@ -25,7 +26,6 @@ from billing import dashboards, exports
 from billing.display import split_rates_table, tiers_text
 from billing.models import (
     Account,
-    Advance,
     CommissionPlan,
     ExchangeRate,
     HoldPolicy,
@@ -34,7 +34,6 @@ from billing.models import (
     LedgerTransaction,
     Payout,
     PayoutBatch,
-    RecoupableExpense,
     RevenueEvent,
     RevenueSplit,
     Statement,
@@ -473,27 +472,3 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             lambda p: payout_services.payout_reverse(payout_id=p.pk, actor=request.user),
             "Payouts reversed",
         )
-
-
-@admin.register(Advance)
-class AdvanceAdmin(ReadOnlyAdmin):
-    list_display = [
-        "id",
-        "creator",
-        money_column("amount_minor", description="amount"),
-        rate_column("recoup_cap_rate", description="recoup cap"),
-        "issued_on",
-    ]
-    list_select_related = ["creator"]
-
-
-@admin.register(RecoupableExpense)
-class RecoupableExpenseAdmin(ReadOnlyAdmin):
-    list_display = [
-        "id",
-        "creator",
-        "description",
-        money_column("amount_minor", description="amount"),
-        "deducted_in",
-    ]
-    list_select_related = ["creator", "deducted_in__creator"]
