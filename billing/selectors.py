@@ -1,10 +1,16 @@
 """Read queries for the API, admin and jobs: partner-scoped, set-based, no N+1."""
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from agency.models import Partner
 from billing.models import (
+    Account,
+    LedgerLeg,
     Payout,
     PayoutBatch,
     Remittance,
@@ -115,4 +121,71 @@ def cash_not_received() -> list[dict]:
         .values("currency")
         .annotate(total=Sum("gross_minor"))
         .order_by("currency")
+    )
+
+
+@dataclass(frozen=True)
+class PayeeStatementLine:
+    posted_on: dt.date
+    description: str
+    source: str
+    amount_minor: int  # credit positive: a cut earned; a payout or a refund negative
+
+
+@dataclass(frozen=True)
+class PayeeStatement:
+    """A talent manager's or a sub-agency's month in one currency, read from the legs of
+    their payable account: the opening balance, one line per posting in the month, the
+    closing balance. Postings are immutable and a month's lines are those posted in it, so
+    a month that has ended never changes (late refunds land in the month they are posted)."""
+
+    account: Account
+    period: dt.date  # first day of the month
+    opening_minor: int
+    lines: list[PayeeStatementLine]
+    closing_minor: int
+
+    @property
+    def currency(self) -> str:
+        return self.account.currency
+
+
+def payee_accounts(**party) -> QuerySet[Account]:
+    """The payable accounts of talent managers and sub-agencies (``party`` narrows them,
+    e.g. ``sub_agency=partner``)."""
+    return (
+        Account.objects.filter(
+            kind__in=[Account.Kind.MANAGER_PAYABLE, Account.Kind.SUB_AGENCY_PAYABLE], **party
+        )
+        .select_related("manager", "sub_agency")
+        .order_by("kind", "currency", "pk")
+    )
+
+
+def payee_statement(*, account: Account, period: dt.date) -> PayeeStatement:
+    """Two queries: the balance before the month, and the month's legs."""
+    period = period.replace(day=1)
+    start = timezone.make_aware(dt.datetime.combine(period, dt.time()))
+    after = (period.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    end = timezone.make_aware(dt.datetime.combine(after, dt.time()))
+    legs = LedgerLeg.objects.filter(account=account)
+    opening = legs.filter(transaction__posted_at__lt=start).aggregate(s=Sum("amount_minor"))["s"]
+    lines = [
+        PayeeStatementLine(
+            posted_on=timezone.localtime(leg.transaction.posted_at).date(),
+            description=leg.transaction.memo,
+            source=f"{leg.transaction.source_type}:{leg.transaction.source_id}",
+            amount_minor=leg.amount_minor,
+        )
+        for leg in legs.filter(transaction__posted_at__gte=start, transaction__posted_at__lt=end)
+        .select_related("transaction")
+        .order_by("transaction__posted_at", "pk")
+    ]
+    opening = opening or 0
+    return PayeeStatement(
+        account=account,
+        period=period,
+        opening_minor=opening,
+        lines=lines,
+        closing_minor=opening + sum(line.amount_minor for line in lines),
     )

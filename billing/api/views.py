@@ -1,13 +1,18 @@
 """Billing partner API: data partners post revenue events; sub-agencies read their
 creators' statements and their own commission lines. Scoping lives in get_queryset()."""
 
+import datetime as dt
+
+from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from agency.api.schema import IdFilter
 from agency.api.views import (
+    PartnerAPIView,
     PartnerListAPIView,
     PartnerRetrieveAPIView,
     idempotency_key_parameter,
@@ -20,7 +25,9 @@ from billing.api.serializers import (
     DETAIL_ERRORS,
     LIST_ERRORS,
     WRITE_ERRORS,
+    DecimalStringField,
     MoneyField,
+    money,
 )
 from billing.models import RevenueEvent, RevenueSplit, Statement, StatementLine, Stream
 from billing.services.events import EventInput, RowErrors, revenue_events_ingest
@@ -48,6 +55,47 @@ class RevenueEventOutputSerializer(serializers.ModelSerializer):
         ref_name = "RevenueEvent"
 
 
+class RevenueEventRowSerializer(serializers.Serializer):
+    """One revenue event a data partner reports. Money is a decimal string in major units."""
+
+    stream = serializers.ChoiceField(choices=Stream.choices)
+    kind = serializers.ChoiceField(
+        choices=RevenueEvent.Kind.choices, default=RevenueEvent.Kind.SALE
+    )
+    creator_id = serializers.IntegerField(min_value=1)
+    account_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    occurred_on = serializers.DateField()
+    gross = DecimalStringField(help_text='Positive, major units, a decimal string ("12.34").')
+    platform_fee = DecimalStringField(
+        default="0", help_text="What the platform kept, major units, a decimal string."
+    )
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
+    source_type = serializers.CharField(max_length=40)
+    source_id = serializers.CharField(max_length=100)
+    refund_of_source_id = serializers.CharField(
+        max_length=100, required=False, allow_null=True, help_text="For refunds/chargebacks."
+    )
+
+    class Meta:
+        ref_name = "RevenueEventRow"
+
+
+class RevenueEventBatchSerializer(serializers.Serializer):
+    events = RevenueEventRowSerializer(many=True, allow_empty=False)
+
+    class Meta:
+        ref_name = "RevenueEventBatch"
+
+
+class RevenueEventBatchResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    skipped = serializers.IntegerField(help_text="Rows whose source was known already.")
+    events = RevenueEventOutputSerializer(many=True)
+
+    class Meta:
+        ref_name = "RevenueEventBatchResult"
+
+
 class RevenueEventListCreateApi(PartnerListAPIView):
     """GET: the revenue events this data partner posted. POST: a batch of revenue events,
     validated all or nothing (errors name row index and field); known sources are skipped."""
@@ -67,49 +115,25 @@ class RevenueEventListCreateApi(PartnerListAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    class RowSerializer(serializers.Serializer):
-        stream = serializers.ChoiceField(choices=Stream.choices)
-        kind = serializers.ChoiceField(
-            choices=RevenueEvent.Kind.choices, default=RevenueEvent.Kind.SALE
-        )
-        creator_id = serializers.IntegerField(min_value=1)
-        account_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-        occurred_on = serializers.DateField()
-        gross = serializers.DecimalField(
-            max_digits=18, decimal_places=3, min_value=0, help_text="Positive, major units."
-        )
-        platform_fee = serializers.DecimalField(
-            max_digits=18, decimal_places=3, min_value=0, default=0
-        )
-        currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
-        source_type = serializers.CharField(max_length=40)
-        source_id = serializers.CharField(max_length=100)
-        refund_of_source_id = serializers.CharField(
-            max_length=100, required=False, allow_null=True, help_text="For refunds/chargebacks."
-        )
+    class EnvelopeSerializer(serializers.Serializer):
+        """Checks the envelope only, so that each row's errors are reported by index."""
 
-    class InputSerializer(serializers.Serializer):
         events = serializers.ListField(child=serializers.DictField(), allow_empty=False)
 
-    class OutputSerializer(serializers.Serializer):
-        created = serializers.IntegerField()
-        skipped = serializers.IntegerField(help_text="Rows whose source was known already.")
-        events = RevenueEventOutputSerializer(many=True)
-
     @extend_schema(
-        request=InputSerializer,
-        responses={201: OutputSerializer, **WRITE_ERRORS},
+        request=RevenueEventBatchSerializer,
+        responses={201: RevenueEventBatchResultSerializer, **WRITE_ERRORS},
         parameters=[idempotency_key_parameter],
         summary="Post revenue events (bulk, all or nothing)",
     )
     def post(self, request: Request) -> Response:
-        envelope = self.InputSerializer(data=request.data)
+        envelope = self.EnvelopeSerializer(data=request.data)
         envelope.is_valid(raise_exception=True)
         rows = envelope.validated_data["events"]
         limit = conf.max_batch_size()
         if len(rows) > limit:
             raise serializers.ValidationError({"events": [f"At most {limit} events per call."]})
-        parsed = self.RowSerializer(data=rows, many=True)
+        parsed = RevenueEventRowSerializer(data=rows, many=True)
         if not parsed.is_valid():
             raise serializers.ValidationError({"events": parsed.errors})
         inputs = [
@@ -132,7 +156,7 @@ class RevenueEventListCreateApi(PartnerListAPIView):
             created, skipped = revenue_events_ingest(rows=inputs, partner=self.partner)
         except RowErrors as exc:
             raise serializers.ValidationError({"events": exc.extra["rows"]}) from exc
-        body = self.OutputSerializer(
+        body = RevenueEventBatchResultSerializer(
             {"created": len(created), "skipped": skipped, "events": created}
         ).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -201,7 +225,7 @@ class StatementDetailSerializer(StatementSerializer):
 class StatementFilter(filters.FilterSet):
     """Plain number filters: an id outside the partner's scope finds nothing (not a 400)."""
 
-    creator = filters.NumberFilter(field_name="creator_id")
+    creator = IdFilter(field_name="creator_id")
     period = filters.DateFilter(validators=[validate_date_in_range])
     status = filters.ChoiceFilter(choices=Statement.Status.choices)
 
@@ -278,7 +302,7 @@ class CommissionLineSerializer(serializers.ModelSerializer):
 
 
 class CommissionLineFilter(filters.FilterSet):
-    creator = filters.NumberFilter(field_name="event__creator_id")
+    creator = IdFilter(field_name="event__creator_id")
     stream = filters.ChoiceFilter(field_name="event__stream", choices=Stream.choices)
 
     class Meta:
@@ -304,3 +328,72 @@ class CommissionLineListApi(PartnerListAPIView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+class PayeeStatementLineSerializer(serializers.Serializer):
+    posted_on = serializers.DateField()
+    description = serializers.CharField()
+    source = serializers.CharField(help_text="What posted it, e.g. revenue_event:12.")
+    amount = MoneyField(source="amount_minor", currency_attr="currency")
+
+    def to_representation(self, instance):
+        line, currency = instance
+        return {
+            "posted_on": line.posted_on,
+            "description": line.description,
+            "source": line.source,
+            "amount": money(line.amount_minor, currency),
+        }
+
+
+class SubAgencyStatementSerializer(serializers.Serializer):
+    period = serializers.DateField(help_text="First day of the month.")
+    currency = serializers.CharField()
+    opening_balance = MoneyField(source="opening_minor")
+    closing_balance = MoneyField(source="closing_minor")
+    lines = serializers.SerializerMethodField()
+
+    @extend_schema_field(PayeeStatementLineSerializer(many=True))
+    def get_lines(self, statement) -> list:
+        return [
+            PayeeStatementLineSerializer().to_representation((line, statement.currency))
+            for line in statement.lines
+        ]
+
+
+class SubAgencyStatementQuerySerializer(serializers.Serializer):
+    period = serializers.RegexField(
+        r"^\d{4}-(0[1-9]|1[0-2])$",
+        help_text="The month, YYYY-MM (default: this month).",
+        required=False,
+    )
+
+    def validate_period(self, value: str) -> dt.date:
+        try:
+            day = dt.date.fromisoformat(value + "-01")
+        except ValueError as exc:
+            raise serializers.ValidationError("Not a month.") from exc
+        validate_date_in_range(day)
+        return day
+
+
+class SubAgencyStatementListApi(PartnerAPIView):
+    """The sub-agency's own monthly statement, one per currency it is owed in: its cuts,
+    refunds clawed back and payouts, read from its payable account in the ledger."""
+
+    partner_kinds = (Partner.Kind.SUB_AGENCY,)
+
+    @extend_schema(
+        summary="Your own monthly statements (one per currency)",
+        parameters=[SubAgencyStatementQuerySerializer],
+        responses={200: SubAgencyStatementSerializer(many=True), **LIST_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        query = SubAgencyStatementQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period = query.validated_data.get("period") or timezone.localdate().replace(day=1)
+        statements = [
+            selectors.payee_statement(account=account, period=period)
+            for account in selectors.payee_accounts(sub_agency=self.partner)
+        ]
+        return Response(SubAgencyStatementSerializer(statements, many=True).data)

@@ -10,6 +10,7 @@ from billing.models.ledger import Account, LedgerLeg, LedgerTransaction
 from billing.models.payouts import Payout, PayoutBatch
 from billing.models.plans import Advance, CommissionPlan, RecoupableExpense
 from billing.models.remittances import Remittance, RemittanceLine, RemittanceMatch
+from billing.models.scoping import DataPartnerCreator
 from billing.models.splits import RevenueSplit
 from billing.models.statements import Statement, StatementLine
 
@@ -17,6 +18,7 @@ __all__ = [
     "Account",
     "Advance",
     "CommissionPlan",
+    "DataPartnerCreator",
     "ExchangeRate",
     "HoldPolicy",
     "ImportBatch",

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
 from billing.models.ledger import LedgerTransaction
 from creators.models import Creator
@@ -55,8 +56,9 @@ class PayoutBatch(models.Model):
 
 @pghistory.track(obj_field=pghistory.ObjForeignKey(related_name="history"))
 class Payout(models.Model):
-    """A transfer to one creator. Reserved from the creator payable when prepared, so the
-    balance can never be paid twice; a failed payout is reversed back to the payable."""
+    """A transfer to one payee (a creator, a talent manager or a sub-agency). Reserved from
+    the payee's payable when prepared, so the balance can never be paid twice; a failed
+    payout is reversed back to the payable."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -67,7 +69,21 @@ class Payout(models.Model):
         REVERSED = "reversed", "Reversed"
 
     batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="payouts")
-    creator = models.ForeignKey(Creator, on_delete=models.PROTECT, related_name="payouts")
+    # The payee: exactly one of creator, talent manager, sub-agency (CHECK).
+    creator = models.ForeignKey(
+        Creator, on_delete=models.PROTECT, null=True, blank=True, related_name="payouts"
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="talent manager",
+    )
+    sub_agency = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="payouts"
+    )
     currency = models.CharField("currency", max_length=3, choices=CURRENCY_CHOICES)
     amount_minor = models.BigIntegerField("amount (minor units)")
     status = models.CharField("status", max_length=20, choices=Status.choices, default="draft")
@@ -85,8 +101,18 @@ class Payout(models.Model):
                 condition=Q(amount_minor__gt=0),
                 violation_error_message="A payout must be positive.",
             ),
+            models.CheckConstraint(
+                name="payout_one_payee",
+                condition=Q(creator__isnull=False, manager__isnull=True, sub_agency__isnull=True)
+                | Q(creator__isnull=True, manager__isnull=False, sub_agency__isnull=True)
+                | Q(creator__isnull=True, manager__isnull=True, sub_agency__isnull=False),
+                violation_error_message="A payout pays exactly one creator, manager or sub-agency.",
+            ),
         ]
-        indexes = [models.Index(fields=["creator", "status"], name="payout_by_creator")]
+        indexes = [
+            models.Index(fields=["creator", "status"], name="payout_by_creator"),
+            models.Index(fields=["sub_agency", "-id"], name="payout_by_sub_agency"),
+        ]
         triggers = [
             pgtrigger.FSM(
                 name="payout_transitions",

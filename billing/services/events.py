@@ -25,6 +25,7 @@ from billing.models import (
     RevenueEvent,
     Stream,
 )
+from billing.scoping import creators_in_scope
 from billing.services.plans import commission_plan_in_force
 from billing.services.posting import RECEIVABLE_BY_STREAM, revenue_events_post
 from creators.models import Creator, PlatformAccount
@@ -86,7 +87,9 @@ def revenue_events_validate(
 
     Sources are namespaced per partner (staff CSV imports have none): a partner's re-post is
     a no-op, another partner's ids neither collide nor can be refunded."""
-    creators = Creator.objects.in_bulk({r.creator_id for r in rows})
+    creators = creators_in_scope(
+        partner=partner, creators=Creator.objects.in_bulk({r.creator_id for r in rows})
+    )  # a creator outside the partner's scope is unknown to it
     accounts = PlatformAccount.objects.in_bulk({r.account_id for r in rows if r.account_id})
     own = RevenueEvent.objects.filter(partner=partner)
     existing = set(
