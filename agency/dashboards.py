@@ -23,6 +23,8 @@ class Card:
     value: str
     note: str = ""
     url: str = ""
+    alert: bool = False  # shown in the error colour: something needs a person now
+    items: list[str] = field(default_factory=list)  # a short list under the note
 
 
 @dataclass

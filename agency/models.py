@@ -1,16 +1,20 @@
 """Partners of the agency and the platform records behind the partner API."""
 
+from django.conf import settings
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
+
+
+class PartnerKind(models.TextChoices):
+    BRAND = "brand", "Brand"
+    SUB_AGENCY = "sub_agency", "Sub-agency"
+    DATA_PARTNER = "data_partner", "Data partner"
 
 
 class Partner(models.Model):
     """A company that uses the partner API: a brand, a sub-agency (guild) or a data partner."""
 
-    class Kind(models.TextChoices):
-        BRAND = "brand", "Brand"
-        SUB_AGENCY = "sub_agency", "Sub-agency"
-        DATA_PARTNER = "data_partner", "Data partner"
+    Kind = PartnerKind
 
     name = models.CharField("name", max_length=200)
     kind = models.CharField("kind", max_length=20, choices=Kind.choices)
@@ -24,7 +28,7 @@ class Partner(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="partner_kind_valid",
-                condition=models.Q(kind__in=["brand", "sub_agency", "data_partner"]),
+                condition=models.Q(kind__in=PartnerKind.values),
                 violation_error_message="Unknown partner kind.",
             ),
         ]
@@ -166,3 +170,33 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.endpoint_id} ({self.status})"
+
+
+class StateChange(models.Model):
+    """One move of a stateful record (a payout, a deal, an invoice...), written by
+    ``agency.states.transition`` in the transaction that made the move: who, when, from
+    what, to what and why. Records whose app keeps its own audit table (brand deals and
+    deliverables: ``DealEvent``) are audited there instead."""
+
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT)
+    object_id = models.BigIntegerField("object id")
+    field = models.CharField("field", max_length=40, default="status")
+    from_state = models.CharField("from", max_length=30)
+    to_state = models.CharField("to", max_length=30)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField("note", max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="state_change_by_object")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id}:{self.object_id} {self.from_state} → {self.to_state}"

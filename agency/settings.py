@@ -343,6 +343,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=30, hour=2, day_of_month="1-3"),
         "options": {"queue": Queue.BILLING.value},
     },
+    # Recompute every balance and statement from the entries; finance sees the result.
+    "billing-verify-ledger": {
+        "task": "billing.tasks.billing_verify_ledger",
+        "schedule": crontab(minute=40, hour=3),
+        "options": {"queue": Queue.BILLING.value},
+    },
     # Draft payout batches for finance to approve, once a week.
     "billing-prepare-payout-batches": {
         "task": "billing.tasks.billing_prepare_payout_batches",

@@ -16,17 +16,21 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 import billing.advance_admin
 import billing.remittance_admin  # noqa: F401 (registers the remittance admin)
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
+from agency.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from agency.admin_fields import MoneyAdminMixin, money_column, rate_column
 from agency.errors import ApplicationError
 from agency.money import CURRENCY_CHOICES, format_money
+from agency.months import month_start, next_month
 from agency.roles import FINANCE
-from billing import dashboards, exports, reports, selectors
-from billing.display import split_rates_table, tiers_text
+from billing import dashboards, exports, reports
+from billing import selectors as billing_selectors
+from billing.display import line_description, split_rates_table, tiers_text
 from billing.models import (
     Account,
     CommissionPlan,
@@ -34,6 +38,7 @@ from billing.models import (
     ExchangeRate,
     HoldPolicy,
     ImportBatch,
+    LedgerCheck,
     LedgerLeg,
     LedgerTransaction,
     Payout,
@@ -59,26 +64,24 @@ class PreparePayoutsForm(forms.Form):
     )
 
 
-class ReadOnlyAdmin(MoneyAdminMixin, admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+@admin.register(LedgerCheck)
+class LedgerCheckAdmin(ReadOnlyAdmin):
+    """What each ledger check found; recorded by the nightly job and ``verify_ledger``."""
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    list_display = ["finished_at", "source", "mismatch_count", "duration"]
+    list_filter = ["source"]
+    fields = ["source", "started_at", "finished_at", "mismatch_count", "mismatch_list"]
+    readonly_fields = fields
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.display(description="took")
+    def duration(self, obj: LedgerCheck) -> str:
+        return f"{(obj.finished_at - obj.started_at).total_seconds():.1f} s"
 
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.display(description="mismatches found")
+    def mismatch_list(self, obj: LedgerCheck):
+        if not obj.mismatches:
+            return "none: every balance and statement agrees with its entries"
+        return format_html_join(mark_safe("<br>"), "{}", ((m,) for m in obj.mismatches))
 
 
 @admin.register(Account)
@@ -109,7 +112,7 @@ class AccountAdmin(ReadOnlyAdmin):
     def pnl_view(self, request):
         if not self.has_pnl_permission(request):
             raise PermissionDenied
-        this_month = timezone.localdate().replace(day=1)
+        this_month = month_start(timezone.localdate())
 
         def month(name: str, default: dt.date) -> dt.date:
             try:
@@ -117,7 +120,7 @@ class AccountAdmin(ReadOnlyAdmin):
             except ValueError:
                 return default
 
-        end = month("end", statement_services.next_month(this_month))
+        end = month("end", next_month(this_month))
         start = month("start", end.replace(year=end.year - 1))
         rows = reports.profit_and_loss(start=start, end=end)
         if request.GET.get("format") == "csv":
@@ -153,12 +156,12 @@ class AccountAdmin(ReadOnlyAdmin):
     def statement_view(self, request, pk: int):
         if not self.has_statement_permission(request):
             raise PermissionDenied
-        account = get_object_or_404(selectors.payee_accounts(), pk=pk)
+        account = get_object_or_404(billing_selectors.payee_accounts(), pk=pk)
         try:
             period = dt.date.fromisoformat(request.GET.get("period", "") + "-01")
         except ValueError:
-            period = timezone.localdate().replace(day=1)
-        statement = selectors.payee_statement(account=account, period=period)
+            period = month_start(timezone.localdate())
+        statement = billing_selectors.payee_statement(account=account, period=period)
         if request.GET.get("format") == "csv":
             response = HttpResponse(exports.payee_statement_csv(statement), content_type="text/csv")
             name = f"statement-{account.kind}-{account.pk}-{period:%Y-%m}.csv"
@@ -253,7 +256,7 @@ class ImportBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             self,
             request,
             queryset,
-            lambda b: event_services.import_batch_reject(batch=b),
+            lambda b: event_services.import_batch_reject(batch=b, actor=request.user),
             "Imports rejected",
         )
 
@@ -364,7 +367,7 @@ class StatementLineInline(ReadOnlyInline):
     fields = [
         "occurred_on",
         "kind",
-        "description",
+        "line_description",
         money_column("gross_minor", currency="original_currency"),
         money_column("fee_minor", currency="original_currency", description="platform fee"),
         money_column("agency_minor", currency="original_currency", description="agency"),
@@ -374,6 +377,15 @@ class StatementLineInline(ReadOnlyInline):
         money_column("net_minor", currency="statement.currency", description="net"),
     ]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        """The lines with their payout's state (one subquery, not a query per line)."""
+        lines = super().get_queryset(request).select_related("statement")
+        return billing_selectors.statement_lines_shown(lines)
+
+    @admin.display(description="description")
+    def line_description(self, line: StatementLine) -> str:
+        return line_description(line)
 
 
 @admin.register(Statement)
@@ -462,7 +474,7 @@ class PayoutBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
     list_filter = ["status", "currency"]
     list_select_related = ["prepared_by", "approved_by"]
     inlines = [PayoutInline]
-    actions = ["approve"]
+    actions = ["approve", "reject"]
     change_list_template = "admin/billing/payoutbatch_change_list.html"
 
     has_prepare_permission = requires("billing.add_payoutbatch", role=FINANCE)
@@ -511,10 +523,11 @@ class PayoutBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         }
         return TemplateResponse(request, "admin/billing/payoutbatch_prepare.html", context)
 
-    object_actions = {"approve": "Approve batch"}
-    confirm_actions = ("approve",)
+    object_actions = {"approve": "Approve batch", "reject": "Reject batch"}
+    confirm_actions = ("approve", "reject")
 
     has_approve_permission = requires("billing.change_payoutbatch", role=FINANCE)
+    has_reject_permission = requires("billing.change_payoutbatch", role=FINANCE)
 
     @admin.action(
         description="Approve the selected batches (finance, not the preparer)",
@@ -527,6 +540,20 @@ class PayoutBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
             queryset,
             lambda b: payout_services.payout_batch_approve(batch=b, approved_by=request.user),
             "Batches approved",
+        )
+
+    @admin.action(
+        description="Reject the selected batches: their money is payable again (finance, "
+        "not the preparer)",
+        permissions=["reject"],
+    )
+    def reject(self, request, queryset):
+        run_action(
+            self,
+            request,
+            queryset,
+            lambda b: payout_services.payout_batch_reject(batch=b, rejected_by=request.user),
+            "Batches rejected",
         )
 
 

@@ -28,6 +28,7 @@ def finance_panel(request) -> Panel:
     awaiting = selectors.payouts_awaiting_approval()
     statements = selectors.statements_by_status(period=last_month)
     unpaid = selectors.cash_not_received()
+    check = selectors.ledger_check_latest()
     labels = dict(Stream.choices)
     by_currency = defaultdict(list)
     for row in rows:
@@ -61,6 +62,7 @@ def finance_panel(request) -> Panel:
                 "; ".join(format_money(r["total"], r["currency"]) for r in unpaid) or "none",
                 "earnings in their hold period or awaiting the payer's cash",
             ),
+            _ledger_card(check),
         ],
         charts=[
             bar_chart(
@@ -72,6 +74,25 @@ def finance_panel(request) -> Panel:
             )
             for i, (currency, bars) in enumerate(sorted(by_currency.items()))
         ],
+    )
+
+
+def _ledger_card(check) -> Card:
+    """The last ledger check: clean, or how many mismatches it found (and the first)."""
+    checks = reverse("admin:billing_ledgercheck_changelist")
+    if check is None:
+        return Card("Ledger check", "not run yet", "runs nightly; or manage.py verify_ledger")
+    when = timezone.localtime(check.finished_at)
+    if not check.mismatch_count:
+        return Card(
+            "Ledger check", "clean", f"{check.get_source_display()}, {when:%d %b %Y %H:%M}", checks
+        )
+    return Card(
+        "Ledger check",
+        f"{check.mismatch_count} mismatch{'es' if check.mismatch_count > 1 else ''}",
+        f"{when:%d %b %Y %H:%M}: {check.mismatches[0] if check.mismatches else ''}"[:160],
+        reverse("admin:billing_ledgercheck_change", args=[check.pk]),
+        alert=True,
     )
 
 

@@ -1,4 +1,5 @@
-"""How billing terms read on a page: tiers as a sentence, a split's rates as a table."""
+"""How billing terms read on a page: tiers as a sentence, a split's rates as a table, a
+statement line's description with its payout's state."""
 
 from decimal import Decimal
 from fractions import Fraction
@@ -48,3 +49,20 @@ def split_rates_table(rates: dict | None):
         '<table class="split-rates">{}</table>',
         format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
     )
+
+
+# What a payout line adds to its description until the money has left (payout states).
+PAYOUT_STATE_NOTES = {
+    "draft": "reserved, awaiting finance approval",
+    "approved": "approved, not yet sent",
+    "sent": "sent, awaiting the bank's confirmation",
+    "failed": "failed, returned to the balance",
+    "reversed": "reversed, returned to the balance",
+}
+
+
+def line_description(line) -> str:
+    """The line's description; a payout line (read through ``statement_lines_shown``) says
+    when its payout is not paid yet, so a draft payout never reads as money sent."""
+    note = PAYOUT_STATE_NOTES.get(getattr(line, "payout_status", None) or "")
+    return f"{line.description} ({note})" if note else line.description

@@ -10,7 +10,9 @@ import io
 from collections.abc import Callable
 
 from agency.money import format_money, to_major
+from billing.display import line_description
 from billing.models import Statement
+from billing.selectors import statement_lines_shown
 
 COLUMNS = [
     "date",
@@ -34,13 +36,13 @@ def _plain(amount_minor: int, currency: str) -> str:
 def _rows(statement: Statement, money: Callable[[int, str], str] = _plain) -> list[list[str]]:
     ccy = statement.currency
     rows = []
-    for line in statement.lines.order_by("occurred_on", "pk"):
+    for line in statement_lines_shown(statement.lines.all()):
         oc = line.original_currency
         rows.append(
             [
                 line.occurred_on.isoformat(),
                 line.get_kind_display(),
-                line.description,
+                line_description(line),
                 oc,
                 money(line.gross_minor, oc),
                 money(line.fee_minor, oc),

@@ -16,10 +16,10 @@ from agency.admin_actions import requires, run_action
 from agency.errors import ApplicationError
 from agency.money import CURRENCY_CHOICES, format_money
 from agency.roles import FINANCE
+from agency.rows import RowErrors
 from billing import selectors
 from billing.imports import MalformedFile, parse_settlement_csv
 from billing.models import Remittance, RemittanceLine, Stream
-from billing.services.events import RowErrors
 from billing.services.remittance_matching import remittance_match
 from billing.services.remittances import RemittanceInput, remittances_import, remittances_record
 from creators.services.ingestion import format_errors

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from agency.money import format_money, to_major
+from agency.months import month_start
 
 FX_ROW = "fx_difference"
 
@@ -49,8 +50,7 @@ class PnlRow:
 def profit_and_loss(*, start: dt.date, end: dt.date) -> list[PnlRow]:
     """Months ``start`` (its first day) up to but not including ``end``'s month: one
     grouped query over the legs."""
-    start = start.replace(day=1)
-    end = end.replace(day=1)
+    start, end = month_start(start), month_start(end)
     with connection.cursor() as cursor:
         cursor.execute(PNL_SQL, [FX_ROW, start, end])
         return [PnlRow(*row) for row in cursor.fetchall()]

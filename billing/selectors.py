@@ -3,13 +3,15 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agency.models import Partner
+from agency.months import month_bounds
 from billing.models import (
     Account,
+    LedgerCheck,
     LedgerLeg,
     Payout,
     PayoutBatch,
@@ -124,6 +126,19 @@ def cash_not_received() -> list[dict]:
     )
 
 
+def ledger_check_latest() -> LedgerCheck | None:
+    """The last recorded ledger check (nightly job or the command), if any ran."""
+    return LedgerCheck.objects.order_by("-finished_at", "-pk").first()
+
+
+def statement_lines_shown(lines: QuerySet[StatementLine]) -> QuerySet[StatementLine]:
+    """Statement lines in date order. A payout line carries its payout's state
+    (``payout_status``, one subquery), so a payout still awaiting approval reads as
+    reserved, not paid."""
+    state = Payout.objects.filter(reserve_transaction=OuterRef("transaction")).values("status")
+    return lines.annotate(payout_status=Subquery(state[:1])).order_by("occurred_on", "pk")
+
+
 @dataclass(frozen=True)
 class PayeeStatementLine:
     posted_on: dt.date
@@ -164,9 +179,8 @@ def payee_accounts(**party) -> QuerySet[Account]:
 
 def payee_statement(*, account: Account, period: dt.date) -> PayeeStatement:
     """Two queries: the balance before the month, and the month's legs."""
-    period = period.replace(day=1)
+    period, after = month_bounds(period)
     start = timezone.make_aware(dt.datetime.combine(period, dt.time()))
-    after = (period.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     end = timezone.make_aware(dt.datetime.combine(after, dt.time()))
     legs = LedgerLeg.objects.filter(account=account)
     opening = legs.filter(transaction__posted_at__lt=start).aggregate(s=Sum("amount_minor"))["s"]

@@ -1,5 +1,6 @@
 """Operations' landing panel: pipeline value by deal state, this week's live sessions, ad
-spend by brand over 30 days, overdue invoices."""
+spend by brand over 30 days, overdue invoices. A talent manager's: their creators'
+deliverables due soon or overdue."""
 
 import datetime as dt
 from collections import defaultdict
@@ -9,9 +10,12 @@ from django.utils import timezone
 
 from agency.dashboards import COLOURS, Card, Panel, bar_chart, panel
 from agency.money import format_money, to_major
-from agency.roles import OPERATIONS
+from agency.roles import OPERATIONS, TALENT_MANAGER
 from campaigns import selectors
 from campaigns.models import DealStatus
+from creators.selectors import creators_for_staff
+
+DUE_SOON_DAYS = 14
 
 
 @panel(OPERATIONS)
@@ -71,4 +75,41 @@ def operations_panel(request) -> Panel:
             ),
         ],
         charts=charts,
+    )
+
+
+@panel(TALENT_MANAGER)
+def manager_deliverables_panel(request) -> Panel:
+    """What the manager's creators still owe brands: overdue first, then due soon."""
+    today = timezone.localdate()
+    mine = creators_for_staff(user=request.user)
+    overdue = selectors.deliverables_due_between(start=dt.date.min, end=today - dt.timedelta(1))
+    soon = selectors.deliverables_due_between(
+        start=today, end=today + dt.timedelta(days=DUE_SOON_DAYS)
+    )
+    overdue, soon = overdue.filter(creator__in=mine), soon.filter(creator__in=mine)
+
+    def line(d) -> str:
+        return (
+            f"{d.creator}: {d.get_type_display().lower()} for {d.deal.brand.name}, "
+            f"due {d.due_on:%d %b} ({d.get_status_display().lower()})"
+        )
+
+    return Panel(
+        title="Deliverables",
+        cards=[
+            Card(
+                "Overdue",
+                str(overdue.count()),
+                "past their due date, not approved by the brand",
+                alert=overdue.exists(),
+                items=[line(d) for d in overdue[:5]],
+            ),
+            Card(
+                f"Due in the next {DUE_SOON_DAYS} days",
+                str(soon.count()),
+                f"until {today + dt.timedelta(days=DUE_SOON_DAYS):%d %b}",
+                items=[line(d) for d in soon[:5]],
+            ),
+        ],
     )

@@ -4,29 +4,17 @@ periodic (schedule in settings, ``# campaigns``)."""
 import datetime as dt
 
 from celery import shared_task
-from django.db import OperationalError, connection, transaction
-from django.utils import timezone
+from django.db import OperationalError
 
 from agency.celery import Queue
 from agency.errors import Conflict
+from agency.months import previous_month
+from agency.periodic import periodic_task
 from campaigns.models import BrandDeal
 from campaigns.services.affiliate import affiliate_orders_settle_due
 from campaigns.services.deals import deal_revenue_book
 from campaigns.services.invoices import invoices_flag_overdue
 from campaigns.services.operations import month_close
-
-RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": 30, "retry_jitter": True}
-
-
-def _try_lock(name: str) -> bool:
-    """A transaction-scoped advisory lock: a second concurrent run of the job skips."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [f"campaigns:{name}"])
-        return cursor.fetchone()[0]
-
-
-def _today(today: str | None) -> dt.date:
-    return dt.date.fromisoformat(today) if today else timezone.localdate()
 
 
 @shared_task(
@@ -44,32 +32,21 @@ def campaigns_deal_revenue_book(deal_id: int) -> int:
     return len(deal_revenue_book(deal=deal))
 
 
-@shared_task(queue=Queue.BILLING, acks_late=True, reject_on_worker_lost=True, **RETRY)
-def campaigns_flag_overdue_invoices(today: str | None = None) -> int:
+@periodic_task(queue=Queue.BILLING, lock=("campaigns", "flag_overdue_invoices"))
+def campaigns_flag_overdue_invoices(today: dt.date) -> int:
     """Flag issued invoices past their due date."""
-    with transaction.atomic():
-        if not _try_lock("flag_overdue_invoices"):
-            return 0
-        return invoices_flag_overdue(today=_today(today))
+    return invoices_flag_overdue(today=today)
 
 
-@shared_task(queue=Queue.BILLING, acks_late=True, reject_on_worker_lost=True, **RETRY)
-def campaigns_settle_due_affiliate_orders(today: str | None = None) -> int:
+@periodic_task(queue=Queue.BILLING, lock=("campaigns", "settle_due_affiliate_orders"))
+def campaigns_settle_due_affiliate_orders(today: dt.date) -> int:
     """Settle affiliate orders whose settlement date has come (books their commission)."""
-    with transaction.atomic():
-        if not _try_lock("settle_due_affiliate_orders"):
-            return 0
-        return affiliate_orders_settle_due(today=_today(today))
+    return affiliate_orders_settle_due(today=today)
 
 
-@shared_task(queue=Queue.BILLING, acks_late=True, reject_on_worker_lost=True, **RETRY)
-def campaigns_close_last_month(today: str | None = None) -> int:
+@periodic_task(queue=Queue.BILLING, lock=("campaigns", "close_last_month"))
+def campaigns_close_last_month(today: dt.date) -> int:
     """Draft last month's client invoices (for review and issue in the admin) and book the
     rebates of rebate ad accounts. Returns the number of drafts."""
-    first = _today(today).replace(day=1)
-    last_month = (first - dt.timedelta(days=1)).replace(day=1)
-    with transaction.atomic():
-        if not _try_lock("close_last_month"):
-            return 0
-        drafts, _ = month_close(month=last_month)
-        return len(drafts)
+    drafts, _ = month_close(month=previous_month(today))
+    return len(drafts)

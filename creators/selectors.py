@@ -10,7 +10,7 @@ Partner scoping (quality.md, API1 and API3):
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Avg, Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from agency.models import Partner
 from creators.models import (
@@ -95,6 +95,20 @@ def creator_score_history(*, creator: Creator, limit: int = 12) -> list[CreatorP
     """The creator's 28-day snapshots, oldest first (the latest ``limit``): the trend."""
     rows = CreatorPerformance.objects.filter(creator=creator, window_days=TIER_WINDOW)
     return list(rows.order_by("-as_of")[:limit])[::-1]
+
+
+def score_trend(qs: QuerySet[Creator], *, points: int = 12) -> list[tuple[dt.date, object]]:
+    """These creators' average 28-day score per snapshot date, oldest first (the latest
+    ``points`` dates): a roster's trend on one line."""
+    rows = (
+        CreatorPerformance.objects.filter(
+            creator__in=qs, window_days=TIER_WINDOW, score__isnull=False
+        )
+        .values("as_of")
+        .annotate(average=Avg("score"))
+        .order_by("-as_of")[:points]
+    )
+    return [(row["as_of"], row["average"]) for row in reversed(rows)]
 
 
 def creator_eligibility(
@@ -197,6 +211,31 @@ def eligibility_actionable(qs: QuerySet[EligibilityResult]) -> QuerySet[Eligibil
     for rule in STRUCTURAL_RULES:
         qs = qs.exclude(failures__contains=[{"rule": rule}])
     return qs
+
+
+def eligibility_changes(
+    qs: QuerySet[EligibilityResult], *, since: dt.date
+) -> tuple[QuerySet[EligibilityResult], QuerySet[EligibilityResult]]:
+    """(gained, lost): latest results dated ``since`` or later whose verdict differs from the
+    same creator and program's last result before ``since`` (a first result is no change)."""
+    before = (
+        EligibilityResult.objects.filter(
+            creator=OuterRef("creator"), program=OuterRef("program"), as_of__lt=since
+        )
+        .order_by("-as_of")
+        .values("eligible")[:1]
+    )
+    recent = (
+        eligibility_latest(qs)
+        .filter(as_of__gte=since)
+        .annotate(was_eligible=Subquery(before))
+        .select_related("creator", "program")
+        .order_by("creator__stage_name", "program__name")
+    )
+    return (
+        recent.filter(eligible=True, was_eligible=False),
+        recent.filter(eligible=False, was_eligible=True),
+    )
 
 
 def failures_in_order(failures: list[dict]) -> list[dict]:

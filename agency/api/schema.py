@@ -58,12 +58,12 @@ class PartnerAutoSchema(AutoSchema):
 
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
-    """A filter on an id: an integer in the schema and in the query (anything else, or one
-    past PostgreSQL's bigint, is a 400); an id outside the partner's scope finds nothing."""
+    """A filter on an id: an integer in the schema and in the query (anything else is a
+    400). An id outside the partner's scope, or past PostgreSQL's bigint, finds nothing."""
 
     field_class = forms.IntegerField
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", -(2**63))
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
+    def filter(self, qs, value):
+        if value is not None and not -(2**63) <= value < 2**63:
+            return qs.none()
+        return super().filter(qs, value)

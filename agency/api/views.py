@@ -115,12 +115,17 @@ class _ReplayResponse(Exception):
 
 
 class PartnerScopedMixin:
-    """Scoping for generic views: subclasses implement ``get_partner_queryset(partner)`` and
-    declare ``queryset = Model.objects.none()``, which only the schema generator sees."""
+    """Scoping for generic views: subclasses implement ``get_partner_queryset(partner)``.
+    The schema generator, which has no partner, sees an empty queryset of the serializer's
+    model (or of ``queryset`` when declared). Document the GET of a generic view with
+    ``@extend_schema_view(get=extend_schema(...))`` on the class; the error responses are
+    added to every operation by ``PartnerAutoSchema``, never listed by hand."""
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
+            if getattr(self, "queryset", None) is not None:
+                return super().get_queryset()
+            return self.get_serializer_class().Meta.model.objects.none()
         return self.get_partner_queryset(self.partner)
 
     def get_partner_queryset(self, partner: Partner):

@@ -1,7 +1,7 @@
 """Remittances for data partners: report the cash a platform paid the agency (with what it
 settled, line by line) and read back how it was matched. Scoping lives in get_queryset()."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -9,16 +9,13 @@ from rest_framework.response import Response
 from agency.api.views import PartnerListAPIView, PartnerRetrieveAPIView, idempotency_key_parameter
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
+from agency.rows import RowErrors
 from billing import conf, selectors
 from billing.api.serializers import (
-    DETAIL_ERRORS,
-    LIST_ERRORS,
-    WRITE_ERRORS,
     DecimalStringField,
     MoneyField,
 )
 from billing.models import Remittance, RemittanceLine, Stream
-from billing.services.events import RowErrors
 from billing.services.remittances import RemittanceInput, remittances_record
 
 
@@ -127,6 +124,12 @@ class RemittanceSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List the remittances you reported",
+        responses=RemittanceSerializer(many=True),
+    )
+)
 class RemittanceListCreateApi(PartnerListAPIView):
     """GET: the remittances this data partner reported. POST: report one remittance; it is
     matched to revenue events at once (and again as events arrive)."""
@@ -134,21 +137,12 @@ class RemittanceListCreateApi(PartnerListAPIView):
     partner_kinds = (Partner.Kind.DATA_PARTNER,)
     serializer_class = RemittanceSerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
-            return Remittance.objects.none()
-        return selectors.remittance_list_for_partner(partner=self.partner)
-
-    @extend_schema(
-        summary="List the remittances you reported",
-        responses={200: RemittanceSerializer(many=True), **LIST_ERRORS},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def get_partner_queryset(self, partner: Partner):
+        return selectors.remittance_list_for_partner(partner=partner)
 
     @extend_schema(
         request=RemittanceCreateSerializer,
-        responses={201: RemittanceSerializer, 200: RemittanceSerializer, **WRITE_ERRORS},
+        responses={201: RemittanceSerializer, 200: RemittanceSerializer},
         parameters=[idempotency_key_parameter],
         summary="Report a remittance (201; a known reference with the same amounts: 200)",
     )
@@ -175,18 +169,15 @@ class RemittanceListCreateApi(PartnerListAPIView):
         )
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="One remittance with its lines and the events they paid",
+        responses=RemittanceSerializer,
+    )
+)
 class RemittanceDetailApi(PartnerRetrieveAPIView):
     partner_kinds = (Partner.Kind.DATA_PARTNER,)
     serializer_class = RemittanceSerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
-            return Remittance.objects.none()
-        return selectors.remittance_list_for_partner(partner=self.partner)
-
-    @extend_schema(
-        summary="One remittance with its lines and the events they paid",
-        responses={200: RemittanceSerializer, **DETAIL_ERRORS},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def get_partner_queryset(self, partner: Partner):
+        return selectors.remittance_list_for_partner(partner=partner)

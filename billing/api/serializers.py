@@ -3,7 +3,6 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agency.api.schema import ErrorSerializer
 from agency.money import to_major
 
 
@@ -58,9 +57,3 @@ class DecimalStringField(serializers.DecimalField):
         if not isinstance(data, str):
             self.fail("not_a_string")
         return super().to_internal_value(data)
-
-
-READ_ERRORS = {401: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer}
-DETAIL_ERRORS = {**READ_ERRORS, 404: ErrorSerializer}
-LIST_ERRORS = {**READ_ERRORS, 400: ErrorSerializer, 404: ErrorSerializer}
-WRITE_ERRORS = {**READ_ERRORS, 400: ErrorSerializer, 409: ErrorSerializer, 422: ErrorSerializer}

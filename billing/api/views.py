@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,18 +19,17 @@ from agency.api.views import (
 )
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
+from agency.months import month_start
+from agency.rows import RowErrors
 from agency.validation import validate_date_in_range
 from billing import conf, selectors
 from billing.api.serializers import (
-    DETAIL_ERRORS,
-    LIST_ERRORS,
-    WRITE_ERRORS,
     DecimalStringField,
     MoneyField,
     money,
 )
 from billing.models import RevenueEvent, RevenueSplit, Statement, StatementLine, Stream
-from billing.services.events import EventInput, RowErrors, revenue_events_ingest
+from billing.services.events import EventInput, revenue_events_ingest
 
 
 class RevenueEventOutputSerializer(serializers.ModelSerializer):
@@ -96,6 +95,12 @@ class RevenueEventBatchResultSerializer(serializers.Serializer):
         ref_name = "RevenueEventBatchResult"
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List the revenue events you posted",
+        responses=RevenueEventOutputSerializer(many=True),
+    )
+)
 class RevenueEventListCreateApi(PartnerListAPIView):
     """GET: the revenue events this data partner posted. POST: a batch of revenue events,
     validated all or nothing (errors name row index and field); known sources are skipped."""
@@ -103,17 +108,8 @@ class RevenueEventListCreateApi(PartnerListAPIView):
     partner_kinds = (Partner.Kind.DATA_PARTNER,)
     serializer_class = RevenueEventOutputSerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
-            return self.serializer_class.Meta.model.objects.none()
-        return selectors.revenue_event_list_for_partner(partner=self.partner)
-
-    @extend_schema(
-        summary="List the revenue events you posted",
-        responses={200: RevenueEventOutputSerializer(many=True), **LIST_ERRORS},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def get_partner_queryset(self, partner: Partner):
+        return selectors.revenue_event_list_for_partner(partner=partner)
 
     class EnvelopeSerializer(serializers.Serializer):
         """Checks the envelope only, so that each row's errors are reported by index."""
@@ -122,7 +118,7 @@ class RevenueEventListCreateApi(PartnerListAPIView):
 
     @extend_schema(
         request=RevenueEventBatchSerializer,
-        responses={201: RevenueEventBatchResultSerializer, **WRITE_ERRORS},
+        responses={201: RevenueEventBatchResultSerializer},
         parameters=[idempotency_key_parameter],
         summary="Post revenue events (bulk, all or nothing)",
     )
@@ -234,6 +230,12 @@ class StatementFilter(filters.FilterSet):
         fields = ["creator", "period", "status"]
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List your creators' statements",
+        responses=StatementSerializer(many=True),
+    )
+)
 class StatementListApi(PartnerListAPIView):
     """Monthly statements of the sub-agency's creators (balances set once closed)."""
 
@@ -241,34 +243,22 @@ class StatementListApi(PartnerListAPIView):
     serializer_class = StatementSerializer
     filterset_class = StatementFilter
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
-            return self.serializer_class.Meta.model.objects.none()
-        return selectors.statement_list_for_partner(partner=self.partner)
+    def get_partner_queryset(self, partner: Partner):
+        return selectors.statement_list_for_partner(partner=partner)
 
-    @extend_schema(
-        summary="List your creators' statements",
-        responses={200: StatementSerializer(many=True), **LIST_ERRORS},
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="One statement with its lines",
+        responses=StatementDetailSerializer,
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-
+)
 class StatementDetailApi(PartnerRetrieveAPIView):
     partner_kinds = (Partner.Kind.SUB_AGENCY,)
     serializer_class = StatementDetailSerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
-            return self.serializer_class.Meta.model.objects.none()
-        return selectors.statement_detail_for_partner(partner=self.partner)
-
-    @extend_schema(
-        summary="One statement with its lines",
-        responses={200: StatementDetailSerializer, **DETAIL_ERRORS},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def get_partner_queryset(self, partner: Partner):
+        return selectors.statement_detail_for_partner(partner=partner)
 
 
 class CommissionLineSerializer(serializers.ModelSerializer):
@@ -310,6 +300,12 @@ class CommissionLineFilter(filters.FilterSet):
         fields = ["creator", "stream"]
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List your commission lines",
+        responses=CommissionLineSerializer(many=True),
+    )
+)
 class CommissionLineListApi(PartnerListAPIView):
     """The sub-agency's own commission lines: its cut of each revenue event."""
 
@@ -317,17 +313,8 @@ class CommissionLineListApi(PartnerListAPIView):
     serializer_class = CommissionLineSerializer
     filterset_class = CommissionLineFilter
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
-            return self.serializer_class.Meta.model.objects.none()
-        return selectors.commission_line_list_for_partner(partner=self.partner)
-
-    @extend_schema(
-        summary="List your commission lines",
-        responses={200: CommissionLineSerializer(many=True), **LIST_ERRORS},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def get_partner_queryset(self, partner: Partner):
+        return selectors.commission_line_list_for_partner(partner=partner)
 
 
 class PayeeStatementLineSerializer(serializers.Serializer):
@@ -386,12 +373,12 @@ class SubAgencyStatementListApi(PartnerAPIView):
     @extend_schema(
         summary="Your own monthly statements (one per currency)",
         parameters=[SubAgencyStatementQuerySerializer],
-        responses={200: SubAgencyStatementSerializer(many=True), **LIST_ERRORS},
+        responses={200: SubAgencyStatementSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         query = SubAgencyStatementQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        period = query.validated_data.get("period") or timezone.localdate().replace(day=1)
+        period = query.validated_data.get("period") or month_start(timezone.localdate())
         statements = [
             selectors.payee_statement(account=account, period=period)
             for account in selectors.payee_accounts(sub_agency=self.partner)

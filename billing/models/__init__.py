@@ -4,6 +4,7 @@ Money amounts are integers in the currency's minor unit (``*_minor``, BigInteger
 ISO 4217 code on the same row; rates are ``DecimalField(9, 6)`` with a CHECK 0..1.
 """
 
+from billing.models.checks import LedgerCheck
 from billing.models.events import HoldPolicy, ImportBatch, RevenueEvent, Stream
 from billing.models.fx import ExchangeRate
 from billing.models.ledger import Account, LedgerLeg, LedgerTransaction
@@ -22,6 +23,7 @@ __all__ = [
     "ExchangeRate",
     "HoldPolicy",
     "ImportBatch",
+    "LedgerCheck",
     "LedgerLeg",
     "LedgerTransaction",
     "Payout",

@@ -7,6 +7,7 @@ from django.db.models import F, Q
 
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
+from agency.states import States
 from creators.models import Creator, PlatformAccount
 
 
@@ -44,13 +45,23 @@ class HoldPolicy(models.Model):
         return f"{self.get_stream_display()}: {self.hold_days} days"
 
 
+class ImportBatchStatus(models.TextChoices):
+    PENDING = "pending", "Pending approval"
+    APPROVED = "approved", "Approved (posted)"
+    REJECTED = "rejected", "Rejected"
+
+
+IMPORT_BATCH_STATES = States(
+    (ImportBatchStatus.PENDING, ImportBatchStatus.APPROVED),
+    (ImportBatchStatus.PENDING, ImportBatchStatus.REJECTED),
+)
+
+
 class ImportBatch(models.Model):
     """A CSV import. Its events post money only after a staff member approves the batch."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending approval"
-        APPROVED = "approved", "Approved (posted)"
-        REJECTED = "rejected", "Rejected"
+    Status = ImportBatchStatus
+    states = IMPORT_BATCH_STATES
 
     filename = models.CharField("file name", max_length=255)
     status = models.CharField(
@@ -69,13 +80,27 @@ class ImportBatch(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="import_batch_approved_has_approver",
-                condition=~Q(status="approved") | Q(approved_by__isnull=False),
+                condition=~Q(status=ImportBatchStatus.APPROVED) | Q(approved_by__isnull=False),
                 violation_error_message="An approved batch names its approver.",
             ),
         ]
+        triggers = [IMPORT_BATCH_STATES.guard("import_batch_transitions")]
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+
+class RevenueEventKind(models.TextChoices):
+    SALE = "sale", "Revenue"
+    REFUND = "refund", "Refund"
+    CHARGEBACK = "chargeback", "Chargeback"
+
+
+class RevenueEventStatus(models.TextChoices):
+    PENDING = "pending", "Pending (in hold period)"
+    LOCKED = "locked", "Locked"
+    PAYABLE = "payable", "Payable"
+    PAID = "paid", "Paid"
 
 
 class RevenueEvent(models.Model):
@@ -85,16 +110,9 @@ class RevenueEvent(models.Model):
     share one namespace), so re-importing the same report is a no-op.
     """
 
-    class Kind(models.TextChoices):
-        SALE = "sale", "Revenue"
-        REFUND = "refund", "Refund"
-        CHARGEBACK = "chargeback", "Chargeback"
+    Kind = RevenueEventKind
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending (in hold period)"
-        LOCKED = "locked", "Locked"
-        PAYABLE = "payable", "Payable"
-        PAID = "paid", "Paid"
+    Status = RevenueEventStatus
 
     stream = models.CharField("stream", max_length=20, choices=Stream.choices)
     kind = models.CharField("kind", max_length=20, choices=Kind.choices, default=Kind.SALE)
@@ -146,14 +164,14 @@ class RevenueEvent(models.Model):
                 name="revenue_event_sign_matches_kind",
                 condition=(
                     Q(
-                        kind="sale",
+                        kind=RevenueEventKind.SALE,
                         refund_of__isnull=True,
                         gross_minor__gt=0,
                         platform_fee_minor__gte=0,
                         platform_fee_minor__lte=F("gross_minor"),
                     )
                     | Q(
-                        kind__in=["refund", "chargeback"],
+                        kind__in=[RevenueEventKind.REFUND, RevenueEventKind.CHARGEBACK],
                         refund_of__isnull=False,
                         gross_minor__lt=0,
                         platform_fee_minor__lte=0,
@@ -167,7 +185,7 @@ class RevenueEvent(models.Model):
             ),
             models.CheckConstraint(
                 name="revenue_event_status_valid",
-                condition=Q(status__in=["pending", "locked", "payable", "paid"]),
+                condition=Q(status__in=RevenueEventStatus.values),
                 violation_error_message="Unknown event status.",
             ),
         ]

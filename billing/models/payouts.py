@@ -1,22 +1,34 @@
 """Payout batches (maker-checker by finance) and payouts with a database-enforced state machine."""
 
 import pghistory
-import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
+from agency.states import States
 from billing.models.ledger import LedgerTransaction
 from creators.models import Creator
 
 
+class PayoutBatchStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+# Finance approves a batch someone else prepared, or rejects it (its money is released).
+PAYOUT_BATCH_STATES = States(
+    (PayoutBatchStatus.DRAFT, PayoutBatchStatus.APPROVED),
+    (PayoutBatchStatus.DRAFT, PayoutBatchStatus.REJECTED),
+)
+
+
 @pghistory.track(obj_field=pghistory.ObjForeignKey(related_name="history"))
 class PayoutBatch(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        APPROVED = "approved", "Approved"
+    Status = PayoutBatchStatus
+    states = PAYOUT_BATCH_STATES
 
     status = models.CharField("status", max_length=20, choices=Status.choices, default="draft")
     currency = models.CharField("currency", max_length=3, choices=CURRENCY_CHOICES)
@@ -40,18 +52,35 @@ class PayoutBatch(models.Model):
             ),
             models.CheckConstraint(
                 name="payout_batch_approved_has_approver",
-                condition=~Q(status="approved") | Q(approved_by__isnull=False),
+                condition=~Q(status=PayoutBatchStatus.APPROVED) | Q(approved_by__isnull=False),
                 violation_error_message="An approved batch names its approver.",
             ),
         ]
         triggers = [
-            pgtrigger.FSM(
-                name="payout_batch_transitions", field="status", transitions=[("draft", "approved")]
-            ),
+            PAYOUT_BATCH_STATES.guard("payout_batch_transitions"),
         ]
 
     def __str__(self) -> str:
         return f"Payout batch #{self.pk} {self.currency} ({self.get_status_display()})"
+
+
+class PayoutStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    APPROVED = "approved", "Approved"
+    SENT = "sent", "Sent"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Failed"
+    REVERSED = "reversed", "Reversed"
+
+
+PAYOUT_STATES = States(
+    (PayoutStatus.DRAFT, PayoutStatus.APPROVED),
+    (PayoutStatus.APPROVED, PayoutStatus.SENT),
+    (PayoutStatus.SENT, PayoutStatus.PAID),
+    (PayoutStatus.SENT, PayoutStatus.FAILED),
+    (PayoutStatus.FAILED, PayoutStatus.REVERSED),
+    (PayoutStatus.DRAFT, PayoutStatus.REVERSED),  # its batch was rejected: reserve released
+)
 
 
 @pghistory.track(obj_field=pghistory.ObjForeignKey(related_name="history"))
@@ -60,13 +89,8 @@ class Payout(models.Model):
     the payee's payable when prepared, so the balance can never be paid twice; a failed
     payout is reversed back to the payable."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        APPROVED = "approved", "Approved"
-        SENT = "sent", "Sent"
-        PAID = "paid", "Paid"
-        FAILED = "failed", "Failed"
-        REVERSED = "reversed", "Reversed"
+    Status = PayoutStatus
+    states = PAYOUT_STATES
 
     batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="payouts")
     # The payee: exactly one of creator, talent manager, sub-agency (CHECK).
@@ -114,17 +138,7 @@ class Payout(models.Model):
             models.Index(fields=["sub_agency", "-id"], name="payout_by_sub_agency"),
         ]
         triggers = [
-            pgtrigger.FSM(
-                name="payout_transitions",
-                field="status",
-                transitions=[
-                    ("draft", "approved"),
-                    ("approved", "sent"),
-                    ("sent", "paid"),
-                    ("sent", "failed"),
-                    ("failed", "reversed"),
-                ],
-            ),
+            PAYOUT_STATES.guard("payout_transitions"),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from agency.errors import ApplicationError
 from agency.roles import FINANCE, has_role
+from agency.states import lock
 from billing import ledger
 from billing.models import Account, Advance, RecoupableExpense
 from creators.models import Creator
@@ -81,7 +82,7 @@ def expense_record(
 
 
 def _approve(model, pk: int, approved_by, *, source_type: str, on, memo) -> Advance:
-    row = model.objects.select_for_update().select_related("creator").get(pk=pk)
+    row = lock(model(pk=pk), related=("creator",))
     if row.is_approved:
         return row  # approved already: approving twice pays once
     if not has_role(approved_by, FINANCE):

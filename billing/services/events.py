@@ -16,6 +16,9 @@ from agency.db import retry_on_contention
 from agency.errors import ApplicationError, Conflict
 from agency.models import Partner
 from agency.money import CURRENCY_EXPONENTS, UnknownCurrency, to_minor
+from agency.rows import Reasons, note, rows_validate
+from agency.rows import RowErrors as RowErrors  # importers and tests catch it from here
+from agency.states import lock, needs_move, transition
 from agency.validation import date_range_error
 from billing import fx, ledger
 from billing.models import (
@@ -29,13 +32,6 @@ from billing.scoping import creators_in_scope
 from billing.services.plans import commission_plan_in_force
 from billing.services.posting import RECEIVABLE_BY_STREAM, revenue_events_post
 from creators.models import Creator, PlatformAccount
-
-
-class RowErrors(ApplicationError):
-    """Validation failed for some rows: ``extra["rows"]`` maps row index -> field -> reasons.
-    Nothing was written."""
-
-    code = "invalid_rows"
 
 
 @dataclass
@@ -63,20 +59,185 @@ def _amount(row: EventInput, name: str, value: str) -> int | None:
     except InvalidOperation:
         amount = None
     if amount is None or not amount.is_finite():
-        row.errors.setdefault(name, []).append("Not a decimal amount.")
+        note(row.errors, name, "Not a decimal amount.")
         return None
     try:
         minor = to_minor(amount, row.currency)
     except (ValueError, UnknownCurrency) as exc:
-        row.errors.setdefault(name, []).append(str(exc))
+        note(row.errors, name, str(exc))
         return None
     if minor < 0:
-        row.errors.setdefault(name, []).append("Must not be negative.")
+        note(row.errors, name, "Must not be negative.")
         return None
     if abs(minor) >= 10**15:
-        row.errors.setdefault(name, []).append("Too large.")
+        note(row.errors, name, "Too large.")
         return None
     return minor
+
+
+@dataclass
+class _Context:
+    """What validating one batch reads once (creators, accounts, known and original events)
+    and what it remembers from row to row (sources seen, refunds so far per original)."""
+
+    today: dt.date
+    creators: dict[int, Creator]
+    accounts: dict[int, PlatformAccount]
+    existing: set[tuple[str, str]]
+    originals: dict[tuple[str, str], RevenueEvent]
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    refund_totals: dict[int, int] = field(default_factory=dict)
+
+
+def _context(rows: Sequence[EventInput], today: dt.date, partner: Partner | None) -> _Context:
+    own = RevenueEvent.objects.filter(partner=partner)
+    return _Context(
+        today=today,
+        # a creator outside the partner's scope is unknown to it
+        creators=creators_in_scope(
+            partner=partner, creators=Creator.objects.in_bulk({r.creator_id for r in rows})
+        ),
+        accounts=PlatformAccount.objects.in_bulk({r.account_id for r in rows if r.account_id}),
+        existing=set(
+            own.filter(source_id__in=[r.source_id for r in rows]).values_list(
+                "source_type", "source_id"
+            )
+        ),
+        originals={
+            (e.source_type, e.source_id): e
+            for e in own.filter(
+                source_id__in=[r.refund_of_source_id for r in rows if r.refund_of_source_id],
+                kind=RevenueEvent.Kind.SALE,
+            )
+        },
+    )
+
+
+# --- the rules, each on one row; reasons go to ``row.errors`` ------------------------------
+
+
+def _rule_source_once(row: EventInput, ctx: _Context) -> bool:
+    """A source id once per batch. False: the source is known already (a re-import is a
+    no-op, not an error), so the row is skipped."""
+    key = (row.source_type, row.source_id)
+    if key in ctx.seen:
+        note(row.errors, "source_id", "Duplicate source id in this batch.")
+    ctx.seen.add(key)
+    return key not in ctx.existing
+
+
+def _rule_known_codes(row: EventInput) -> bool:
+    """A known stream and currency. False: the currency is unknown, so amounts cannot be read."""
+    if row.stream not in Stream.values:
+        note(row.errors, "stream", f"Unknown stream {row.stream!r}.")
+    if row.currency not in CURRENCY_EXPONENTS:
+        note(row.errors, "currency", f"Unknown currency {row.currency!r}.")
+        return False
+    return True
+
+
+def _rule_creator_and_account(row: EventInput, ctx: _Context) -> Creator | None:
+    creator = ctx.creators.get(row.creator_id)
+    if creator is None:
+        note(row.errors, "creator_id", "Unknown creator.")
+    account = ctx.accounts.get(row.account_id) if row.account_id else None
+    if row.account_id and (account is None or account.creator_id != row.creator_id):
+        note(row.errors, "account_id", "Not an account of this creator.")
+    return creator
+
+
+def _rule_date(row: EventInput, ctx: _Context) -> None:
+    if row.occurred_on > ctx.today:
+        note(row.errors, "occurred_on", "Must not be in the future.")
+    elif reason := date_range_error(row.occurred_on):
+        note(row.errors, "occurred_on", reason)
+
+
+def _rule_sale(row: EventInput, gross: int | None, fee: int | None) -> None:
+    if gross is not None and fee is not None and fee > gross:
+        note(row.errors, "platform_fee", "Exceeds the gross.")
+
+
+_NO_ORIGINAL = "Names no known original event of this source type."
+
+
+def _rule_refund(row: EventInput, gross: int | None, ctx: _Context) -> RevenueEvent | None:
+    """A refund or chargeback names a posted original of the same source type, creator and
+    currency, and refunds no more than what is left of it (this batch included)."""
+    original = ctx.originals.get((row.source_type, row.refund_of_source_id or ""))
+    if original is None:
+        note(
+            row.errors, "refund_of_source_id", "Names no known original event of this source type."
+        )
+    elif original.posted_at is None:
+        note(row.errors, "refund_of_source_id", "The original event is not posted yet.")
+    elif gross is not None:
+        done = ctx.refund_totals.get(original.pk, _refunded(original))
+        if done + gross > original.gross_minor:
+            note(row.errors, "gross", "Refunds would exceed the original event.")
+        ctx.refund_totals[original.pk] = done + gross
+        if original.creator_id != row.creator_id or original.currency != row.currency:
+            note(row.errors, "refund_of_source_id", "The original has another creator or currency.")
+    return original
+
+
+def _rule_plan_and_rates(row: EventInput, creator: Creator) -> None:
+    """A sale has a commission plan in force (and, for tiers, a rate to the plan's
+    currency); every event has a rate to the creator's payout currency."""
+    if row.kind == RevenueEvent.Kind.SALE:
+        try:
+            plan = commission_plan_in_force(creator=creator, stream=row.stream, on=row.occurred_on)
+            if plan.tiers:  # tiers measure the event in the plan's currency
+                fx.rate_for(base=row.currency, quote=plan.currency, on=row.occurred_on)
+        except fx.MissingExchangeRate as exc:
+            note(row.errors, "currency", exc.message)
+            return
+        except ApplicationError as exc:
+            note(row.errors, "creator_id", exc.message)
+            return
+    try:
+        fx.rate_for(base=row.currency, quote=creator.payout_currency, on=row.occurred_on)
+    except fx.MissingExchangeRate as exc:
+        note(row.errors, "currency", exc.message)
+
+
+def _check_row(row: EventInput, ctx: _Context) -> dict | None:
+    """Every rule on one row: its clean field dict, or None (reasons in ``row.errors``, or
+    a known source skipped)."""
+    if row.errors:  # could not even be parsed
+        return None
+    if not _rule_source_once(row, ctx) or not _rule_known_codes(row):
+        return None
+    creator = _rule_creator_and_account(row, ctx)
+    _rule_date(row, ctx)
+    gross = _amount(row, "gross", row.gross)
+    fee = _amount(row, "platform_fee", row.platform_fee)
+    if gross is not None and gross == 0:
+        note(row.errors, "gross", "Must be positive.")
+    original = None
+    if row.kind == RevenueEvent.Kind.SALE:
+        _rule_sale(row, gross, fee)
+    elif row.kind in (RevenueEvent.Kind.REFUND, RevenueEvent.Kind.CHARGEBACK):
+        original = _rule_refund(row, gross, ctx)
+    else:
+        note(row.errors, "kind", f"Unknown kind {row.kind!r}.")
+    if creator is not None and not row.errors:
+        _rule_plan_and_rates(row, creator)
+    if row.errors:
+        return None
+    return {
+        "stream": row.stream,
+        "kind": row.kind,
+        "creator": creator,
+        "account_id": row.account_id,
+        "occurred_on": row.occurred_on,
+        "gross_minor": gross if original is None else -gross,
+        "fee_minor": fee,
+        "currency": row.currency,
+        "source_type": row.source_type,
+        "source_id": row.source_id,
+        "refund_of": original,
+    }
 
 
 def revenue_events_validate(
@@ -87,122 +248,12 @@ def revenue_events_validate(
 
     Sources are namespaced per partner (staff CSV imports have none): a partner's re-post is
     a no-op, another partner's ids neither collide nor can be refunded."""
-    creators = creators_in_scope(
-        partner=partner, creators=Creator.objects.in_bulk({r.creator_id for r in rows})
-    )  # a creator outside the partner's scope is unknown to it
-    accounts = PlatformAccount.objects.in_bulk({r.account_id for r in rows if r.account_id})
-    own = RevenueEvent.objects.filter(partner=partner)
-    existing = set(
-        own.filter(source_id__in=[r.source_id for r in rows]).values_list(
-            "source_type", "source_id"
-        )
-    )
-    originals = {
-        (e.source_type, e.source_id): e
-        for e in own.filter(
-            source_id__in=[r.refund_of_source_id for r in rows if r.refund_of_source_id],
-            kind=RevenueEvent.Kind.SALE,
-        )
-    }
-    seen: set[tuple[str, str]] = set()
-    refund_totals: dict[int, int] = {}
-    clean: list[dict] = []
-    for row in rows:
-        if row.errors:  # could not even be parsed
-            continue
-        key = (row.source_type, row.source_id)
-        if key in seen:
-            row.errors.setdefault("source_id", []).append("Duplicate source id in this batch.")
-        seen.add(key)
-        if key in existing:
-            continue  # re-import of a known source: a no-op, not an error
-        if row.stream not in Stream.values:
-            row.errors.setdefault("stream", []).append(f"Unknown stream {row.stream!r}.")
-        if row.currency not in CURRENCY_EXPONENTS:
-            row.errors.setdefault("currency", []).append(f"Unknown currency {row.currency!r}.")
-            continue
-        creator = creators.get(row.creator_id)
-        if creator is None:
-            row.errors.setdefault("creator_id", []).append("Unknown creator.")
-        if row.account_id and (
-            row.account_id not in accounts or accounts[row.account_id].creator_id != row.creator_id
-        ):
-            row.errors.setdefault("account_id", []).append("Not an account of this creator.")
-        if row.occurred_on > today:
-            row.errors.setdefault("occurred_on", []).append("Must not be in the future.")
-        elif reason := date_range_error(row.occurred_on):
-            row.errors.setdefault("occurred_on", []).append(reason)
-        gross = _amount(row, "gross", row.gross)
-        fee = _amount(row, "platform_fee", row.platform_fee)
-        if gross is not None and gross == 0:
-            row.errors.setdefault("gross", []).append("Must be positive.")
-        original = None
-        if row.kind == RevenueEvent.Kind.SALE:
-            if gross is not None and fee is not None and fee > gross:
-                row.errors.setdefault("platform_fee", []).append("Exceeds the gross.")
-        elif row.kind in (RevenueEvent.Kind.REFUND, RevenueEvent.Kind.CHARGEBACK):
-            original = originals.get((row.source_type, row.refund_of_source_id or ""))
-            if original is None:
-                row.errors.setdefault("refund_of_source_id", []).append(
-                    "Names no known original event of this source type."
-                )
-            elif original.posted_at is None:
-                row.errors.setdefault("refund_of_source_id", []).append(
-                    "The original event is not posted yet."
-                )
-            elif gross is not None:
-                done = refund_totals.get(original.pk, _refunded(original))
-                if done + gross > original.gross_minor:
-                    row.errors.setdefault("gross", []).append(
-                        "Refunds would exceed the original event."
-                    )
-                refund_totals[original.pk] = done + gross
-                if original.creator_id != row.creator_id or original.currency != row.currency:
-                    row.errors.setdefault("refund_of_source_id", []).append(
-                        "The original has another creator or currency."
-                    )
-        else:
-            row.errors.setdefault("kind", []).append(f"Unknown kind {row.kind!r}.")
-        if creator is not None and not row.errors and row.kind == RevenueEvent.Kind.SALE:
-            try:
-                plan = commission_plan_in_force(
-                    creator=creator, stream=row.stream, on=row.occurred_on
-                )
-                if plan.tiers:  # tiers measure the event in the plan's currency
-                    fx.rate_for(base=row.currency, quote=plan.currency, on=row.occurred_on)
-            except fx.MissingExchangeRate as exc:
-                row.errors.setdefault("currency", []).append(exc.message)
-            except ApplicationError as exc:
-                row.errors.setdefault("creator_id", []).append(exc.message)
-        if creator is not None and not row.errors:
-            try:
-                fx.rate_for(base=row.currency, quote=creator.payout_currency, on=row.occurred_on)
-            except fx.MissingExchangeRate as exc:
-                row.errors.setdefault("currency", []).append(exc.message)
-        if row.errors:
-            continue
-        clean.append(
-            {
-                "stream": row.stream,
-                "kind": row.kind,
-                "creator": creator,
-                "account_id": row.account_id,
-                "occurred_on": row.occurred_on,
-                "gross_minor": gross if original is None else -gross,
-                "fee_minor": fee,
-                "currency": row.currency,
-                "source_type": row.source_type,
-                "source_id": row.source_id,
-                "refund_of": original,
-            }
-        )
-    errors = {str(i): r.errors for i, r in enumerate(rows) if r.errors}
-    if errors:
-        raise RowErrors(
-            f"{len(errors)} of {len(rows)} rows are invalid; nothing was saved.",
-            extra={"rows": errors},
-        )
-    return clean
+    ctx = _context(rows, today, partner)
+    return rows_validate(rows, lambda _i, row, _e: _check_row(row, ctx), errors_of=_errors)
+
+
+def _errors(row: EventInput) -> Reasons:
+    return row.errors
 
 
 def _refunded(original: RevenueEvent) -> int:
@@ -312,38 +363,34 @@ def revenue_events_import(
 
 
 @transaction.atomic
-def import_batch_reject(*, batch: ImportBatch) -> ImportBatch:
+def import_batch_reject(*, batch: ImportBatch, actor=None) -> ImportBatch:
     """Reject a pending import: its unposted events are removed, so the corrected file can
     be imported again. Rejecting twice changes nothing."""
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.status == ImportBatch.Status.REJECTED:
+    batch = lock(batch)
+    if not needs_move(batch, ImportBatch.Status.REJECTED):
         return batch
-    if batch.status != ImportBatch.Status.PENDING:
-        raise Conflict("Only a pending import can be rejected.")
     batch.events.filter(posted_at__isnull=True).delete()
-    batch.status = ImportBatch.Status.REJECTED
-    batch.save(update_fields=["status"])
-    return batch
+    return transition(batch, ImportBatch.Status.REJECTED, actor=actor, locked=True).obj
 
 
 @retry_on_contention
 @transaction.atomic
 def import_batch_approve(*, batch: ImportBatch, approved_by) -> ImportBatch:
     """Post every event of a CSV import. Approving twice posts nothing more."""
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.status == ImportBatch.Status.APPROVED:
+    batch = lock(batch)
+    if not needs_move(batch, ImportBatch.Status.APPROVED):
         return batch
-    if batch.status != ImportBatch.Status.PENDING:
-        raise Conflict("Only a pending import can be approved.")
     if not approved_by.is_staff:
         raise ApplicationError("Only staff members approve imports.")
     ids = batch.events.order_by("occurred_on", "pk").values_list("pk", flat=True)
     revenue_events_post(event_ids=list(ids)).raise_for_failures()
-    batch.status = ImportBatch.Status.APPROVED
-    batch.approved_by = approved_by
-    batch.approved_at = timezone.now()
-    batch.save(update_fields=["status", "approved_by", "approved_at"])
-    return batch
+    return transition(
+        batch,
+        ImportBatch.Status.APPROVED,
+        actor=approved_by,
+        locked=True,
+        changes={"approved_by": approved_by, "approved_at": timezone.now()},
+    ).obj
 
 
 @transaction.atomic

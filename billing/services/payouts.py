@@ -17,6 +17,7 @@ from django.utils import timezone
 from agency.errors import ApplicationError, Conflict
 from agency.money import to_minor
 from agency.roles import has_role
+from agency.states import lock, needs_move, transition
 from billing import conf, ledger
 from billing.models import Account, Payout, PayoutBatch, RevenueEvent, StatementLine
 from billing.payees import PAYABLE_KINDS, Payee
@@ -60,7 +61,7 @@ def payout_create(
     per (batch, payee). Creators are paid in their payout currency; managers and
     sub-agencies in each currency their payable holds."""
     payee = payee or Payee(creator=creator)
-    if batch.status != PayoutBatch.Status.DRAFT:
+    if batch.status != PayoutBatch.Status.DRAFT:  # not a move: the batch stays a draft
         raise Conflict("Payouts are added to draft batches only.")
     if payee.creator is not None and payee.creator.payout_currency != batch.currency:
         raise ApplicationError("The creator is paid in another currency.")
@@ -152,57 +153,114 @@ def payout_batch_prepare(*, currency: str, prepared_by=None) -> PayoutBatch | No
     return batch
 
 
+def _check_checker(batch: PayoutBatch, actor, *, verb: str, done: str) -> None:
+    """Maker-checker on a batch: finance, and not the person who prepared it."""
+    if not is_finance(actor):
+        raise ApplicationError(f"Only a member of the finance group {verb} payout batches.")
+    if batch.prepared_by_id is not None and batch.prepared_by_id == actor.pk:
+        raise ApplicationError(f"A batch must be {done} by someone other than its maker.")
+
+
 @transaction.atomic
 def payout_batch_approve(*, batch: PayoutBatch, approved_by) -> PayoutBatch:
     """Finance approves a batch another user prepared; its payouts become approved."""
-    batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.status == PayoutBatch.Status.APPROVED:
+    batch = lock(batch)
+    if not needs_move(batch, PayoutBatch.Status.APPROVED):
         return batch
-    if not is_finance(approved_by):
-        raise ApplicationError("Only a member of the finance group approves payout batches.")
-    if batch.prepared_by_id is not None and batch.prepared_by_id == approved_by.pk:
-        raise ApplicationError("A batch must be approved by someone other than its maker.")
-    batch.status = PayoutBatch.Status.APPROVED
-    batch.approved_by = approved_by
-    batch.approved_at = timezone.now()
-    batch.save(update_fields=["status", "approved_by", "approved_at"])
+    _check_checker(batch, approved_by, verb="approves", done="approved")
+    batch = transition(
+        batch,
+        PayoutBatch.Status.APPROVED,
+        actor=approved_by,
+        locked=True,
+        changes={"approved_by": approved_by, "approved_at": timezone.now()},
+    ).obj
     log.info("payout_batch_approved", batch_id=batch.pk, approved_by=approved_by.pk)
     for payout in batch.payouts.select_for_update().order_by("pk"):
-        _transition(payout, Payout.Status.APPROVED)
+        transition(payout, Payout.Status.APPROVED, actor=approved_by, locked=True)
     return batch
 
 
-def _transition(payout: Payout, to: str) -> None:
-    log.info("payout_transition", payout_id=payout.pk, from_status=payout.status, to_status=to)
-    payout.status = to
-    payout.save(update_fields=["status", "updated_at"])
+@transaction.atomic
+def payout_batch_reject(*, batch: PayoutBatch, rejected_by, note: str = "") -> PayoutBatch:
+    """Finance rejects a batch another user prepared: each payout's reserve goes back to
+    the payee's payable (so the money is available to the next batch) and the batch is
+    closed. Rejecting a rejected batch changes nothing."""
+    batch = lock(batch)
+    if not needs_move(batch, PayoutBatch.Status.REJECTED):
+        return batch
+    _check_checker(batch, rejected_by, verb="rejects", done="rejected")
+    batch = transition(
+        batch, PayoutBatch.Status.REJECTED, actor=rejected_by, note=note, locked=True
+    ).obj
+    log.info("payout_batch_rejected", batch_id=batch.pk, rejected_by=rejected_by.pk)
+    payouts = batch.payouts.select_for_update(of=("self",)).select_related("creator")
+    for payout in payouts.order_by("pk"):
+        _reserve_release(payout, description=f"Payout #{payout.pk} rejected with its batch")
+        transition(payout, Payout.Status.REVERSED, actor=rejected_by, note=note, locked=True)
+    return batch
 
 
-def _locked(payout_id: int) -> Payout:
-    # Locks the payout row only (the batch is read for the four-eyes check).
-    return Payout.objects.select_for_update(of=("self",)).select_related("batch").get(pk=payout_id)
+def _reserve_release(payout: Payout, *, description: str) -> None:
+    """Give the payout's reserved amount back to the payee's payable (a ledger reversal);
+    a creator's statement shows it."""
+    today = timezone.localdate()
+    statement = None
+    if payout.creator_id is not None:  # lock order: statement first
+        statement = statement_for_line(creator=payout.creator, on=today)
+    txn = ledger.reverse(original=payout.reserve_transaction, effective_on=today)
+    if statement is not None:
+        statement_line_add(
+            creator=payout.creator,
+            on=today,
+            statement=statement,
+            kind=StatementLine.Kind.PAYOUT_REVERSAL,
+            transaction=txn,
+            description=description,
+            original_currency=payout.currency,
+            original_net_minor=payout.amount_minor,
+            net_minor=payout.amount_minor,
+        )
+    payout.revenue_events.update(payout=None)
+
+
+def payouts_send_approved() -> list[int]:
+    """Send every approved payout of an approved batch (each in its own transaction; a
+    payout sent meanwhile is skipped by its state guard). Returns the ids handled."""
+    ids = list(
+        Payout.objects.filter(
+            batch__status=PayoutBatch.Status.APPROVED, status=Payout.Status.APPROVED
+        ).values_list("pk", flat=True)
+    )
+    for payout_id in ids:
+        payout_send(payout_id=payout_id)
+    return ids
+
+
+def _settle(payout_id: int, to: str, actor, *, already=()) -> tuple[Payout, bool]:
+    """Lock the payout (its row only; the batch is read for the four-eyes check), check
+    the settler and move it; False when it was at ``to`` (or ``already``) before."""
+    payout = lock(Payout(pk=payout_id), related=("batch",))
+    _check_settler(payout, actor)
+    moved = transition(payout, to, actor=actor, idempotent=True, already=already, locked=True)
+    return moved.obj, moved.moved
 
 
 @transaction.atomic
 def payout_send(*, payout_id: int) -> Payout:
-    payout = _locked(payout_id)
-    if payout.status in (Payout.Status.SENT, Payout.Status.PAID, Payout.Status.FAILED):
-        return payout  # sent already: running twice sends once
-    if payout.status != Payout.Status.APPROVED:
-        raise Conflict(f"A {payout.status} payout cannot be sent.")
-    _transition(payout, Payout.Status.SENT)
-    return payout
+    payout = lock(Payout(pk=payout_id), related=("batch",))
+    sent_already = (Payout.Status.PAID, Payout.Status.FAILED)  # running twice sends once
+    return transition(
+        payout, Payout.Status.SENT, idempotent=True, already=sent_already, locked=True
+    ).obj
 
 
 @transaction.atomic
 def payout_mark_paid(*, payout_id: int, paid_on: dt.date | None = None, actor=None) -> Payout:
     """The bank confirmed the transfer: cash leaves, the events it covered are paid."""
-    payout = _locked(payout_id)
-    _check_settler(payout, actor)
-    if payout.status == Payout.Status.PAID:
+    payout, moved = _settle(payout_id, Payout.Status.PAID, actor)
+    if not moved:
         return payout
-    if payout.status != Payout.Status.SENT:
-        raise Conflict(f"A {payout.status} payout cannot be marked paid.")
     ledger.post(
         source_type="payout_paid",
         source_id=payout.pk,
@@ -219,51 +277,21 @@ def payout_mark_paid(*, payout_id: int, paid_on: dt.date | None = None, actor=No
         ],
         memo=f"Payout #{payout.pk} paid",
     )
-    _transition(payout, Payout.Status.PAID)
     payout.revenue_events.update(status=RevenueEvent.Status.PAID)
     return payout
 
 
 @transaction.atomic
 def payout_mark_failed(*, payout_id: int, actor=None) -> Payout:
-    payout = _locked(payout_id)
-    _check_settler(payout, actor)
-    if payout.status in (Payout.Status.FAILED, Payout.Status.REVERSED):
-        return payout
-    if payout.status != Payout.Status.SENT:
-        raise Conflict(f"A {payout.status} payout cannot fail.")
-    _transition(payout, Payout.Status.FAILED)
-    return payout
+    return _settle(payout_id, Payout.Status.FAILED, actor, already=(Payout.Status.REVERSED,))[0]
 
 
 @transaction.atomic
 def payout_reverse(*, payout_id: int, actor=None) -> Payout:
     """Give a failed payout's amount back to the creator payable (a ledger reversal)."""
-    payout = _locked(payout_id)
-    _check_settler(payout, actor)
-    if payout.status == Payout.Status.REVERSED:
-        return payout
-    if payout.status != Payout.Status.FAILED:
-        raise Conflict(f"A {payout.status} payout cannot be reversed.")
-    today = timezone.localdate()
-    statement = None
-    if payout.creator_id is not None:  # lock order: statement first
-        statement = statement_for_line(creator=payout.creator, on=today)
-    txn = ledger.reverse(original=payout.reserve_transaction, effective_on=today)
-    if statement is not None:
-        statement_line_add(
-            creator=payout.creator,
-            on=today,
-            statement=statement,
-            kind=StatementLine.Kind.PAYOUT_REVERSAL,
-            transaction=txn,
-            description=f"Payout #{payout.pk} failed and reversed",
-            original_currency=payout.currency,
-            original_net_minor=payout.amount_minor,
-            net_minor=payout.amount_minor,
-        )
-    _transition(payout, Payout.Status.REVERSED)
-    payout.revenue_events.update(payout=None)
+    payout, moved = _settle(payout_id, Payout.Status.REVERSED, actor)
+    if moved:
+        _reserve_release(payout, description=f"Payout #{payout.pk} failed and reversed")
     return payout
 
 

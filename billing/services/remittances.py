@@ -18,10 +18,11 @@ from django.utils import timezone
 from agency.errors import ApplicationError, Conflict
 from agency.models import Partner
 from agency.money import CURRENCY_EXPONENTS, to_major
+from agency.rows import RowErrors, note, rows_validate
 from billing import ledger
 from billing.models import Account, Remittance, RemittanceLine, Stream
 from billing.scoping import creators_in_scope
-from billing.services.events import RowErrors, _amount
+from billing.services.events import _amount
 from billing.services.payouts import is_finance
 from billing.services.remittance_matching import remittance_match
 from creators.models import Creator
@@ -97,49 +98,45 @@ class RecordResult:
 TEXT_MAX = 100  # payer, reference and external id columns
 
 
-def _note(errors: dict[str, list[str]], name: str, reason: str) -> None:
-    errors.setdefault(name, []).append(reason)
-
-
 def _validate(rem: RemittanceInput, *, today: dt.date, creators: dict[int, Creator]) -> dict:
     """Check one remittance; reasons land in ``rem.errors`` and its lines' ``errors``."""
     for name in ("payer", "reference"):
         value = getattr(rem, name).strip()
         if not value:
-            _note(rem.errors, name, "Required.")
+            note(rem.errors, name, "Required.")
         elif len(value) > TEXT_MAX:
-            _note(rem.errors, name, f"At most {TEXT_MAX} characters.")
+            note(rem.errors, name, f"At most {TEXT_MAX} characters.")
     if rem.currency not in CURRENCY_EXPONENTS:
-        _note(rem.errors, "currency", f"Unknown currency {rem.currency!r}.")
+        note(rem.errors, "currency", f"Unknown currency {rem.currency!r}.")
         return {}
     amount = _amount(rem, "amount", rem.amount)
     if amount == 0:
-        _note(rem.errors, "amount", "Must be positive.")
+        note(rem.errors, "amount", "Must be positive.")
     fee = _amount(rem, "fee_withheld", rem.fee_withheld)
     if rem.period_start > rem.period_end:
-        _note(rem.errors, "period_end", "Before the period start.")
+        note(rem.errors, "period_end", "Before the period start.")
     if rem.period_end > today:
-        _note(rem.errors, "period_end", "Must not be in the future.")
+        note(rem.errors, "period_end", "Must not be in the future.")
     if rem.received_on > today:
-        _note(rem.errors, "received_on", "Must not be in the future.")
+        note(rem.errors, "received_on", "Must not be in the future.")
     lines = []
     for line in rem.lines:
         line.currency = rem.currency
         if line.stream not in Stream.values:
-            _note(line.errors, "stream", f"Unknown stream {line.stream!r}.")
+            note(line.errors, "stream", f"Unknown stream {line.stream!r}.")
         if not line.external_id and line.creator_id is None:
-            _note(line.errors, "external_id", "Give the event's external id or a creator.")
+            note(line.errors, "external_id", "Give the event's external id or a creator.")
         if len(line.external_id) > TEXT_MAX:
-            _note(line.errors, "external_id", f"At most {TEXT_MAX} characters.")
+            note(line.errors, "external_id", f"At most {TEXT_MAX} characters.")
         if line.creator_id is not None and line.creator_id not in creators:
-            _note(line.errors, "creator_id", "Unknown creator.")
+            note(line.errors, "creator_id", "Unknown creator.")
         line_amount = _amount(line, "amount", line.amount)
         if line_amount == 0:
-            _note(line.errors, "amount", "Must be positive.")
+            note(line.errors, "amount", "Must be positive.")
         lines.append(line_amount)
     lines_ok = all(lines) and not any(line.errors for line in rem.lines)
     if amount and fee is not None and lines_ok and sum(lines) > amount + fee:
-        _note(
+        note(
             rem.errors,
             "lines",
             f"The lines settle {to_major(sum(lines), rem.currency)}, more than the amount "
@@ -179,12 +176,12 @@ def remittances_record(
         )
     }
     result = RecordResult(dry_run=dry_run)
-    clean: list[tuple[RemittanceInput, dict]] = []
     seen: set[str] = set()
-    for rem in remittances:
+
+    def check(_index: int, rem: RemittanceInput, _errors) -> tuple[RemittanceInput, dict] | None:
         data = _validate(rem, today=today, creators=creators)
         if rem.reference in seen:
-            _note(rem.errors, "reference", "Duplicate reference in this batch.")
+            note(rem.errors, "reference", "Duplicate reference in this batch.")
         seen.add(rem.reference)
         earlier = known.get(rem.reference)
         if earlier is not None and not rem.all_errors():
@@ -195,16 +192,13 @@ def remittances_record(
             )
             if same:
                 result.known.append(earlier)
-                continue
-            _note(rem.errors, "reference", "Recorded already with another currency or amount.")
-        if not rem.all_errors():
-            clean.append((rem, data))
-    errors = {str(i): r.all_errors() for i, r in enumerate(remittances) if r.all_errors()}
-    if errors:
-        raise RowErrors(
-            f"{len(errors)} of {len(remittances)} remittances are invalid; nothing was saved.",
-            extra={"rows": errors},
-        )
+                return None
+            note(rem.errors, "reference", "Recorded already with another currency or amount.")
+        return (rem, data)
+
+    clean = rows_validate(
+        remittances, check, errors_of=RemittanceInput.all_errors, noun="remittances"
+    )
     result.new = len(clean)
     if dry_run:
         return result
@@ -335,7 +329,7 @@ def remittances_import(
         for index in indexes[1:]:
             for name in HEADER_FIELDS:
                 if getattr(rows[index], name) != getattr(first, name):
-                    _note(rows[index].errors, name, f"Differs from line {indexes[0] + 2}.")
+                    note(rows[index].errors, name, f"Differs from line {indexes[0] + 2}.")
         members = [rows[i] for i in indexes]
         amounts = [_decimal(r.amount) or Decimal(0) for r in members]
         fees = [_decimal(r.fee_withheld) or Decimal(0) for r in members]
@@ -386,9 +380,5 @@ def remittances_import(
             for name, reasons in [*header.items(), *rem.lines[position].errors.items()]:
                 for reason in reasons:
                     if reason not in rows[index].errors.get(name, []):
-                        _note(rows[index].errors, name, reason)
-    errors = {str(i): r.errors for i, r in enumerate(rows) if r.errors}
-    raise RowErrors(
-        f"{len(errors)} of {len(rows)} rows are invalid; nothing was saved.",
-        extra={"rows": errors},
-    )
+                        note(rows[index].errors, name, reason)
+    raise RowErrors.of({str(i): r.errors for i, r in enumerate(rows) if r.errors}, total=len(rows))

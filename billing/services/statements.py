@@ -6,7 +6,6 @@ clawed back in the next open period and a closed statement never changes (DB tri
 """
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -16,7 +15,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from agency.errors import ApplicationError, Conflict
+from agency.locks import advisory_locks
 from agency.money import round_minor
+from agency.months import month_start, next_month
 from billing import ledger
 from billing.models import Account, Advance, RecoupableExpense, Statement, StatementLine
 from creators.models import Creator
@@ -24,36 +25,11 @@ from creators.models import Creator
 log = structlog.get_logger(__name__)
 
 
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def next_month(day: dt.date) -> dt.date:
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
-def _lock_key(*parts: object) -> int:
-    name = ":".join(str(p) for p in parts).encode()
-    return int.from_bytes(hashlib.sha256(name).digest()[:8], "big", signed=True)
-
-
-def advisory_lock(*parts: object) -> None:
-    """A transaction-scoped PostgreSQL advisory lock on a name built from ``parts``."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(*parts)])
-
-
 def creators_close_lock(creator_ids: set[int]) -> None:
-    """Take ``statement_close``'s advisory lock of every creator, in one statement and in
-    key order, so that batches over overlapping creators queue instead of deadlocking and no
-    month of these creators closes until the caller commits."""
-    keys = sorted(_lock_key("statement_close", pk) for pk in creator_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(pg_advisory_xact_lock(k)) "
-            "FROM (SELECT k FROM unnest(%s::bigint[]) AS k ORDER BY k OFFSET 0) AS ordered",
-            [keys],
-        )
+    """Take ``statement_close``'s advisory lock of every creator, in key order, so that
+    batches over overlapping creators queue instead of deadlocking and no month of these
+    creators closes until the caller commits."""
+    advisory_locks("statement_close", creator_ids)
 
 
 def statement_for_line(*, creator: Creator, on: dt.date) -> Statement:

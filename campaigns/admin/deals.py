@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
+from agency.admin_base import ReadOnlyInline
 from agency.admin_fields import MoneyAdminMixin, money_column
 from agency.errors import ApplicationError
 from agency.money import format_money
-from campaigns.admin.base import ReadOnlyInline
 from campaigns.models import (
     AdSpend,
     Brand,

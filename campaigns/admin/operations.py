@@ -5,8 +5,8 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
+from agency.admin_base import ReadOnlyInline
 from agency.admin_fields import MoneyAdminMixin, money_column, rate_column
-from campaigns.admin.base import ReadOnlyInline
 from campaigns.models import (
     AdAccount,
     AdSpend,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -44,6 +44,7 @@ class DealFilter(filters.FilterSet):
         fields = ["status"]
 
 
+@extend_schema_view(get=extend_schema(summary="List your deals"))
 class DealListCreateApi(PartnerListAPIView):
     """GET: your deals. POST: propose a deal; it lands in state ``lead``."""
 
@@ -54,10 +55,6 @@ class DealListCreateApi(PartnerListAPIView):
 
     def get_partner_queryset(self, partner: Partner):
         return selectors.deal_list_for_partner(partner=partner)
-
-    @extend_schema(summary="List your deals")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     class InputSerializer(serializers.Serializer):
         class CreatorInput(serializers.Serializer):
@@ -138,6 +135,7 @@ class DealListCreateApi(PartnerListAPIView):
         return Response(DealSerializer(deal).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(get=extend_schema(summary="One of your deals"))
 class DealDetailApi(PartnerRetrieveAPIView):
     partner_kinds = BRANDS
     queryset = BrandDeal.objects.none()
@@ -145,10 +143,6 @@ class DealDetailApi(PartnerRetrieveAPIView):
 
     def get_partner_queryset(self, partner: Partner):
         return selectors.deal_list_for_partner(partner=partner)
-
-    @extend_schema(summary="One of your deals")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
 
 class DeliverableFilter(filters.FilterSet):
@@ -160,6 +154,7 @@ class DeliverableFilter(filters.FilterSet):
         fields = ["deal", "status"]
 
 
+@extend_schema_view(get=extend_schema(summary="List your deliverables"))
 class DeliverableListApi(PartnerListAPIView):
     """Your deals' deliverables with the posted content's results."""
 
@@ -171,11 +166,8 @@ class DeliverableListApi(PartnerListAPIView):
     def get_partner_queryset(self, partner: Partner):
         return selectors.deliverable_list_for_partner(partner=partner)
 
-    @extend_schema(summary="List your deliverables")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
-
+@extend_schema_view(get=extend_schema(summary="One deliverable with its content's results"))
 class DeliverableDetailApi(PartnerRetrieveAPIView):
     partner_kinds = BRANDS
     queryset = Deliverable.objects.none()
@@ -183,10 +175,6 @@ class DeliverableDetailApi(PartnerRetrieveAPIView):
 
     def get_partner_queryset(self, partner: Partner):
         return selectors.deliverable_list_for_partner(partner=partner)
-
-    @extend_schema(summary="One deliverable with its content's results")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
 
 class DeliverableApproveApi(PartnerAPIView):
@@ -246,6 +234,7 @@ class InvoiceFilter(filters.FilterSet):
         fields = ["status", "is_overdue"]
 
 
+@extend_schema_view(get=extend_schema(summary="List your invoices"))
 class InvoiceListApi(PartnerListAPIView):
     """Your issued, paid and void invoices."""
 
@@ -257,11 +246,8 @@ class InvoiceListApi(PartnerListAPIView):
     def get_partner_queryset(self, partner: Partner):
         return selectors.invoice_list_for_partner(partner=partner)
 
-    @extend_schema(summary="List your invoices")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
-
+@extend_schema_view(get=extend_schema(summary="One of your invoices"))
 class InvoiceDetailApi(PartnerRetrieveAPIView):
     partner_kinds = BRANDS
     queryset = Invoice.objects.none()
@@ -269,7 +255,3 @@ class InvoiceDetailApi(PartnerRetrieveAPIView):
 
     def get_partner_queryset(self, partner: Partner):
         return selectors.invoice_list_for_partner(partner=partner)
-
-    @extend_schema(summary="One of your invoices")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)

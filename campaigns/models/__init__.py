@@ -2,15 +2,13 @@
 
 from campaigns.models.affiliate import AffiliateLink, AffiliateOrder, AffiliateRefund
 from campaigns.models.brands import (
-    DEAL_FLOW,
-    DEAL_TERMINAL,
+    DEAL_STATES,
     Brand,
     BrandDeal,
     DealCreator,
     DealEvent,
     DealStatus,
     Deliverable,
-    deal_transition_allowed,
 )
 from campaigns.models.invoices import Invoice, InvoiceLine, InvoiceSeries
 from campaigns.models.operations import (
@@ -24,8 +22,7 @@ from campaigns.models.operations import (
 )
 
 __all__ = [
-    "DEAL_FLOW",
-    "DEAL_TERMINAL",
+    "DEAL_STATES",
     "AdAccount",
     "AdSpend",
     "AffiliateLink",
@@ -45,5 +42,4 @@ __all__ = [
     "LiveSession",
     "ServiceAgreement",
     "ServiceUnit",
-    "deal_transition_allowed",
 ]

@@ -29,14 +29,17 @@ class AffiliateLink(models.Model):
         return self.code
 
 
+class AffiliateOrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending settlement"
+    SETTLED = "settled", "Settled"
+    REFUNDED = "refunded", "Fully refunded"
+
+
 class AffiliateOrder(models.Model):
     """An order through a link. Its commission becomes an affiliate revenue event when it
     settles (``settles_on``, the shop's hold period); refunds after that are clawed back."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending settlement"
-        SETTLED = "settled", "Settled"
-        REFUNDED = "refunded", "Fully refunded"
+    Status = AffiliateOrderStatus
 
     link = models.ForeignKey(AffiliateLink, on_delete=models.PROTECT, related_name="orders")
     external_id = models.CharField("shop order id", max_length=100, unique=True)
@@ -71,7 +74,7 @@ class AffiliateOrder(models.Model):
             ),
             models.CheckConstraint(
                 name="affiliate_order_status_valid",
-                condition=Q(status__in=["pending", "settled", "refunded"]),
+                condition=Q(status__in=AffiliateOrderStatus.values),
                 violation_error_message="Unknown order status.",
             ),
             models.CheckConstraint(

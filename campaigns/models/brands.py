@@ -1,11 +1,14 @@
 """Brands, brand deals (with their creators' shares and audit trail) and deliverables."""
 
+import itertools
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
+from agency.states import States
 from creators.models import Creator, Video
 
 
@@ -46,26 +49,29 @@ class DealStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-# The only legal moves. Cancelling is legal from every state that is not terminal.
-DEAL_FLOW: dict[str, str] = {
-    DealStatus.LEAD: DealStatus.NEGOTIATING,
-    DealStatus.NEGOTIATING: DealStatus.CONTRACTED,
-    DealStatus.CONTRACTED: DealStatus.IN_PRODUCTION,
-    DealStatus.IN_PRODUCTION: DealStatus.DELIVERED,
-    DealStatus.DELIVERED: DealStatus.APPROVED,
-    DealStatus.APPROVED: DealStatus.INVOICED,
-    DealStatus.INVOICED: DealStatus.PAID,
-}
-DEAL_TERMINAL = frozenset({DealStatus.PAID, DealStatus.CANCELLED})
-
-
-def deal_transition_allowed(from_status: str, to_status: str) -> bool:
-    if from_status in DEAL_TERMINAL:
-        return False
-    return to_status == DealStatus.CANCELLED or DEAL_FLOW.get(from_status) == to_status
+# The only legal moves: one step along the flow, or cancelling from any state that is not
+# terminal (paid, cancelled).
+_DEAL_FLOW = [
+    DealStatus.LEAD,
+    DealStatus.NEGOTIATING,
+    DealStatus.CONTRACTED,
+    DealStatus.IN_PRODUCTION,
+    DealStatus.DELIVERED,
+    DealStatus.APPROVED,
+    DealStatus.INVOICED,
+    DealStatus.PAID,
+]
+DEAL_STATES = States(
+    *itertools.pairwise(_DEAL_FLOW),
+    *((s, DealStatus.CANCELLED) for s in _DEAL_FLOW[:-1]),
+    audit="campaigns.services.deals.deal_event_write",
+    webhook="campaigns.services.deals.deal_webhook_emit",
+)
 
 
 class BrandDeal(models.Model):
+    states = DEAL_STATES
+
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="deals")
     title = models.CharField("title", max_length=200)
     brief = models.TextField("brief", blank=True)
@@ -95,11 +101,12 @@ class BrandDeal(models.Model):
             ),
             models.CheckConstraint(
                 name="brand_deal_paid_has_date",
-                condition=~Q(status="paid") | Q(paid_on__isnull=False),
+                condition=~Q(status=DealStatus.PAID) | Q(paid_on__isnull=False),
                 violation_error_message="A paid deal has a payment date.",
             ),
         ]
         indexes = [models.Index(fields=["brand", "status"], name="deal_by_brand_status")]
+        triggers = [DEAL_STATES.guard("brand_deal_transitions")]
 
     def __str__(self) -> str:
         return f"{self.brand}: {self.title}"
@@ -159,18 +166,35 @@ class DealEvent(models.Model):
         return f"{self.from_status or '-'} -> {self.to_status}"
 
 
-class Deliverable(models.Model):
-    class Type(models.TextChoices):
-        VIDEO = "video", "Video"
-        LIVE_MENTION = "live_mention", "Live mention"
-        DUET = "duet", "Duet"
-        REVIEW = "review", "Review"
+class DeliverableType(models.TextChoices):
+    VIDEO = "video", "Video"
+    LIVE_MENTION = "live_mention", "Live mention"
+    DUET = "duet", "Duet"
+    REVIEW = "review", "Review"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUBMITTED = "submitted", "Submitted for approval"
-        CHANGES_REQUESTED = "changes_requested", "Changes requested"
-        APPROVED = "approved", "Approved"
+
+class DeliverableStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUBMITTED = "submitted", "Submitted for approval"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+
+
+# Submitted by the creator, reviewed by the brand (approved, or changes asked and resubmitted).
+DELIVERABLE_STATES = States(
+    (DeliverableStatus.PENDING, DeliverableStatus.SUBMITTED),
+    (DeliverableStatus.CHANGES_REQUESTED, DeliverableStatus.SUBMITTED),
+    (DeliverableStatus.SUBMITTED, DeliverableStatus.APPROVED),
+    (DeliverableStatus.SUBMITTED, DeliverableStatus.CHANGES_REQUESTED),
+    audit="campaigns.services.deals.deal_event_write",
+    webhook="campaigns.services.deals.deliverable_webhook_emit",
+)
+
+
+class Deliverable(models.Model):
+    Type = DeliverableType
+    Status = DeliverableStatus
+    states = DELIVERABLE_STATES
 
     deal = models.ForeignKey(BrandDeal, on_delete=models.CASCADE, related_name="deliverables")
     creator = models.ForeignKey(Creator, on_delete=models.PROTECT, related_name="deliverables")
@@ -191,15 +215,16 @@ class Deliverable(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="deliverable_status_valid",
-                condition=Q(status__in=["pending", "submitted", "changes_requested", "approved"]),
+                condition=Q(status__in=DeliverableStatus.values),
                 violation_error_message="Unknown deliverable status.",
             ),
             models.CheckConstraint(
                 name="deliverable_type_valid",
-                condition=Q(type__in=["video", "live_mention", "duet", "review"]),
+                condition=Q(type__in=DeliverableType.values),
                 violation_error_message="Unknown deliverable type.",
             ),
         ]
+        triggers = [DELIVERABLE_STATES.guard("deliverable_transitions")]
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} by {self.creator} (deal {self.deal_id})"

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from agency.money import CURRENCY_CHOICES
+from agency.states import States
 from billing.models import RevenueEvent
 from campaigns.models.brands import Brand, BrandDeal
 from campaigns.models.operations import AdAccount, LiveSession, ServiceAgreement
@@ -23,12 +24,26 @@ class InvoiceSeries(models.Model):
         return self.code
 
 
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ISSUED = "issued", "Issued"
+    PAID = "paid", "Paid"
+    VOID = "void", "Void"
+
+
+# Issued (numbered) from a draft, then paid; a draft or an issued invoice can be voided.
+INVOICE_STATES = States(
+    (InvoiceStatus.DRAFT, InvoiceStatus.ISSUED),
+    (InvoiceStatus.ISSUED, InvoiceStatus.PAID),
+    (InvoiceStatus.DRAFT, InvoiceStatus.VOID),
+    (InvoiceStatus.ISSUED, InvoiceStatus.VOID),
+    webhook="campaigns.services.invoices.invoice_webhook_emit",
+)
+
+
 class Invoice(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        ISSUED = "issued", "Issued"
-        PAID = "paid", "Paid"
-        VOID = "void", "Void"
+    Status = InvoiceStatus
+    states = INVOICE_STATES
 
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="invoices")
     series = models.ForeignKey(InvoiceSeries, on_delete=models.PROTECT, related_name="invoices")
@@ -53,22 +68,22 @@ class Invoice(models.Model):
             ),
             models.CheckConstraint(
                 name="invoice_status_valid",
-                condition=Q(status__in=["draft", "issued", "paid", "void"]),
+                condition=Q(status__in=InvoiceStatus.values),
                 violation_error_message="Unknown invoice status.",
             ),
             models.CheckConstraint(
                 name="invoice_issued_has_number",
-                condition=Q(status="draft", number__isnull=True)
+                condition=Q(status=InvoiceStatus.DRAFT, number__isnull=True)
                 | (
-                    ~Q(status="draft")
+                    ~Q(status=InvoiceStatus.DRAFT)
                     & Q(number__isnull=False, issued_on__isnull=False, due_on__isnull=False)
                 )
-                | Q(status="void", number__isnull=True),
+                | Q(status=InvoiceStatus.VOID, number__isnull=True),
                 violation_error_message="An issued invoice has a number, issue and due dates.",
             ),
             models.CheckConstraint(
                 name="invoice_paid_has_date",
-                condition=~Q(status="paid") | Q(paid_on__isnull=False),
+                condition=~Q(status=InvoiceStatus.PAID) | Q(paid_on__isnull=False),
                 violation_error_message="A paid invoice has a payment date.",
             ),
             models.CheckConstraint(
@@ -78,6 +93,7 @@ class Invoice(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["status", "due_on"], name="invoice_due")]
+        triggers = [INVOICE_STATES.guard("invoice_transitions")]
 
     def __str__(self) -> str:
         return self.display_number

@@ -1,7 +1,8 @@
 """Brand deals: proposals, the status machine, deliverables, and the fee's revenue events.
 
-Every status change locks the deal row (``select_for_update``), checks the move against
-``DEAL_FLOW``, writes a ``DealEvent`` with its actor and queues a webhook for the brand, all
+Every status change of a deal or a deliverable goes through ``agency.states.transition``:
+it locks the row, checks the move against ``DEAL_STATES`` / ``DELIVERABLE_STATES``, writes a
+``DealEvent`` with its actor (``deal_event_write``) and queues a webhook for the brand, all
 in one transaction. Two concurrent moves: the second waits for the lock, then finds the
 status changed and gets a ``Conflict`` (HTTP 409).
 """
@@ -18,17 +19,17 @@ from django.utils import timezone
 from agency.errors import ApplicationError, Conflict
 from agency.models import Partner
 from agency.money import CURRENCY_EXPONENTS, allocate
+from agency.states import Change, lock, transition
 from agency.webhooks import webhook_event_emit
 from billing.models import RevenueEvent, Stream
 from campaigns.models import (
-    DEAL_FLOW,
+    DEAL_STATES,
     Brand,
     BrandDeal,
     DealCreator,
     DealEvent,
     DealStatus,
     Deliverable,
-    deal_transition_allowed,
 )
 from campaigns.services.revenue import (
     SOURCE_DEAL_SHARE,
@@ -40,11 +41,6 @@ from creators.models import Creator, Video
 
 EVENT_DEAL_STATUS = "deal.status_changed"
 EVENT_DELIVERABLE_STATUS = "deliverable.status_changed"
-
-
-def _event_id(kind: str, pk: int) -> uuid.UUID:
-    """A stable webhook event id per audit row: emitting twice queues nothing more."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"mcn:campaigns:{kind}:{pk}")
 
 
 def brand_webhook_emit(*, brand: Brand, event_type: str, data: dict, key: str) -> None:
@@ -141,42 +137,69 @@ def deal_transition(
 
     Moving to ``paid`` books the fee as brand_deal revenue events (one per creator share).
     """
-    deal = BrandDeal.objects.select_for_update().select_related("brand").get(pk=deal.pk)
-    if to_status not in DealStatus.values:
-        raise ApplicationError(f"Unknown deal status {to_status!r}.")
-    if not deal_transition_allowed(deal.status, to_status):
-        raise Conflict(
-            f"A deal cannot move from {deal.status} to {to_status}.",
-            extra={"status": deal.status, "requested": to_status},
-        )
-    from_status = deal.status
-    deal.status = to_status
-    fields = ["status", "updated_at"]
+    changes = {}
     if to_status == DealStatus.PAID:
-        deal.paid_on = on or timezone.localdate()
-        fields.append("paid_on")
-    deal.save(update_fields=fields)
-    audit = DealEvent.objects.create(
-        deal=deal,
-        from_status=from_status,
-        to_status=to_status,
+        changes["paid_on"] = on or timezone.localdate()
+    deal = transition(
+        deal,
+        to_status,
         actor=actor,
         actor_partner=actor_partner,
         note=note,
-    )
+        changes=changes,
+        related=("brand",),
+    ).obj
     if to_status == DealStatus.PAID:
         deal_revenue_book(deal=deal)
-    brand_webhook_emit(
-        brand=deal.brand,
-        event_type=EVENT_DEAL_STATUS,
-        data={"deal_id": deal.pk, "from": from_status, "to": to_status, "at": audit.created_at},
-        key=f"deal_event:{audit.pk}",
-    )
     return deal
 
 
+def deal_event_write(change: Change) -> DealEvent:
+    """The audit row of a deal's or a deliverable's move (``DealEvent``)."""
+    obj = change.obj
+    is_deal = isinstance(obj, BrandDeal)
+    return DealEvent.objects.create(
+        deal_id=obj.pk if is_deal else obj.deal_id,
+        deliverable=None if is_deal else obj,
+        from_status=change.from_state,
+        to_status=change.to_state,
+        actor=change.actor,
+        actor_partner=change.actor_partner,
+        note=change.note,
+    )
+
+
+def deal_webhook_emit(change: Change) -> None:
+    deal, audit = change.obj, change.audit
+    brand_webhook_emit(
+        brand=deal.brand,
+        event_type=EVENT_DEAL_STATUS,
+        data={"deal_id": deal.pk, "from": change.from_state, "to": change.to_state,
+              "at": audit.created_at},
+        key=f"deal_event:{audit.pk}",
+    )  # fmt: skip
+
+
+def deliverable_webhook_emit(change: Change) -> None:
+    deliverable = change.obj
+    brand_webhook_emit(
+        brand=deliverable.deal.brand,
+        event_type=EVENT_DELIVERABLE_STATUS,
+        data={
+            "deliverable_id": deliverable.pk,
+            "deal_id": deliverable.deal_id,
+            "from": change.from_state,
+            "to": change.to_state,
+            "note": change.note,
+        },
+        key=f"deal_event:{change.audit.pk}",
+    )
+
+
 def deal_next_status(deal: BrandDeal) -> str | None:
-    return DEAL_FLOW.get(deal.status)
+    """The next state along the flow (not cancelling), None when there is none."""
+    forward = [s for s in DEAL_STATES.targets(deal.status) if s != DealStatus.CANCELLED]
+    return forward[0] if forward else None
 
 
 @transaction.atomic
@@ -220,59 +243,23 @@ def deal_revenue_book(*, deal: BrandDeal) -> list[RevenueEvent]:
 # --- deliverables ------------------------------------------------------------------------
 
 
-def _deliverable_changed(
-    deliverable: Deliverable, from_status: str, *, actor, actor_partner, note: str
-) -> None:
-    audit = DealEvent.objects.create(
-        deal_id=deliverable.deal_id,
-        deliverable=deliverable,
-        from_status=from_status,
-        to_status=deliverable.status,
-        actor=actor,
-        actor_partner=actor_partner,
-        note=note,
-    )
-    brand_webhook_emit(
-        brand=deliverable.deal.brand,
-        event_type=EVENT_DELIVERABLE_STATUS,
-        data={
-            "deliverable_id": deliverable.pk,
-            "deal_id": deliverable.deal_id,
-            "from": from_status,
-            "to": deliverable.status,
-            "note": note,
-        },
-        key=f"deal_event:{audit.pk}",
-    )
-
-
-def _locked_deliverable(deliverable_id: int) -> Deliverable:
-    return (
-        Deliverable.objects.select_for_update(of=("self",))
-        .select_related("deal__brand")
-        .get(pk=deliverable_id)
-    )
-
-
 @transaction.atomic
 def deliverable_submit(
     *, deliverable: Deliverable, posted_url: str, video: Video | None = None, actor=None
 ) -> Deliverable:
     """The creator posted the content: record where, and ask the brand to approve it."""
-    deliverable = _locked_deliverable(deliverable.pk)
-    if deliverable.status not in (Deliverable.Status.PENDING, Deliverable.Status.CHANGES_REQUESTED):
-        raise Conflict(f"A {deliverable.status} deliverable cannot be submitted.")
+    deliverable = lock(deliverable, related=("deal__brand",))
     if deliverable.deal.status not in (DealStatus.IN_PRODUCTION, DealStatus.DELIVERED):
         raise Conflict("Deliverables are submitted while the deal is in production or delivered.")
     if video is not None and video.account.creator_id != deliverable.creator_id:
         raise ApplicationError("The video belongs to another creator.", extra={"video": video.pk})
-    from_status = deliverable.status
-    deliverable.status = Deliverable.Status.SUBMITTED
-    deliverable.posted_url = posted_url
-    deliverable.video = video
-    deliverable.save(update_fields=["status", "posted_url", "video", "updated_at"])
-    _deliverable_changed(deliverable, from_status, actor=actor, actor_partner=None, note="")
-    return deliverable
+    return transition(
+        deliverable,
+        Deliverable.Status.SUBMITTED,
+        actor=actor,
+        changes={"posted_url": posted_url, "video": video},
+        locked=True,
+    ).obj
 
 
 @transaction.atomic
@@ -286,22 +273,17 @@ def deliverable_review(
 ) -> Deliverable:
     """The brand approves a submitted deliverable or asks for changes. When every
     deliverable of a delivered deal is approved, the deal moves to ``approved``."""
-    deliverable = _locked_deliverable(deliverable.pk)
-    if deliverable.status != Deliverable.Status.SUBMITTED:
-        raise Conflict(
-            f"Only a submitted deliverable can be reviewed (this one is {deliverable.status})."
-        )
     if not approve and not note.strip():
         raise ApplicationError("Say what should change.", extra={"note": "required"})
-    from_status = deliverable.status
-    deliverable.status = (
-        Deliverable.Status.APPROVED if approve else Deliverable.Status.CHANGES_REQUESTED
-    )
-    deliverable.feedback = note
-    deliverable.save(update_fields=["status", "feedback", "updated_at"])
-    _deliverable_changed(
-        deliverable, from_status, actor=actor, actor_partner=actor_partner, note=note
-    )
+    deliverable = transition(
+        deliverable,
+        Deliverable.Status.APPROVED if approve else Deliverable.Status.CHANGES_REQUESTED,
+        actor=actor,
+        actor_partner=actor_partner,
+        note=note,
+        changes={"feedback": note},
+        related=("deal__brand",),
+    ).obj
     deal = deliverable.deal
     all_approved = not deal.deliverables.exclude(status=Deliverable.Status.APPROVED).exists()
     if approve and all_approved and deal.status == DealStatus.DELIVERED:

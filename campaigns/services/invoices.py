@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from agency.errors import ApplicationError, Conflict
 from agency.money import to_major
+from agency.states import Change, lock, needs_move, transition
 from billing.models import Stream
 from billing.services.agency_revenue import (
     agency_revenue_cash_receive,
@@ -136,23 +137,27 @@ def _line_bookings(invoice: Invoice) -> list[tuple[InvoiceLine, Booking]]:
 def invoice_issue(*, invoice: Invoice, on: dt.date | None = None) -> Invoice:
     """Give a draft its number, issue and due dates; book the agency-service earnings it
     bills. Issuing an issued invoice changes nothing."""
-    invoice = Invoice.objects.select_for_update().select_related("brand").get(pk=invoice.pk)
-    if invoice.status == Invoice.Status.ISSUED:
+    invoice = lock(invoice, related=("brand",))
+    if not needs_move(invoice, Invoice.Status.ISSUED):
         return invoice
-    if invoice.status != Invoice.Status.DRAFT:
-        raise Conflict(f"A {invoice.status} invoice cannot be issued.")
     if not invoice.lines.filter(is_active=True).exists():
         raise ApplicationError("An invoice needs at least one line.")
-    series = InvoiceSeries.objects.select_for_update().get(pk=invoice.series_id)
-    invoice.number = series.next_number
-    series.next_number += 1
-    series.save(update_fields=["next_number"])
     if on is not None and on > timezone.localdate():
         raise ApplicationError("The issue date is in the future.")
-    invoice.issued_on = on or timezone.localdate()
-    invoice.due_on = invoice.issued_on + dt.timedelta(days=invoice.net_days)
-    invoice.status = Invoice.Status.ISSUED
-    invoice.save(update_fields=["number", "issued_on", "due_on", "status"])
+    series = InvoiceSeries.objects.select_for_update().get(pk=invoice.series_id)
+    issued_on = on or timezone.localdate()
+    invoice = transition(
+        invoice,
+        Invoice.Status.ISSUED,
+        locked=True,
+        changes={
+            "number": series.next_number,
+            "issued_on": issued_on,
+            "due_on": issued_on + dt.timedelta(days=invoice.net_days),
+        },
+    ).obj
+    series.next_number += 1
+    series.save(update_fields=["next_number"])
     for line in _agency_only_lines(invoice):
         agency_revenue_post(
             stream=Stream.AGENCY_SERVICE,
@@ -168,13 +173,24 @@ def invoice_issue(*, invoice: Invoice, on: dt.date | None = None) -> Invoice:
     for line, booking in pairs:
         if booking.source_id in by_source:
             line.revenue_events.add(by_source[booking.source_id])
+    return invoice
+
+
+def invoice_webhook_emit(change: Change) -> None:
+    """``invoice.issued`` / ``invoice.paid`` for the brand's partner (voiding sends none)."""
+    event_type = {
+        Invoice.Status.ISSUED: EVENT_INVOICE_ISSUED,
+        Invoice.Status.PAID: EVENT_INVOICE_PAID,
+    }.get(change.to_state)
+    if event_type is None:
+        return
+    invoice = change.obj
     brand_webhook_emit(
         brand=invoice.brand,
-        event_type=EVENT_INVOICE_ISSUED,
+        event_type=event_type,
         data=_webhook_data(invoice),
-        key=f"invoice_issued:{invoice.pk}",
+        key=f"{event_type.replace('.', '_')}:{invoice.pk}",
     )
-    return invoice
 
 
 def _webhook_data(invoice: Invoice) -> dict:
@@ -218,19 +234,20 @@ def invoice_payment_record(*, invoice: Invoice, paid_on: dt.date, actor=None) ->
     """The client paid in full. Deals on the invoice move to paid (booking their revenue);
     every linked earning is marked cash-received through billing (pay when paid).
     Recording the same payment twice changes nothing."""
-    invoice = Invoice.objects.select_for_update().select_related("brand").get(pk=invoice.pk)
-    if invoice.status == Invoice.Status.PAID:
+    invoice = lock(invoice, related=("brand",))
+    if not needs_move(invoice, Invoice.Status.PAID):
         return invoice
-    if invoice.status != Invoice.Status.ISSUED:
-        raise Conflict(f"A {invoice.status} invoice cannot be paid.")
     if paid_on < invoice.issued_on:
         raise ApplicationError("Payment date is before the issue date.")
     if paid_on > timezone.localdate():
         raise ApplicationError("Payment date is in the future.")
-    invoice.status = Invoice.Status.PAID
-    invoice.paid_on = paid_on
-    invoice.is_overdue = False
-    invoice.save(update_fields=["status", "paid_on", "is_overdue"])
+    invoice = transition(
+        invoice,
+        Invoice.Status.PAID,
+        actor=actor,
+        locked=True,
+        changes={"paid_on": paid_on, "is_overdue": False},
+    ).obj
     for line in invoice.lines.filter(is_active=True, deal__isnull=False).select_related("deal"):
         deal = line.deal
         if deal.status == DealStatus.INVOICED:
@@ -246,12 +263,6 @@ def invoice_payment_record(*, invoice: Invoice, paid_on: dt.date, actor=None) ->
         agency_revenue_cash_receive(
             stream=Stream.AGENCY_SERVICE, source=_agency_only_source(line), received_on=paid_on
         )
-    brand_webhook_emit(
-        brand=invoice.brand,
-        event_type=EVENT_INVOICE_PAID,
-        data=_webhook_data(invoice),
-        key=f"invoice_paid:{invoice.pk}",
-    )
     return invoice
 
 
@@ -259,11 +270,9 @@ def invoice_payment_record(*, invoice: Invoice, paid_on: dt.date, actor=None) ->
 def invoice_void(*, invoice: Invoice) -> Invoice:
     """Void a draft, or an issued invoice whose lines booked no earnings; its items can be
     billed again. (Voiding billed earnings needs a credit note, which is not supported.)"""
-    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    if invoice.status == Invoice.Status.VOID:
+    invoice = lock(invoice)
+    if not needs_move(invoice, Invoice.Status.VOID):
         return invoice
-    if invoice.status not in (Invoice.Status.DRAFT, Invoice.Status.ISSUED):
-        raise Conflict(f"A {invoice.status} invoice cannot be voided.")
     if InvoiceLine.revenue_events.through.objects.filter(invoiceline__invoice=invoice).exists():
         raise Conflict("This invoice booked earnings; issue a credit note instead.")
     if invoice.lines.filter(deal__status=DealStatus.INVOICED).exists():
@@ -275,10 +284,7 @@ def invoice_void(*, invoice: Invoice) -> Invoice:
             on=timezone.localdate(),
         )
     invoice.lines.update(is_active=False)
-    invoice.status = Invoice.Status.VOID
-    invoice.is_overdue = False
-    invoice.save(update_fields=["status", "is_overdue"])
-    return invoice
+    return transition(invoice, Invoice.Status.VOID, locked=True, changes={"is_overdue": False}).obj
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from agency.errors import ApplicationError
 from agency.money import round_minor
+from agency.rows import ROW, Reasons, file_line, note, rows_validate
 from agency.validation import NUL_MESSAGE, date_range_error, nul_columns
 from billing.models import RevenueEvent, Stream
 from campaigns.models import LiveCommerceRefund, LiveMonthlyReport, LiveSession
@@ -129,13 +130,6 @@ def live_commerce_refund_record(
 # --- monthly LIVE reports ----------------------------------------------------------------
 
 
-class ReportRowErrors(ApplicationError):
-    """Some rows are invalid: ``extra["rows"]`` maps the file's line number to reasons.
-    Nothing was written."""
-
-    code = "invalid_rows"
-
-
 @dataclass(frozen=True)
 class LiveReportResult:
     created: int
@@ -147,17 +141,30 @@ REPORT_COLUMNS = ["platform", "platform_account_id", "month", "diamonds", "valid
                   "live_minutes"]  # fmt: skip
 
 
-def _int(value: str, field: str, errors: list[str], *, high: int | None = None) -> int | None:
+def _int(value: str, field: str, errors: Reasons, *, high: int | None = None) -> int | None:
     try:
         number = int(str(value).strip())
     except ValueError:
-        errors.append(f"{field}: not a whole number ({value!r}).")
+        note(errors, field, f"not a whole number ({value!r}).")
         return None
     if number < 0:
-        errors.append(f"{field}: must not be negative.")
+        note(errors, field, "must not be negative.")
     elif high is not None and number > high:
-        errors.append(f"{field}: at most {high}.")
+        note(errors, field, f"at most {high}.")
     return number
+
+
+def _month(value: str, today: dt.date, errors: Reasons) -> dt.date | None:
+    try:
+        month = dt.date.fromisoformat(f"{value.strip()}-01")
+    except ValueError:
+        note(errors, "month", f"expected YYYY-MM, got {value!r}.")
+        return None
+    if month > today:
+        note(errors, "month", "must not be in the future.")
+    elif reason := date_range_error(month):
+        note(errors, "month", reason)
+    return month
 
 
 @transaction.atomic
@@ -167,8 +174,9 @@ def live_reports_import(
     """Import monthly LIVE reports (one row per account and month), all or nothing.
 
     Rows are dicts with ``REPORT_COLUMNS``; ``month`` is ``YYYY-MM``. Every row is validated
-    first; any bad row raises ``ReportRowErrors`` naming each bad row by its line number in
-    the file (the header is line 1). A re-imported month replaces its values (upsert).
+    first; any bad row raises ``RowErrors`` naming each bad row by its line number in
+    the file (the header is line 1), its reasons as "field: reason" strings. A re-imported
+    month replaces its values (upsert).
     With ``dry_run`` nothing is written and the counts say what would change.
     """
     today = today or timezone.localdate()
@@ -180,48 +188,35 @@ def live_reports_import(
             ]
         )
     }
-    errors: dict[str, list[str]] = {}
     clean: dict[tuple[int, dt.date], dict] = {}
-    for index, row in enumerate(rows):
-        line = index + 2
-        problems: list[str] = []
+
+    def check(_index: int, row: dict[str, str], errors: Reasons) -> None:
         if bad := nul_columns(row):
-            errors[str(line)] = [f"{c}: {NUL_MESSAGE}" for c in bad]
-            continue
+            for c in bad:
+                note(errors, c, NUL_MESSAGE)
+            return
         missing = [c for c in REPORT_COLUMNS if not str(row.get(c) or "").strip()]
         if missing:
-            errors[str(line)] = [f"{c}: required." for c in missing]
-            continue
+            for c in missing:
+                note(errors, c, "required.")
+            return
         account = accounts.get((row["platform"].strip(), row["platform_account_id"].strip()))
         if account is None:
-            problems.append("platform_account_id: no such account on the roster.")
-        try:
-            month = dt.date.fromisoformat(f"{row['month'].strip()}-01")
-            if month > today:
-                problems.append("month: must not be in the future.")
-            elif reason := date_range_error(month):
-                problems.append(f"month: {reason}")
-        except ValueError:
-            problems.append(f"month: expected YYYY-MM, got {row['month']!r}.")
-            month = None
-        diamonds = _int(row["diamonds"], "diamonds", problems)
-        days = _int(row["valid_live_days"], "valid_live_days", problems, high=31)
-        minutes = _int(row["live_minutes"], "live_minutes", problems, high=31 * 24 * 60)
+            note(errors, "platform_account_id", "no such account on the roster.")
+        month = _month(row["month"], today, errors)
+        diamonds = _int(row["diamonds"], "diamonds", errors)
+        days = _int(row["valid_live_days"], "valid_live_days", errors, high=31)
+        minutes = _int(row["live_minutes"], "live_minutes", errors, high=31 * 24 * 60)
         if account is not None and month is not None and (account.pk, month) in clean:
-            problems.append("duplicate account and month in this file.")
-        if problems:
-            errors[str(line)] = problems
-            continue
-        clean[(account.pk, month)] = {
-            "diamonds": diamonds,
-            "valid_live_days": days,
-            "live_minutes": minutes,
-        }
-    if errors:
-        raise ReportRowErrors(
-            f"{len(errors)} of {len(rows)} rows are invalid; nothing was saved.",
-            extra={"rows": errors},
-        )
+            note(errors, ROW, "duplicate account and month in this file.")
+        if not errors:
+            clean[(account.pk, month)] = {
+                "diamonds": diamonds,
+                "valid_live_days": days,
+                "live_minutes": minutes,
+            }
+
+    rows_validate(rows, check, key=file_line, flat=True)
     existing = {
         (r.account_id, r.month): r
         for r in LiveMonthlyReport.objects.filter(

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from agency.errors import ApplicationError
 from agency.money import round_minor, to_major
+from agency.months import month_bounds
 from billing.models import RevenueEvent, Stream
 from campaigns.models import (
     AdAccount,
@@ -30,12 +31,6 @@ from campaigns.models import (
 )
 from campaigns.services.invoices import invoice_draft_create, invoice_line_add
 from campaigns.services.revenue import SOURCE_AD_REBATE, Booking, revenue_book
-
-
-def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
-    start = month.replace(day=1)
-    end = (start + dt.timedelta(days=32)).replace(day=1)
-    return start, end
 
 
 @transaction.atomic

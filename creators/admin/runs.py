@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from agency.admin_actions import requires
+from agency.admin_base import ReadOnlyInline
 from creators.models import (
     RecalcChunk,
     RecalcRun,
@@ -11,15 +12,10 @@ from creators.models import (
 from creators.services import recalc
 
 
-class RecalcChunkInline(admin.TabularInline):
+class RecalcChunkInline(ReadOnlyInline):
     model = RecalcChunk
     fields = ["index", "status", "attempts", "rows_written", "error", "started_at", "finished_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(RecalcRun)

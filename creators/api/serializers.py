@@ -3,7 +3,6 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agency.api.schema import ErrorSerializer
 from agency.money import to_major
 from agency.validation import validate_date_in_range
 from creators.models import (
@@ -240,8 +239,3 @@ class VideoIngestDoc(serializers.Serializer):
 class VideoDailyIngestDoc(serializers.Serializer):
     rows = VideoDailyRowSerializer(many=True, max_length=MAX_BATCH_ROWS)
     dry_run = serializers.BooleanField(default=False)
-
-
-def responses(ok, *statuses: int) -> dict:
-    """``{200: ok, 4xx: ErrorSerializer, ...}`` for extend_schema; 401 and 429 always apply."""
-    return {200: ok, **{code: ErrorSerializer for code in sorted({401, 429, *statuses})}}

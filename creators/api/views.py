@@ -35,30 +35,28 @@ class _CreatorScoped:
 
 @extend_schema(
     summary="List creators",
-    responses=s.responses(s.CreatorSerializer(many=True), 400, 403, 404),
+    responses=s.CreatorSerializer(many=True),
     description=(
         "Sub-agencies: their own creators with private fields. Brands: the public profile "
         "of active creators. Data partners: not available."
     ),
 )
 class CreatorListApi(_CreatorScoped, PartnerListAPIView):
+    queryset = Creator.objects.none()
     serializer_class = s.CreatorSerializer
     filterset_class = CreatorFilter
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
-            return Creator.objects.none()
-        return selectors.creator_list_for_partner(partner=self.partner)
+    def get_partner_queryset(self, partner: Partner):
+        return selectors.creator_list_for_partner(partner=partner)
 
 
-@extend_schema(summary="A creator's profile", responses=s.responses(s.CreatorSerializer, 403, 404))
+@extend_schema(summary="A creator's profile", responses=s.CreatorSerializer)
 class CreatorDetailApi(_CreatorScoped, PartnerRetrieveAPIView):
+    queryset = Creator.objects.none()
     serializer_class = s.CreatorSerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no partner
-            return Creator.objects.none()
-        return selectors.creator_list_for_partner(partner=self.partner)
+    def get_partner_queryset(self, partner: Partner):
+        return selectors.creator_list_for_partner(partner=partner)
 
 
 def _as_of(request: Request):
@@ -78,7 +76,7 @@ class CreatorPerformanceApi(PartnerAPIView):
     @extend_schema(
         summary="A creator's performance snapshot (7, 28, 90 days)",
         parameters=[AS_OF_PARAMETER],
-        responses=s.responses(waves.PerformanceWithWavesSerializer, 400, 403, 404),
+        responses=waves.PerformanceWithWavesSerializer,
     )
     def get(self, request: Request, pk: int) -> Response:
         as_of = _as_of(request)
@@ -104,7 +102,7 @@ class CreatorEligibilityApi(PartnerAPIView):
     @extend_schema(
         summary="A creator's eligibility for every monetisation program",
         parameters=[AS_OF_PARAMETER],
-        responses=s.responses(s.EligibilityOutputSerializer, 400, 403, 404),
+        responses=s.EligibilityOutputSerializer,
     )
     def get(self, request: Request, pk: int) -> Response:
         as_of = _as_of(request)
@@ -150,7 +148,7 @@ class DailyMetricsIngestApi(_IngestApi):
         summary="Upsert daily account metrics",
         description=_INGEST_DESCRIPTION,
         request=s.DailyIngestDoc,
-        responses=s.responses(s.IngestionOutputSerializer, 400, 403, 409, 422),
+        responses=s.IngestionOutputSerializer,
         parameters=[idempotency_key_parameter],
     )
     def post(self, request: Request) -> Response:
@@ -165,7 +163,7 @@ class VideoMetricsIngestApi(_IngestApi):
         summary="Upsert video metrics",
         description=_INGEST_DESCRIPTION,
         request=s.VideoIngestDoc,
-        responses=s.responses(s.IngestionOutputSerializer, 400, 403, 409, 422),
+        responses=s.IngestionOutputSerializer,
         parameters=[idempotency_key_parameter],
     )
     def post(self, request: Request) -> Response:
@@ -182,7 +180,7 @@ class VideoDailyMetricsIngestApi(_IngestApi):
         + " The video must be stored already (matched by account and platform_video_id);"
         " a day before its posting date is refused. Counts are that day's, not running totals.",
         request=s.VideoDailyIngestDoc,
-        responses=s.responses(s.IngestionOutputSerializer, 400, 403, 409, 422),
+        responses=s.IngestionOutputSerializer,
         parameters=[idempotency_key_parameter],
     )
     def post(self, request: Request) -> Response:

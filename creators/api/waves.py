@@ -12,7 +12,7 @@ from rest_framework import serializers
 from agency.api.views import PartnerListAPIView, PartnerRetrieveAPIView
 from agency.models import Partner
 from creators import selectors
-from creators.api.serializers import PerformanceOutputSerializer, responses
+from creators.api.serializers import PerformanceOutputSerializer
 from creators.models import CreatorWaveSummary, Signal, Video, VideoDailyMetric, VideoWave
 from creators.models.waves import VIDEO_DAILY_COUNT_FIELDS
 
@@ -225,7 +225,7 @@ class _VideoScoped:
         "Each video's highest pool, when it got there and, below the top pool, the signal "
         "short of the next pool's bar. Scoped like /creators/."
     ),
-    responses=responses(VideoSerializer(many=True), 400, 403, 404),
+    responses=VideoSerializer(many=True),
 )
 class VideoListApi(_VideoScoped, PartnerListAPIView):
     serializer_class = VideoSerializer
@@ -234,7 +234,7 @@ class VideoListApi(_VideoScoped, PartnerListAPIView):
 
 @extend_schema(
     summary="A video, its traffic pool and its first days",
-    responses=responses(VideoDetailSerializer, 403, 404),
+    responses=VideoDetailSerializer,
 )
 class VideoDetailApi(_VideoScoped, PartnerRetrieveAPIView):
     serializer_class = VideoDetailSerializer

@@ -19,12 +19,15 @@ class Platform(models.TextChoices):
     KUAISHOU = "kuaishou", "Kuaishou"
 
 
+class CreatorStatus(models.TextChoices):
+    PROSPECT = "prospect", "Prospect"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    TERMINATED = "terminated", "Terminated"
+
+
 class Creator(models.Model):
-    class Status(models.TextChoices):
-        PROSPECT = "prospect", "Prospect"
-        ACTIVE = "active", "Active"
-        PAUSED = "paused", "Paused"
-        TERMINATED = "terminated", "Terminated"
+    Status = CreatorStatus
 
     legal_name = models.CharField("legal name", max_length=200)
     stage_name = models.CharField("stage name", max_length=200, db_index=True)
@@ -65,7 +68,7 @@ class Creator(models.Model):
             ),
             models.CheckConstraint(
                 name="creator_status_valid",
-                condition=Q(status__in=["prospect", "active", "paused", "terminated"]),
+                condition=Q(status__in=CreatorStatus.values),
                 violation_error_message="Unknown creator status.",
             ),
         ]

@@ -22,10 +22,11 @@ from collections.abc import Sequence
 
 import structlog
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
+from agency.locks import try_advisory_lock
 from agency.queueing import enqueue_on_commit
 from creators.models import (
     Creator,
@@ -44,8 +45,8 @@ from creators.services.waves import waves_compute_chunk
 logger = structlog.get_logger(__name__)
 
 DEFAULT_CHUNK_SIZE = 500
-NIGHTLY_LOCK_KEY = 0x6372_6561  # "crea": pg advisory lock for the nightly trigger
-REDRIVE_LOCK_KEY = 0x6372_6472  # "crdr": pg advisory lock for the sweeper
+NIGHTLY_LOCK = ("creators", "recalc_nightly")  # advisory lock of the nightly trigger
+REDRIVE_LOCK = ("creators", "recalc_redrive")  # advisory lock of the sweeper
 
 
 def default_as_of() -> dt.date:
@@ -229,10 +230,7 @@ def recalc_redrive(*, stale_after: dt.timedelta | None = None, enqueue: bool = T
         stale_after = dt.timedelta(minutes=settings.RECALC_REDRIVE_AFTER_MINUTES)
     cutoff = timezone.now() - stale_after
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [REDRIVE_LOCK_KEY])
-            (locked,) = cursor.fetchone()
-        if not locked:
+        if not try_advisory_lock(*REDRIVE_LOCK):
             return []
         handed_out_long_ago = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff)
         # A running chunk counts from when it started: its task may have begun long after
@@ -266,10 +264,7 @@ def recalc_nightly(*, as_of: dt.date | None = None, enqueue: bool = True) -> Rec
     """The scheduled run. An advisory lock plus a unique row per date: triggered twice, it
     runs once (the second call returns None)."""
     as_of = as_of or default_as_of()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [NIGHTLY_LOCK_KEY])
-        (locked,) = cursor.fetchone()
-    if not locked:
+    if not try_advisory_lock(*NIGHTLY_LOCK):
         return None
     if RecalcRun.objects.filter(as_of=as_of, trigger=RecalcRun.Trigger.NIGHTLY).exists():
         return None

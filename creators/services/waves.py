@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from agency.locks import try_advisory_lock
 from creators.models.waves import Signal
 
 WAVE_WINDOWS = (28, 90)
@@ -45,7 +46,7 @@ _COUNTS = {
     "shares": "shares",
     "saves": "saves",
 }
-PURGE_LOCK_KEY = 0x7761_7665  # "wave": pg advisory lock for the daily-row purge
+PURGE_LOCK = ("creators", "video_daily_purge")  # advisory lock of the daily-row purge
 
 
 def _short(signal: str) -> str:
@@ -263,11 +264,9 @@ def video_daily_purge(*, retention_days: int | None = None) -> int | None:
     """Delete daily video rows from day ``retention_days`` of a video's life on (the posting
     day is day 0). Returns rows deleted, or None when another purge holds the lock."""
     days = video_daily_retention_days() if retention_days is None else retention_days
+    if not try_advisory_lock(*PURGE_LOCK):
+        return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [PURGE_LOCK_KEY])
-        (locked,) = cursor.fetchone()
-        if not locked:
-            return None
         cursor.execute(
             """DELETE FROM creators_videodailymetric m USING creators_video v
                WHERE m.video_id = v.id

@@ -14,11 +14,11 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from agency.locks import advisory_lock
 from billing import fx, ledger
 from billing.models import Account, RevenueEvent, RevenueSplit, StatementLine, Stream
 from billing.services.plans import commission_plan_in_force, plan_terms
 from billing.services.statements import (
-    advisory_lock,
     month_start,
     next_month,
     statement_for_line,

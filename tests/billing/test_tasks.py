@@ -6,10 +6,11 @@ import threading
 import pytest
 from django.db import connection, transaction
 
+from agency.locks import try_advisory_lock
 from billing import tasks
 from billing.models import Payout, PayoutBatch, RevenueEvent, Statement
 from billing.services.events import revenue_event_cash_receive
-from billing.services.payouts import payout_batch_approve
+from billing.services.payouts import payout_batch_approve, payout_send
 from tests.billing.helpers import creator_on_plan
 from tests.factories.billing import finance_user
 
@@ -39,7 +40,7 @@ def test_lock_close_prepare_send_chain(ingest):
         batch=PayoutBatch.objects.get(pk=batch_ids[0]), approved_by=finance_user("f")
     )
     assert tasks.billing_send_approved_batches() == 1
-    assert tasks.billing_send_payout(payout.pk) == "sent"  # by id, twice: still sent once
+    assert payout_send(payout_id=payout.pk).status == "sent"  # by id, twice: still sent once
     assert tasks.billing_send_approved_batches() == 0
 
 
@@ -49,7 +50,7 @@ def test_a_periodic_job_running_twice_at_once_runs_once():
 
     def hold_lock():
         with transaction.atomic():
-            assert tasks._try_lock("close_due_statements")
+            assert try_advisory_lock("billing", "close_due_statements")
             holding.set()
             release.wait(5)
         connection.close()

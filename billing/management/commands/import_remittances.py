@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from agency.rows import RowErrors
 from billing.imports import MalformedFile, parse_settlement_csv
-from billing.services.events import RowErrors
 from billing.services.remittances import remittances_import
 from creators.services.ingestion import format_errors
 

@@ -5,8 +5,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from agency.rows import RowErrors
 from billing.imports import MalformedFile, parse_revenue_csv
-from billing.services.events import RowErrors, revenue_events_import
+from billing.services.events import revenue_events_import
 
 
 class Command(BaseCommand):

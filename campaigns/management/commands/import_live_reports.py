@@ -11,7 +11,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from campaigns.services.live import REPORT_COLUMNS, ReportRowErrors, live_reports_import
+from agency.rows import RowErrors
+from campaigns.services.live import REPORT_COLUMNS, live_reports_import
 
 
 class Command(BaseCommand):
@@ -36,7 +37,7 @@ class Command(BaseCommand):
             raise CommandError(f"{file} is not a readable CSV file: {exc}") from exc
         try:
             result = live_reports_import(rows=rows, dry_run=dry_run)
-        except ReportRowErrors as exc:
+        except RowErrors as exc:
             lines = [exc.message]
             for line, reasons in exc.extra["rows"].items():
                 lines.extend(f"  line {line}: {reason}" for reason in reasons)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("agency", "0002_webhooks"),
+        ("agency", "0003_state_changes"),
     ]
 
     operations = [
