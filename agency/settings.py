@@ -242,6 +242,16 @@ BILLING_REMITTANCE_FX_TOLERANCE = env.str("BILLING_REMITTANCE_FX_TOLERANCE", def
 # the partner reports for the whole agency) or "assigned" (those assigned to it in the admin).
 BILLING_DATA_PARTNER_SCOPE = env.str("BILLING_DATA_PARTNER_SCOPE", default="agency")
 
+# Campaigns: livestream conversion grades (orders / viewers), from domain.md's benchmarks
+# (weak about 0.6 %, average 1-6 % for a vertical account, excellent 5-8 %): below
+# AVERAGE_FROM is weak, from EXCELLENT_FROM on excellent, average between.
+CAMPAIGNS_LIVE_CONVERSION_AVERAGE_FROM = env.str(
+    "CAMPAIGNS_LIVE_CONVERSION_AVERAGE_FROM", default="0.01"
+)
+CAMPAIGNS_LIVE_CONVERSION_EXCELLENT_FROM = env.str(
+    "CAMPAIGNS_LIVE_CONVERSION_EXCELLENT_FROM", default="0.05"
+)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "MCN back office partner API",
     "DESCRIPTION": (

@@ -231,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.api_seconds is not None:
         scale = scale.__class__(**{**scale.as_dict(), "api_seconds": args.api_seconds})
         SCALES[scale.name] = scale
-    name = f"bench_{scale.name}"
+    # BENCH_DB_NAME: another name when several checkouts share one server.
+    name = os.environ.get("BENCH_DB_NAME") or f"bench_{scale.name}"
     url = db.bench_url(base_url, name)
     env = db.child_env(url)
     OUT_DIR.mkdir(parents=True, exist_ok=True)

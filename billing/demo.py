@@ -192,6 +192,17 @@ def _advance_amount(currency: str) -> Decimal:
     return Decimal(2000)
 
 
+# What each demo stream's statement line says (a partner sends its own description).
+DEMO_DESCRIPTIONS = {
+    "brand_deal": "Sponsored video",
+    "live_gifts": "LIVE gifts report",
+    "live_commerce": "Live shopping sales",
+    "affiliate": "Shop affiliate commissions",
+    "creator_fund": "Creator Rewards",
+    "agency_service": "Appearance fee",
+}
+
+
 def seed(*, stdout) -> None:
     today = timezone.localdate()
     current = month_start(today)
@@ -248,6 +259,7 @@ def seed(*, stdout) -> None:
                         currency=currency,
                         source_type="demo",
                         source_id=f"{creator.pk}-{stream}-{month:%Y%m}",
+                        description=f"{DEMO_DESCRIPTIONS[stream]}, {month:%B %Y}",
                     )
                 )
         month = next_month(month)

@@ -7,6 +7,7 @@ from fractions import Fraction
 from django.utils.html import format_html, format_html_join
 
 from agency.money import format_rate
+from billing.models import Stream
 
 
 def tiers_text(agency_rate, tiers: list[dict], currency: str) -> str:
@@ -66,3 +67,9 @@ def line_description(line) -> str:
     when its payout is not paid yet, so a draft payout never reads as money sent."""
     note = PAYOUT_STATE_NOTES.get(getattr(line, "payout_status", None) or "")
     return f"{line.description} ({note})" if note else line.description
+
+
+def event_line_text(*, description: str, stream: str, occurred_on) -> str:
+    """What a revenue event's statement line says: the sender's description, else the
+    stream and the date. The source id is the sender's key and is never shown."""
+    return description or f"{Stream(stream).label}, {occurred_on:%d %b %Y}"

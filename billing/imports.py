@@ -1,7 +1,8 @@
 """Parsing of CSV files: revenue reports and exchange rates. Parsing only; services write.
 
 Revenue CSV columns: stream, creator_id, occurred_on (YYYY-MM-DD), gross, currency,
-source_type, source_id, and optionally platform_fee, kind, account_id, refund_of_source_id.
+source_type, source_id, and optionally platform_fee, kind, account_id, refund_of_source_id,
+description.
 Exchange-rate CSV columns: base, quote, valid_on, rate.
 Settlement-report CSV columns (one row per settled item, grouped into remittances by
 reference): reference, payer, currency, received_on, period_start, period_end, stream,
@@ -76,6 +77,7 @@ def parse_revenue_csv(text: str) -> list[EventInput]:
                 kind=(raw.get("kind") or "sale").strip(),
                 account_id=int(account) if account.isdigit() else None,
                 refund_of_source_id=(raw.get("refund_of_source_id") or "").strip() or None,
+                description=(raw.get("description") or "").strip(),
                 errors=errors,
             )
         )

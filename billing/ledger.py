@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from agency.errors import ApplicationError, Conflict
+from billing.bulk import rows_copy
 from billing.models import Account, LedgerLeg, LedgerTransaction
 
 
@@ -167,49 +169,57 @@ class Posting:
     memo: str = ""
 
 
-def transactions_insert(postings: list[Posting]) -> tuple[list[LedgerTransaction], dict[int, int]]:
-    """Insert the transactions and legs of a batch: one INSERT per table, whatever the batch
-    size. Returns the transactions (in order) and the balance delta per account, which the
-    caller applies with ``balances_apply`` as its last write, so the busiest balance rows are
-    locked only for the end of its database transaction."""
+def transactions_insert(postings: list[Posting]) -> tuple[list[int], dict[int, int]]:
+    """Insert the transactions and legs of a batch: ids drawn from the sequence in one query,
+    then one COPY per table, whatever the batch size. Returns the transaction ids (in order)
+    and the balance delta per account, which the caller applies with ``balances_apply`` as
+    its last write, so the busiest balance rows are locked only for the end of its database
+    transaction. PostgreSQL checks every transaction's balance once, at COMMIT."""
+    if not postings:
+        return [], {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('billing_ledgertransaction', 'id'))"
+            " FROM generate_series(1, %s)",
+            [len(postings)],
+        )
+        ids = sorted(row[0] for row in cursor.fetchall())
+    now = timezone.now()
     try:
         with transaction.atomic():
-            txns = LedgerTransaction.objects.bulk_create(
-                LedgerTransaction(
-                    source_type=p.source_type,
-                    source_id=p.source_id,
-                    effective_on=p.effective_on,
-                    memo=p.memo[:255],
-                )
-                for p in postings
+            rows_copy(
+                LedgerTransaction,
+                ["id", "source_type", "source_id", "effective_on", "memo", "posted_at"],
+                (
+                    (pk, p.source_type, p.source_id, p.effective_on, p.memo[:255], now)
+                    for pk, p in zip(ids, postings, strict=True)
+                ),
             )
     except IntegrityError as exc:
         raise Conflict("Some of these sources were posted concurrently; retry.") from exc
     deltas: dict[int, int] = defaultdict(int)
     legs = []
-    for txn, posting in zip(txns, postings, strict=True):
+    for txn_id, posting in zip(ids, postings, strict=True):
         for account_id in sorted(posting.amounts):
             amount = posting.amounts[account_id]
-            legs.append(
-                LedgerLeg(
-                    transaction=txn,
-                    account_id=account_id,
-                    amount_minor=amount,
-                    currency=posting.currencies[account_id],
-                )
-            )
+            legs.append((txn_id, account_id, amount, posting.currencies[account_id]))
             deltas[account_id] += amount
-    LedgerLeg.objects.bulk_create(legs)
-    return txns, {pk: d for pk, d in deltas.items() if d}
+    rows_copy(LedgerLeg, ["transaction_id", "account_id", "amount_minor", "currency"], legs)
+    return ids, {pk: d for pk, d in deltas.items() if d}
 
 
 def balances_apply(deltas: dict[int, int]) -> None:
     """Lock the balance rows in primary-key order (the one lock order), then move them all
     with one ``UPDATE ... FROM (VALUES ...)``. An agency-wide account gets one delta per
-    batch, however many events touched it."""
+    batch, however many events touched it. Every constraint of this schema that is deferrable
+    is initially deferred, so deferring them all again after the early check restores them."""
     if not deltas:
         return
     with connection.cursor() as cursor:
+        # Run the checks deferred so far (the balance of every transaction, the foreign keys
+        # of every row written) now, before the balance rows are locked, and defer again
+        # what comes later: the locks are then held for the UPDATE and COMMIT only.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
         cursor.execute(
             "SELECT id FROM billing_account WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
             [sorted(deltas)],

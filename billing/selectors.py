@@ -36,10 +36,16 @@ def statement_list_for_partner(*, partner: Partner) -> QuerySet[Statement]:
     )
 
 
-def statement_detail_for_partner(*, partner: Partner) -> QuerySet[Statement]:
-    return statement_list_for_partner(partner=partner).prefetch_related(
-        Prefetch("lines", queryset=StatementLine.objects.order_by("occurred_on", "pk"))
-    )
+STATEMENT_LINE_ROW_FIELDS = (
+    "id", "kind", "occurred_on", "description", "gross_minor", "fee_minor", "agency_minor",
+    "manager_minor", "sub_agency_minor", "fx_rate", "net_minor", "original_currency",
+)  # fmt: skip
+
+
+def statement_line_rows(*, statement: Statement) -> QuerySet:
+    """A statement's lines as flat rows, in statement order (one query)."""
+    lines = StatementLine.objects.filter(statement=statement).order_by("occurred_on", "pk")
+    return lines.values(*STATEMENT_LINE_ROW_FIELDS)
 
 
 def commission_line_list_for_partner(*, partner: Partner) -> QuerySet[RevenueSplit]:

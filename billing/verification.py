@@ -91,6 +91,24 @@ CHECKS = {
          WHERE sp.gross_minor <> e.gross_minor
             OR sp.fee_minor + sp.agency_minor + sp.manager_minor + sp.sub_agency_minor
                + sp.creator_minor <> e.gross_minor""",
+    # The sales' gross in plan currency is an exact fraction whose denominator divides 10**20.
+    "month-to-date total differs from its sales": """
+        WITH sums AS (
+            SELECT e.creator_id, e.stream, date_trunc('month', e.occurred_on)::date AS month,
+                   s.rates -> 'terms' ->> 'currency' AS currency,
+                   SUM(split_part(s.rates ->> 'gross_in_plan_currency', '/', 1)::numeric
+                       * (100000000000000000000::numeric / COALESCE(NULLIF(split_part(
+                           s.rates ->> 'gross_in_plan_currency', '/', 2), ''), '1')::numeric))
+                       AS total
+              FROM billing_revenuesplit s JOIN billing_revenueevent e ON e.id = s.event_id
+             WHERE e.kind = 'sale' AND s.rates ->> 'gross_in_plan_currency' IS NOT NULL
+             GROUP BY 1, 2, 3, 4)
+        SELECT COALESCE(m.creator_id, t.creator_id), COALESCE(m.stream, t.stream),
+               COALESCE(m.month, t.month), m.gross_scaled, t.total
+          FROM billing_monthtodate m FULL JOIN sums t
+            ON (t.creator_id, t.stream, t.month, t.currency)
+               = (m.creator_id, m.stream, m.month, m.currency)
+         WHERE m.gross_scaled IS DISTINCT FROM t.total""",
 }
 
 

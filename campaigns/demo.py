@@ -25,6 +25,7 @@ from campaigns.models import (
     Brand,
     DealStatus,
     Deliverable,
+    LiveOperationPrice,
     LiveSession,
     ServiceAgreement,
     ServiceUnit,
@@ -189,6 +190,12 @@ def _advance(deal, target: str, today: dt.date, staff) -> None:
 def _live(brands, creators, today, rng) -> int:
     sessions = []
     now = timezone.now()
+    # The demo's clients pay in USD: a USD price list, so a USD 560 fee shows as off the list.
+    LiveOperationPrice.objects.get_or_create(
+        currency="USD",
+        effective_from=dt.date(2020, 1, 1),
+        defaults={"min_fee_minor": 400_00, "max_fee_minor": 550_00, "standard_fee_minor": 500_00},
+    )
     for day in range(1, 21):
         creator = creators[day % len(creators)]
         start = now - dt.timedelta(days=day, hours=rng.randint(0, 6))
@@ -200,6 +207,11 @@ def _live(brands, creators, today, rng) -> int:
                 account=_account(creator),
                 started_at=start,
                 ended_at=start + dt.timedelta(minutes=rng.randint(60, 240)),
+                # weak, average and excellent conversion (orders / viewers) in turn
+                viewers=(viewers := 5_000 + day * 1_500),
+                peak_viewers=viewers // 8,
+                product_clicks=viewers // 6,
+                orders=viewers * (4, 30, 65)[day % 3] // 1000,
                 diamonds=(diamonds := rng.randint(2_000, 90_000)),
                 gifts_value_minor=diamonds // 2,  # a diamond is worth about half a cent
                 gmv_minor=gmv,

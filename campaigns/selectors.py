@@ -7,8 +7,22 @@ A brand partner sees only the deals, deliverables and invoices of the Brand link
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.conf import settings
+from django.db.models import (
+    Count,
+    DateField,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
 from agency.models import Partner
 from campaigns.models import (
@@ -21,6 +35,9 @@ from campaigns.models import (
     Deliverable,
     Invoice,
     InvoiceLine,
+    LiveHost,
+    LiveMonthlyReport,
+    LiveOperationPrice,
     LiveSession,
 )
 
@@ -155,3 +172,143 @@ def ad_spend_by_brand(*, start: dt.date, end: dt.date) -> list[dict]:
 
 def overdue_invoices() -> QuerySet[Invoice]:
     return Invoice.objects.filter(is_overdue=True)
+
+
+# --- livestreams: conversion grades, price list, LIVE report reconciliation --------------------
+
+
+def live_conversion_grade(*, orders: int, viewers: int) -> str | None:
+    """A session's or host's conversion (orders / viewers) graded against the thresholds in
+    settings (CAMPAIGNS_LIVE_CONVERSION_*; campaigns/README.md). No viewers, no grade."""
+    if viewers <= 0:
+        return None
+    rate = Decimal(orders) / Decimal(viewers)
+    if rate < Decimal(settings.CAMPAIGNS_LIVE_CONVERSION_AVERAGE_FROM):
+        return "weak"
+    if rate < Decimal(settings.CAMPAIGNS_LIVE_CONVERSION_EXCELLENT_FROM):
+        return "average"
+    return "excellent"
+
+
+def live_conversion_rate(*, orders: int, viewers: int) -> Decimal | None:
+    return (Decimal(orders) / Decimal(viewers)).quantize(Decimal("0.000001")) if viewers else None
+
+
+def with_price_list(qs: QuerySet[LiveSession]) -> QuerySet[LiveSession]:
+    """Annotate the price list's range in force on each session's start day
+    (``list_min_minor`` / ``list_max_minor``, None without a price) and ``fee_off_list``."""
+    price = LiveOperationPrice.objects.filter(
+        currency=OuterRef("currency"), effective_from__lte=OuterRef("start_day")
+    ).order_by("-effective_from")
+    qs = qs.annotate(start_day=TruncDate("started_at")).annotate(
+        list_min_minor=Subquery(price.values("min_fee_minor")[:1]),
+        list_max_minor=Subquery(price.values("max_fee_minor")[:1]),
+    )
+    return qs
+
+
+def off_list_q() -> Q:
+    """Sessions (annotated by ``with_price_list``) whose fee is off the price list."""
+    return Q(operation_fee_minor__gt=0) & (
+        Q(list_min_minor__isnull=True)
+        | Q(operation_fee_minor__lt=F("list_min_minor"))
+        | Q(operation_fee_minor__gt=F("list_max_minor"))
+    )
+
+
+def session_fee_off_list(session: LiveSession) -> bool:
+    """For a session annotated by ``with_price_list``."""
+    fee = session.operation_fee_minor
+    if fee <= 0:
+        return False
+    low, high = session.list_min_minor, session.list_max_minor
+    return low is None or not low <= fee <= high
+
+
+def live_session_list_for_partner(*, partner: Partner) -> QuerySet[LiveSession]:
+    """The sessions this data partner reported (another partner's are not found)."""
+    return with_price_list(
+        LiveSession.objects.filter(partner=partner).select_related("account")
+    ).order_by("-started_at", "pk")
+
+
+def live_hosts(sessions: QuerySet[LiveSession]) -> QuerySet:
+    """Per host (creator) over ``sessions``: sessions, viewers, product clicks, orders."""
+    return (
+        sessions.order_by()
+        .values("creator_id", "creator__stage_name")
+        .annotate(
+            sessions=Count("pk"),
+            viewers=Sum("viewers"),
+            product_clicks=Sum("product_clicks"),
+            orders=Sum("orders"),
+        )
+        .order_by("creator__stage_name", "creator_id")
+    )
+
+
+def live_host_list_for_partner(*, partner: Partner) -> QuerySet:
+    return live_hosts(LiveSession.objects.filter(partner=partner))
+
+
+def live_host_admin_list() -> QuerySet[LiveHost]:
+    """Hosts with at least one session, with their totals (the admin's host grades)."""
+    return LiveHost.objects.filter(live_sessions__isnull=False).annotate(
+        session_count=Count("live_sessions"),
+        viewer_total=Sum("live_sessions__viewers"),
+        click_total=Sum("live_sessions__product_clicks"),
+        order_total=Sum("live_sessions__orders"),
+    )
+
+
+def affiliate_order_list_for_partner(*, partner: Partner) -> QuerySet[AffiliateOrder]:
+    return (
+        AffiliateOrder.objects.filter(partner=partner)
+        .select_related("link")
+        .prefetch_related("refunds")
+        .order_by("-ordered_on", "pk")
+    )
+
+
+def ad_spend_list_for_partner(*, partner: Partner) -> QuerySet[AdSpend]:
+    return (
+        AdSpend.objects.filter(partner=partner)
+        .select_related("ad_account")
+        .order_by("-spent_on", "pk")
+    )
+
+
+def live_reports_reconciled(qs: QuerySet[LiveMonthlyReport]) -> QuerySet[LiveMonthlyReport]:
+    """Each monthly LIVE report beside the sessions of its account and month: how many
+    sessions, their diamonds and distinct live days, the gift value their booked revenue
+    events carry (``booked_gifts_minor`` in ``sessions_currency``), and the differences
+    (report minus sessions)."""
+    month_sessions = LiveSession.objects.annotate(
+        month=TruncMonth("started_at", output_field=DateField())
+    ).filter(account=OuterRef("account"), month=OuterRef("month"))
+
+    def total(expression, **filters):
+        return Coalesce(
+            Subquery(
+                month_sessions.filter(**filters)
+                .order_by()
+                .values("account")
+                .annotate(v=expression)
+                .values("v")[:1],
+                output_field=IntegerField(),
+            ),
+            Value(0),
+        )
+
+    return qs.annotate(
+        session_count=total(Count("pk")),
+        session_diamonds=total(Sum("diamonds")),
+        session_days=total(Count(TruncDate("started_at"), distinct=True)),
+        booked_gifts_minor=total(Sum("gifts_value_minor"), revenue_booked_at__isnull=False),
+        sessions_currency=Subquery(
+            month_sessions.order_by().values("account").annotate(c=Max("currency")).values("c")[:1]
+        ),
+    ).annotate(
+        diamonds_difference=F("diamonds") - F("session_diamonds"),
+        days_difference=F("valid_live_days") - F("session_days"),
+    )

@@ -56,6 +56,26 @@ def creator_list_for_partner(*, partner: Partner) -> QuerySet[Creator]:
     )
 
 
+CREATOR_ROW_FIELDS = (
+    "id", "stage_name", "country", "latest_score", "latest_tier", "latest_as_of",
+    "legal_name", "date_of_birth", "status", "payout_currency", "created_at",
+)  # fmt: skip
+
+
+def creator_rows(qs: QuerySet[Creator]) -> QuerySet:
+    """The list's flat rows: the creator's columns and its latest snapshot, no objects."""
+    return qs.prefetch_related(None).values(*CREATOR_ROW_FIELDS)
+
+
+def accounts_by_creator(*, creator_ids: list[int]) -> dict[int, list[dict]]:
+    """Creator id -> its accounts as rows (by platform, then handle): one query per page."""
+    accounts: dict[int, list[dict]] = {i: [] for i in creator_ids}
+    rows = PlatformAccount.objects.filter(creator_id__in=creator_ids).order_by("platform", "handle")
+    for row in rows.values("creator_id", "id", "platform", "handle", "niche"):
+        accounts[row.pop("creator_id")].append(row)
+    return accounts
+
+
 def creators_on_platform(qs: QuerySet[Creator], platform: str) -> QuerySet[Creator]:
     return qs.filter(
         Exists(PlatformAccount.objects.filter(creator=OuterRef("pk"), platform=platform))

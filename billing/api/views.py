@@ -48,6 +48,7 @@ class RevenueEventOutputSerializer(serializers.ModelSerializer):
             "platform_fee",
             "source_type",
             "source_id",
+            "description",
             "status",
             "created_at",
         ]
@@ -73,6 +74,14 @@ class RevenueEventRowSerializer(serializers.Serializer):
     source_id = serializers.CharField(max_length=100)
     refund_of_source_id = serializers.CharField(
         max_length=100, required=False, allow_null=True, help_text="For refunds/chargebacks."
+    )
+    description = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What the creator's statement line says (the deal, the product, the "
+        "report month). Empty: the stream and the date. Source ids are never shown.",
     )
 
     class Meta:
@@ -145,6 +154,7 @@ class RevenueEventListCreateApi(PartnerListAPIView):
                 source_type=row["source_type"],
                 source_id=row["source_id"],
                 refund_of_source_id=row.get("refund_of_source_id"),
+                description=row["description"],
             )
             for row in parsed.validated_data
         ]
@@ -182,6 +192,37 @@ class StatementLineSerializer(serializers.ModelSerializer):
             "fx_rate",
             "net",
         ]
+
+
+# Money columns of a line: output field -> (minor-units column, whose currency).
+_LINE_MONEY = {
+    "gross": ("gross_minor", "original"),
+    "platform_fee": ("fee_minor", "original"),
+    "agency_commission": ("agency_minor", "original"),
+    "manager_cut": ("manager_minor", "original"),
+    "sub_agency_cut": ("sub_agency_minor", "original"),
+    "net": ("net_minor", "statement"),
+}
+
+
+def statement_lines_data(rows, *, currency: str) -> list[dict]:
+    """``StatementLineSerializer``'s output for flat rows (``selectors.statement_line_rows``)
+    without a serializer per line: each value goes through the same field's representation,
+    in the serializer's field order."""
+    fields = StatementLineSerializer().fields
+    out = []
+    for row in rows:
+        currencies = {"original": row["original_currency"], "statement": currency}
+        data = {}
+        for name, field in fields.items():
+            if name in _LINE_MONEY:
+                column, whose = _LINE_MONEY[name]
+                data[name] = field.to_representation((row[column], currencies[whose]))
+            else:
+                value = row[name]
+                data[name] = None if value is None else field.to_representation(value)
+        out.append(data)
+    return out
 
 
 class StatementCreatorSerializer(serializers.Serializer):
@@ -258,7 +299,15 @@ class StatementDetailApi(PartnerRetrieveAPIView):
     serializer_class = StatementDetailSerializer
 
     def get_partner_queryset(self, partner: Partner):
-        return selectors.statement_detail_for_partner(partner=partner)
+        return selectors.statement_list_for_partner(partner=partner)
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        """The statement, then its lines as flat rows (one query, no object per line)."""
+        statement = self.get_object()
+        data = StatementSerializer(statement, context=self.get_serializer_context()).data
+        lines = selectors.statement_line_rows(statement=statement)
+        data["lines"] = statement_lines_data(lines, currency=statement.currency)
+        return Response(data)
 
 
 class CommissionLineSerializer(serializers.ModelSerializer):

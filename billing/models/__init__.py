@@ -12,7 +12,7 @@ from billing.models.payouts import Payout, PayoutBatch
 from billing.models.plans import Advance, CommissionPlan, RecoupableExpense
 from billing.models.remittances import Remittance, RemittanceLine, RemittanceMatch
 from billing.models.scoping import DataPartnerCreator
-from billing.models.splits import RevenueSplit
+from billing.models.splits import MonthToDate, RevenueSplit
 from billing.models.statements import Statement, StatementLine
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "LedgerCheck",
     "LedgerLeg",
     "LedgerTransaction",
+    "MonthToDate",
     "Payout",
     "PayoutBatch",
     "RecoupableExpense",

@@ -125,6 +125,14 @@ class RevenueEvent(models.Model):
     gross_minor = models.BigIntegerField("gross (minor units)")
     platform_fee_minor = models.BigIntegerField("platform fee (minor units)", default=0)
     currency = models.CharField("currency", max_length=3, choices=CURRENCY_CHOICES)
+    # What the creator's statement line says (the deal, the product, the report month);
+    # empty: the stream and the date. Source ids are the sender's keys, never shown.
+    description = models.CharField(
+        "description",
+        max_length=200,
+        blank=True,
+        help_text="What the statement line says, e.g. the deal or the report it comes from.",
+    )
     source_type = models.CharField("source type", max_length=40)
     source_id = models.CharField("source external id", max_length=100)
     refund_of = models.ForeignKey(

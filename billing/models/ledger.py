@@ -3,13 +3,14 @@
 Sign convention: a leg's ``amount_minor`` is positive for a credit and negative for a debit,
 so liabilities and revenue (creator payable, agency revenue) have positive balances and
 assets (cash, receivables, advances) negative ones. Every transaction's legs sum to zero per
-currency; PostgreSQL checks it at COMMIT with a deferred constraint trigger.
+currency; PostgreSQL checks it at COMMIT with a deferred constraint trigger, once per
+transaction.
 """
 
 import pgtrigger
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Func, Q
 
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
@@ -107,6 +108,52 @@ class Account(models.Model):
         return f"{self.get_kind_display()} {self.currency} ({party})"
 
 
+# Once per ledger transaction, at COMMIT (a deferred constraint trigger on the transaction
+# row): its legs sum to zero per currency. Legs may be inserted in any number of statements
+# until then; ``LEG_CHECK_SQL`` refuses legs for a transaction opened by an earlier database
+# transaction, so nothing can unbalance a committed one.
+BALANCE_CHECK_SQL = """
+    IF NEW.posted_xact IS DISTINCT FROM txid_current() THEN
+        RAISE EXCEPTION 'ledger transaction % names another database transaction', NEW.id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    SELECT currency, SUM(amount_minor) AS total INTO bad
+      FROM billing_ledgerleg
+     WHERE transaction_id = NEW.id
+     GROUP BY currency
+    HAVING SUM(amount_minor) <> 0
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'ledger transaction % does not balance in %: sum %',
+            NEW.id, bad.currency, bad.total
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+"""
+
+# Once per INSERT (or COPY) statement of legs, over the new rows as a set.
+LEG_CHECK_SQL = """
+    SELECT l.id, l.currency INTO bad
+      FROM new_legs l JOIN billing_account a ON a.id = l.account_id
+     WHERE a.currency <> l.currency
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'ledger leg % currency % does not match its account', bad.id, bad.currency
+            USING ERRCODE = 'check_violation';
+    END IF;
+    SELECT l.transaction_id INTO bad
+      FROM new_legs l JOIN billing_ledgertransaction t ON t.id = l.transaction_id
+     WHERE t.posted_xact <> txid_current()
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'ledger transaction % is committed: legs cannot be added to it',
+            bad.transaction_id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+"""
+
+
 class LedgerTransaction(models.Model):
     """A posting. Exactly one per source reference; reversed at most once."""
 
@@ -123,6 +170,11 @@ class LedgerTransaction(models.Model):
         verbose_name="reverses",
     )
     posted_at = models.DateTimeField("posted at", auto_now_add=True)
+    # The database transaction that inserted the row (set by PostgreSQL, checked at COMMIT):
+    # legs can be added to a transaction only in the database transaction that opened it.
+    posted_xact = models.BigIntegerField(
+        "database transaction", editable=False, db_default=Func(function="txid_current")
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -138,32 +190,18 @@ class LedgerTransaction(models.Model):
                 name="ledger_transaction_immutable",
                 operation=pgtrigger.Update | pgtrigger.Delete,
             ),
+            pgtrigger.Trigger(
+                name="ledger_transaction_balanced",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                timing=pgtrigger.Deferred,
+                declare=[("bad", "record")],
+                func=BALANCE_CHECK_SQL,
+            ),
         ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.source_type}:{self.source_id}"
-
-
-BALANCE_CHECK_SQL = """
-    IF NOT EXISTS (
-        SELECT 1 FROM billing_account a WHERE a.id = NEW.account_id AND a.currency = NEW.currency
-    ) THEN
-        RAISE EXCEPTION 'ledger leg % currency % does not match its account', NEW.id, NEW.currency
-            USING ERRCODE = 'check_violation';
-    END IF;
-    SELECT currency, SUM(amount_minor) AS total INTO bad
-      FROM billing_ledgerleg
-     WHERE transaction_id = NEW.transaction_id
-     GROUP BY currency
-    HAVING SUM(amount_minor) <> 0
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'ledger transaction % does not balance in %: sum %',
-            NEW.transaction_id, bad.currency, bad.total
-            USING ERRCODE = 'check_violation';
-    END IF;
-    RETURN NULL;
-"""
 
 
 class LedgerLeg(models.Model):
@@ -192,12 +230,13 @@ class LedgerLeg(models.Model):
                 name="ledger_leg_immutable", operation=pgtrigger.Update | pgtrigger.Delete
             ),
             pgtrigger.Trigger(
-                name="ledger_leg_balanced",
+                name="ledger_leg_checked",
+                level=pgtrigger.Statement,
                 when=pgtrigger.After,
                 operation=pgtrigger.Insert,
-                timing=pgtrigger.Deferred,
+                referencing=pgtrigger.Referencing(new="new_legs"),
                 declare=[("bad", "record")],
-                func=BALANCE_CHECK_SQL,
+                func=LEG_CHECK_SQL,
             ),
         ]
 

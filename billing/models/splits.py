@@ -7,7 +7,7 @@ from django.db.models import F, Q
 
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
-from billing.models.events import RevenueEvent
+from billing.models.events import RevenueEvent, Stream
 from billing.models.plans import CommissionPlan
 
 
@@ -60,3 +60,29 @@ class RevenueSplit(models.Model):
 
     def __str__(self) -> str:
         return f"Split of event {self.event_id}"
+
+
+class MonthToDate(models.Model):
+    """The gross of a creator's sales in one stream and month, in the plan's currency: the
+    total that tiers are measured against. ``gross_scaled`` is the exact sum of the splits'
+    ``gross_in_plan_currency`` (major units) times ``SCALE``, an integer. Kept by the posting
+    engine in the transaction that writes the splits (one upsert per batch), so a month is
+    never rescanned per event; ``verify_ledger`` recomputes it from the splits."""
+
+    SCALE = 10**20  # a split's gross in plan currency has a denominator dividing 10**20
+
+    creator = models.ForeignKey("creators.Creator", on_delete=models.PROTECT, related_name="+")
+    stream = models.CharField("stream", max_length=20, choices=Stream.choices)
+    month = models.DateField("month")
+    currency = models.CharField("plan currency", max_length=3, choices=CURRENCY_CHOICES)
+    gross_scaled = models.DecimalField("gross x 10^20", max_digits=60, decimal_places=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creator", "stream", "month", "currency"], name="month_to_date_one_row"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creator_id} {self.stream} {self.month:%Y-%m} {self.currency}"

@@ -63,13 +63,17 @@ class Statement(models.Model):
         return f"{self.creator} {self.period:%Y-%m}"
 
 
+# Once per INSERT (or COPY) statement of lines, over the new rows as a set.
 CLOSED_STATEMENT_GUARD_SQL = """
-    IF EXISTS (SELECT 1 FROM billing_statement s
-               WHERE s.id = NEW.statement_id AND s.status = 'closed') THEN
-        RAISE EXCEPTION 'statement % is closed', NEW.statement_id
+    SELECT s.id INTO bad
+      FROM new_lines l JOIN billing_statement s ON s.id = l.statement_id
+     WHERE s.status = 'closed'
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'statement % is closed', bad.id
             USING ERRCODE = 'check_violation';
     END IF;
-    RETURN NEW;
+    RETURN NULL;
 """
 
 
@@ -117,8 +121,11 @@ class StatementLine(models.Model):
             ),
             pgtrigger.Trigger(
                 name="statement_line_open_statement",
-                when=pgtrigger.Before,
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
                 operation=pgtrigger.Insert,
+                referencing=pgtrigger.Referencing(new="new_lines"),
+                declare=[("bad", "record")],
                 func=CLOSED_STATEMENT_GUARD_SQL,
             ),
         ]

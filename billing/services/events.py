@@ -49,6 +49,7 @@ class EventInput:
     kind: str = RevenueEvent.Kind.SALE
     account_id: int | None = None
     refund_of_source_id: str | None = None
+    description: str = ""  # what the statement line says; empty: the stream and date
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -201,6 +202,9 @@ def _rule_plan_and_rates(row: EventInput, creator: Creator) -> None:
         note(row.errors, "currency", exc.message)
 
 
+DESCRIPTION_MAX = RevenueEvent._meta.get_field("description").max_length
+
+
 def _check_row(row: EventInput, ctx: _Context) -> dict | None:
     """Every rule on one row: its clean field dict, or None (reasons in ``row.errors``, or
     a known source skipped)."""
@@ -210,6 +214,8 @@ def _check_row(row: EventInput, ctx: _Context) -> dict | None:
         return None
     creator = _rule_creator_and_account(row, ctx)
     _rule_date(row, ctx)
+    if len(row.description) > DESCRIPTION_MAX:
+        note(row.errors, "description", f"At most {DESCRIPTION_MAX} characters.")
     gross = _amount(row, "gross", row.gross)
     fee = _amount(row, "platform_fee", row.platform_fee)
     if gross is not None and gross == 0:
@@ -237,6 +243,7 @@ def _check_row(row: EventInput, ctx: _Context) -> dict | None:
         "source_type": row.source_type,
         "source_id": row.source_id,
         "refund_of": original,
+        "description": row.description.strip(),
     }
 
 
@@ -326,6 +333,7 @@ def revenue_events_ingest(
             "currency": data["currency"],
             "source_type": data["source_type"],
             "source_id": data["source_id"],
+            "description": data["description"],
             "refund_of": original,
             "status": status,
             "locks_on": locks_on,

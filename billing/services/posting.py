@@ -15,11 +15,13 @@ queries whatever its size:
    that share a creator queue instead of interleaving;
 2. read once: the plans in force (``PlanBook``), the exchange rates (``fx.RateBook``), the
    latest closed month per creator, the month-to-date gross per creator x stream x month x
-   plan currency (one grouped query; a running total inside the batch), the splits of the
-   refunded originals and what was refunded of them before;
+   plan currency (the stored ``MonthToDate`` rows; a running total inside the batch, added
+   back with one upsert), the splits of the refunded originals and what was refunded of
+   them before;
 3. compute every split, leg and line in Python (the split engine is pure);
-4. write with one INSERT per table: statements (missing ones), splits, ledger transactions,
-   ledger legs, statement lines; mark the events posted with one UPDATE;
+4. write with one statement per table: statements (missing ones, INSERT ... ON CONFLICT),
+   then COPY of splits, ledger transactions (ids drawn from the sequence first), ledger legs
+   and statement lines; mark the events posted with one UPDATE;
 5. lock the touched balance rows in primary-key order and move them with one
    ``UPDATE ... FROM (VALUES ...)``, last, so the agency-wide rows (revenue, receivables, FX
    clearing) are held only while the batch commits, with one delta each per batch.
@@ -46,9 +48,13 @@ from django.utils import timezone
 
 from agency.db import retry_on_contention
 from agency.errors import ApplicationError, Conflict
+from agency.months import month_start, next_month
 from billing import fx, ledger
+from billing.bulk import rows_copy
+from billing.display import event_line_text
 from billing.models import (
     Account,
+    MonthToDate,
     RevenueEvent,
     RevenueSplit,
     Statement,
@@ -56,33 +62,13 @@ from billing.models import (
     Stream,
 )
 from billing.services.plans import PlanBook, plan_terms
-from billing.services.statements import creators_close_lock, month_start, next_month
+from billing.services.statements import creators_close_lock
 from billing.splits import Legs, split_event, split_refund
 
 RECEIVABLE_BY_STREAM = {
     Stream.BRAND_DEAL: Account.Kind.BRAND_RECEIVABLE,
     Stream.AGENCY_SERVICE: Account.Kind.BRAND_RECEIVABLE,
 }
-
-# gross_in_plan_currency is stored as an exact fraction whose denominator divides 10**20
-# (minor units of at most 3 decimals times a rate of at most 10); summed exactly in SQL.
-_SCALE = 10**20
-MONTH_TO_DATE_SQL = """
-    SELECT e.creator_id, e.stream, date_trunc('month', e.occurred_on)::date,
-           s.rates -> 'terms' ->> 'currency',
-           SUM(g.num * (%(scale)s::numeric / g.den)),
-           bool_and(mod(%(scale)s::numeric, g.den) = 0)
-      FROM billing_revenuesplit s
-      JOIN billing_revenueevent e ON e.id = s.event_id
-     CROSS JOIN LATERAL (
-           SELECT s.rates ->> 'gross_in_plan_currency' AS v,
-                  split_part(s.rates ->> 'gross_in_plan_currency', '/', 1)::numeric AS num,
-                  COALESCE(NULLIF(split_part(s.rates ->> 'gross_in_plan_currency', '/', 2), ''),
-                           '1')::numeric AS den) g
-     WHERE e.creator_id = ANY(%(creators)s::bigint[]) AND e.kind = 'sale'
-       AND e.occurred_on >= %(first)s AND e.occurred_on < %(last)s AND g.v IS NOT NULL
-     GROUP BY 1, 2, 3, 4
-"""
 
 log = structlog.get_logger(__name__)
 
@@ -131,10 +117,11 @@ class _Planned:
     """One event's computed posting, before anything is written."""
 
     event: RevenueEvent
-    split: RevenueSplit
+    split: "_Split"
     legs: dict[ledger.AccountKey, int]  # merged, non-zero
     accounts: list[ledger.AccountKey]  # every account named, a zero leg's too (opened)
     line: dict
+    month_delta: tuple | None = None  # (creator, stream, month, plan currency), scaled amount
     statement_period: dt.date | None = None
 
 
@@ -174,23 +161,24 @@ class _Batch:
             self.refunded[row["event__refund_of_id"]] = -row["total"]
 
     def _month_to_date_read(self, first: dt.date, last: dt.date) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                MONTH_TO_DATE_SQL,
-                {"scale": _SCALE, "creators": list(self.creators), "first": first, "last": last},
+        """The stored totals of the batch's creators for the months it touches."""
+        rows = MonthToDate.objects.filter(
+            creator_id__in=list(self.creators), month__gte=first, month__lt=last
+        ).values_list("creator_id", "stream", "month", "currency", "gross_scaled")
+        for creator_id, stream, month, currency, scaled in rows:
+            self.month_to_date[(creator_id, stream, month, currency)] = Fraction(
+                int(scaled), MonthToDate.SCALE
             )
-            for creator_id, stream, month, currency, total, exact in cursor.fetchall():
-                if not exact:
-                    raise ValueError("A month-to-date amount is not a decimal fraction.")
-                self.month_to_date[(creator_id, stream, month, currency)] = Fraction(
-                    int(total), _SCALE
-                )
 
     def plan(self, event: RevenueEvent) -> _Planned:
         """Split one event and build its legs and statement line (nothing is written)."""
         creator = event.creator
         sale = event.refund_of_id is None
-        split = self._split_sale(event) if sale else self._split_refund(event)
+        month_delta = None
+        if sale:
+            split, month_delta = self._split_sale(event)
+        else:
+            split = self._split_refund(event)
         ccy, payout_ccy = event.currency, creator.payout_currency
         rate = self.rates.rate_for(base=ccy, quote=payout_ccy, on=event.occurred_on)
         creator_net = fx.convert_minor(split.creator_minor, base=ccy, quote=payout_ccy, rate=rate)
@@ -236,7 +224,9 @@ class _Batch:
         line = {
             "kind": StatementLine.Kind.EARNING if is_sale else StatementLine.Kind.CLAWBACK,
             "event": event,
-            "description": f"{event.get_stream_display()} {event.source_id}"[:255],
+            "description": event_line_text(
+                description=event.description, stream=event.stream, occurred_on=event.occurred_on
+            ),
             "occurred_on": event.occurred_on,
             "original_currency": ccy,
             "gross_minor": split.gross_minor,
@@ -249,10 +239,17 @@ class _Batch:
             "net_minor": creator_net,
         }
         return _Planned(
-            event=event, split=split, legs=merged, accounts=[k for k, _ in legs], line=line
+            event=event,
+            split=split,
+            legs=merged,
+            accounts=[k for k, _ in legs],
+            line=line,
+            month_delta=month_delta if is_sale else None,
         )
 
-    def _split_sale(self, event: RevenueEvent) -> RevenueSplit:
+    def _split_sale(self, event: RevenueEvent) -> tuple["_Split", tuple | None]:
+        """The split, and what it adds to the stored month-to-date total (key, amount x
+        ``MonthToDate.SCALE``), if it is measured in the plan's currency."""
         creator = event.creator
         plan = self.plans.plan_for(creator_id=creator.pk, stream=event.stream, on=event.occurred_on)
         terms = plan_terms(plan=plan, creator=creator)
@@ -274,15 +271,21 @@ class _Batch:
             to_plan_rate=to_plan or Decimal(1),
         )
         rates = result.snapshot(terms, to_plan_rate=to_plan or Decimal(1))
+        delta = None
         if to_plan is None:
             rates["gross_in_plan_currency"] = rates["to_plan_rate"] = None
         else:
             self.month_to_date[total_key] += result.gross_in_plan_currency
-        return self._split_row(
+            scaled = result.gross_in_plan_currency * MonthToDate.SCALE
+            if scaled.denominator != 1:
+                raise ValueError("A month-to-date amount is not a decimal fraction.")
+            delta = (total_key, int(scaled))
+        split = self._split_row(
             event, plan, result.legs, rates, creator.talent_manager_id, creator.sub_agency_id
         )
+        return split, delta
 
-    def _split_refund(self, event: RevenueEvent) -> RevenueSplit:
+    def _split_refund(self, event: RevenueEvent) -> "_Split":
         original = self.originals.get(event.refund_of_id)
         if original is None:
             raise Conflict("The original event is not posted yet.")
@@ -305,9 +308,9 @@ class _Batch:
         )
 
     @staticmethod
-    def _split_row(event, plan, legs: Legs, rates, manager_id, sub_agency_id) -> RevenueSplit:
-        return RevenueSplit(
-            event=event,
+    def _split_row(event, plan, legs: Legs, rates, manager_id, sub_agency_id) -> "_Split":
+        return _Split(
+            event_id=event.pk,
             plan_id=getattr(plan, "pk", plan),
             currency=event.currency,
             gross_minor=event.gross_minor,
@@ -320,6 +323,27 @@ class _Batch:
             sub_agency_id=sub_agency_id,
             rates=rates,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    """A ``RevenueSplit`` row to write (plain values: no model instance per event)."""
+
+    event_id: int
+    plan_id: int | None
+    currency: str
+    gross_minor: int
+    fee_minor: int
+    agency_minor: int
+    manager_minor: int
+    sub_agency_minor: int
+    creator_minor: int
+    manager_id: int | None
+    sub_agency_id: int | None
+    rates: dict
+
+
+KIND_LABELS = dict(RevenueEvent.Kind.choices)
 
 
 def _statements_lock(
@@ -360,9 +384,29 @@ def _statements_lock(
     return statements
 
 
+SPLIT_FIELDS = [
+    "event_id", "plan_id", "currency", "gross_minor", "fee_minor", "agency_minor",
+    "manager_minor", "sub_agency_minor", "creator_minor", "manager_id", "sub_agency_id",
+    "rates", "created_at",
+]  # fmt: skip
+LINE_AMOUNTS = [
+    "gross_minor", "fee_minor", "agency_minor", "manager_minor", "sub_agency_minor",
+    "original_net_minor", "fx_rate", "net_minor",
+]  # fmt: skip
+LINE_FIELDS = [
+    "statement_id", "transaction_id", "event_id", "kind", "description", "occurred_on",
+    "original_currency", *LINE_AMOUNTS, "created_at",
+]  # fmt: skip
+
+
 def _write(planned: list[_Planned], creators: dict) -> None:
     statements = _statements_lock(planned, creators)
-    RevenueSplit.objects.bulk_create([p.split for p in planned])
+    now = timezone.now()
+    rows_copy(
+        RevenueSplit,
+        SPLIT_FIELDS,
+        ((*(getattr(p.split, f) for f in SPLIT_FIELDS[:-1]), now) for p in planned),
+    )
     accounts = ledger.accounts_resolve(k for p in planned for k in p.accounts)
     postings = [
         ledger.Posting(
@@ -372,29 +416,58 @@ def _write(planned: list[_Planned], creators: dict) -> None:
             amounts={accounts[k]: amount for k, amount in p.legs.items()},
             currencies={accounts[k]: k[1] for k in p.legs},
             memo=(
-                f"{p.event.get_kind_display()} {p.event.stream} "
+                f"{KIND_LABELS.get(p.event.kind, p.event.kind)} {p.event.stream} "
                 f"{p.event.source_type}:{p.event.source_id}"
             ),
         )
         for p in planned
     ]
     txns, deltas = ledger.transactions_insert(postings)
-    StatementLine.objects.bulk_create(
-        StatementLine(
-            statement=statements[(p.event.creator_id, p.statement_period)],
-            transaction=txn,
-            **p.line,
-        )
-        for p, txn in zip(planned, txns, strict=True)
+    rows_copy(
+        StatementLine,
+        LINE_FIELDS,
+        (
+            (
+                statements[(p.event.creator_id, p.statement_period)].pk,
+                txn_id,
+                p.event.pk,
+                p.line["kind"],
+                p.line["description"],
+                p.line["occurred_on"],
+                p.line["original_currency"],
+                *(p.line[f] for f in LINE_AMOUNTS),
+                now,
+            )
+            for p, txn_id in zip(planned, txns, strict=True)
+        ),
     )
     values = ", ".join(["(%s::bigint, %s::bigint)"] * len(planned))
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE billing_revenueevent AS e SET posted_at = %s, platform_fee_minor = v.fee "
             f"FROM (VALUES {values}) AS v(id, fee) WHERE e.id = v.id",
-            [timezone.now(), *[x for p in planned for x in (p.event.pk, p.split.fee_minor)]],
+            [now, *[x for p in planned for x in (p.event.pk, p.split.fee_minor)]],
         )
+    _month_to_date_add(planned)
     ledger.balances_apply(deltas)
+
+
+def _month_to_date_add(planned: list[_Planned]) -> None:
+    """Add the batch's sales to the stored month-to-date totals: one upsert."""
+    totals: dict[tuple, int] = defaultdict(int)
+    for p in planned:
+        if p.month_delta is not None:
+            totals[p.month_delta[0]] += p.month_delta[1]
+    if not totals:
+        return
+    values = ", ".join(["(%s::bigint, %s, %s::date, %s, %s::numeric)"] * len(totals))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO billing_monthtodate (creator_id, stream, month, currency, gross_scaled)"
+            f" VALUES {values} ON CONFLICT (creator_id, stream, month, currency) DO UPDATE"
+            " SET gross_scaled = billing_monthtodate.gross_scaled + EXCLUDED.gross_scaled",
+            [x for key, amount in sorted(totals.items()) for x in (*key, amount)],
+        )
 
 
 @retry_on_contention

@@ -230,8 +230,8 @@ def _statements_close(
     ]
     txns, deltas = ledger.transactions_insert(postings) if postings else ([], {})
     lines = [line for c in closings for line in c.lines]
-    for line, txn in zip(lines, txns, strict=True):
-        line.transaction = txn
+    for line, txn_id in zip(lines, txns, strict=True):
+        line.transaction_id = txn_id
     StatementLine.objects.bulk_create(lines)
     deducted = [(pk, c.statement.pk) for c in closings for pk in c.expenses]
     if deducted:

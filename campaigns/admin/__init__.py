@@ -3,6 +3,6 @@ spend per brand, overdue invoices. Status and money change only through actions 
 services (which lock, check the state and write the audit row)."""
 
 from campaigns import dashboards
-from campaigns.admin import deals, invoices, operations
+from campaigns.admin import deals, invoices, live, operations
 
-__all__ = ["dashboards", "deals", "invoices", "operations"]
+__all__ = ["dashboards", "deals", "invoices", "live", "operations"]

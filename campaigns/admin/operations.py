@@ -1,91 +1,53 @@
 """Live sessions and reports, ad accounts, agency services, affiliate sales."""
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
 from agency.admin_base import ReadOnlyInline
-from agency.admin_fields import MoneyAdminMixin, money_column, rate_column
+from agency.admin_fields import MoneyAdminMixin, MoneyForm, money_column, rate_column
+from campaigns.admin.live import OperationsImportMixin, RefundAdminBase, RefundForm
 from campaigns.models import (
     AdAccount,
     AdSpend,
     AffiliateLink,
     AffiliateOrder,
     AffiliateRefund,
-    LiveCommerceRefund,
-    LiveMonthlyReport,
-    LiveSession,
     ServiceAgreement,
     ServiceUnit,
 )
 from campaigns.selectors import conversion_grade
 from campaigns.services import affiliate as affiliate_services
-from campaigns.services import live as live_services
+from campaigns.services.operations import ad_spend_record
 
 
-class LiveCommerceRefundInline(ReadOnlyInline):
-    model = LiveCommerceRefund
-    fields = [
-        "external_id",
-        money_column("amount_minor", currency="session.currency", description="refunded GMV"),
-        "refunded_on",
-        money_column("clawback_minor", currency="session.currency", description="clawed back"),
-    ]
-    readonly_fields = fields
-
-
-@admin.register(LiveSession)
-class LiveSessionAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin):
-    list_display = ["creator", "started_at", "ended_at", "diamonds",
-                    money_column("gifts_value_minor", description="gifts value"),
-                    money_column("gmv_minor", description="GMV"),
-                    "operated_by_agency", "client", "revenue_booked_at"]  # fmt: skip
-    date_hierarchy = "started_at"
-    list_filter = ["operated_by_agency", "currency"]
-    search_fields = ["creator__stage_name"]
-    list_select_related = ["creator", "client"]
-    raw_id_fields = ["creator", "account"]
-    readonly_fields = ["revenue_booked_at", "refunds_minor"]
-    inlines = [LiveCommerceRefundInline]
-    actions = ["book_revenue"]
-    object_actions = {"book_revenue": "Book revenue"}
-    confirm_actions = ("book_revenue",)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # a session whose revenue is booked is part of the books
-        if obj is not None and obj.revenue_booked_at is not None:
-            return False
-        return super().has_delete_permission(request, obj)
-
-    has_book_permission = requires("campaigns.change_livesession")
-
-    @admin.action(description="Book gifts and commerce as revenue events", permissions=["book"])
-    def book_revenue(self, request, queryset):
-        run_action(
-            self,
-            request,
-            queryset,
-            lambda s: live_services.live_session_revenue_book(session=s),
-            "Booked",
-        )
-
-
-@admin.register(LiveMonthlyReport)
-class LiveMonthlyReportAdmin(admin.ModelAdmin):
-    list_display = ["account", "month", "diamonds", "valid_live_days", "live_minutes"]
-    date_hierarchy = "month"
-    raw_id_fields = ["account"]
+class AdSpendForm(MoneyForm):
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and self.instance.partner_id and self.has_changed():
+            raise forms.ValidationError("A data partner reported this day; it corrects it.")
+        return cleaned
 
 
 class AdSpendInline(MoneyAdminMixin, admin.TabularInline):
+    """Saved through ``ad_spend_record`` (AdAccountAdmin.save_formset); a day is corrected
+    by typing it again, never deleted."""
+
     model = AdSpend
+    form = AdSpendForm
     money_currency = "ad_account.currency"
+    fields = ["spent_on", "amount_minor", "partner"]
+    readonly_fields = ["partner"]
     extra = 0
+    can_delete = False
 
 
 @admin.register(AdAccount)
-class AdAccountAdmin(MoneyAdminMixin, admin.ModelAdmin):
+class AdAccountAdmin(OperationsImportMixin, MoneyAdminMixin, admin.ModelAdmin):
+    import_kind = "ad_spend"  # "Import CSV": the accounts' daily spend
+
     list_display = ["external_id", "brand", "platform", "fee_model", rate_column("fee_rate"),
                     money_column("spend_sum", description="spend (all time)")]  # fmt: skip
     list_filter = ["platform", "fee_model", "brand"]
@@ -95,6 +57,23 @@ class AdAccountAdmin(MoneyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(spend_sum=Sum("spend__amount_minor"))
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not AdSpend:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for row in formset.forms:
+            if not row.has_changed() or not row.cleaned_data:
+                continue
+            spend = ad_spend_record(
+                ad_account=form.instance,
+                spent_on=row.cleaned_data["spent_on"],
+                amount_minor=row.cleaned_data["amount_minor"],
+            )
+            if row.instance.pk:
+                formset.changed_objects.append((spend, row.changed_data))
+            else:
+                formset.new_objects.append(spend)
 
 
 class ServiceUnitInline(admin.TabularInline):
@@ -146,8 +125,25 @@ class AffiliateRefundInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class AffiliateOrderForm(MoneyForm):
+    settlement_days = forms.IntegerField(
+        min_value=0,
+        max_value=affiliate_services.MAX_SETTLEMENT_DAYS,
+        initial=affiliate_services.DEFAULT_SETTLEMENT_DAYS,
+        required=False,
+        help_text="The shop's hold period: the order settles this many days after its date.",
+    )
+
+
 @admin.register(AffiliateOrder)
-class AffiliateOrderAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin):
+class AffiliateOrderAdmin(
+    OperationsImportMixin, ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin
+):
+    """Orders are entered through ``affiliate_order_record`` (which computes the settlement
+    date) and never edited: refunds and settlement change them."""
+
+    form = AffiliateOrderForm
+    import_kind = "affiliate_orders"
     list_display = ["external_id", "link", "product", money_column("gmv_minor", description="GMV"),
                     money_column("refunded_minor", description="refunded"),
                     rate_column("commission_rate"), "status", "settles_on"]  # fmt: skip
@@ -155,8 +151,41 @@ class AffiliateOrderAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin)
     search_fields = ["external_id", "product", "link__creator__stage_name"]
     list_select_related = ["link"]
     raw_id_fields = ["link"]
-    readonly_fields = ["status", "refunded_minor", "settled_commission_minor"]
+    readonly_fields = ["partner", "status", "settles_on", "refunded_minor",
+                       "settled_commission_minor"]  # fmt: skip
     inlines = [AffiliateRefundInline]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["link", "external_id", "product", "gmv_minor", "currency",
+                    "commission_rate", "ordered_on", "settlement_days"]  # fmt: skip
+        return [f for f in super().get_fields(request, obj) if f != "settlement_days"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None:
+            return False  # a recorded order changes only by settlement and refunds
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        data = form.cleaned_data
+        order = affiliate_services.affiliate_order_record(
+            link=data["link"],
+            external_id=data["external_id"],
+            product=data["product"],
+            gmv_minor=data["gmv_minor"],
+            currency=data["currency"],
+            commission_rate=data["commission_rate"],
+            ordered_on=data["ordered_on"],
+            settlement_days=(
+                affiliate_services.DEFAULT_SETTLEMENT_DAYS
+                if data.get("settlement_days") is None
+                else data["settlement_days"]
+            ),
+        )
+        obj.pk = order.pk
+
     actions = ["settle"]
     object_actions = {"settle": "Settle"}
     confirm_actions = ("settle",)
@@ -175,3 +204,24 @@ class AffiliateOrderAdmin(ObjectActionsMixin, MoneyAdminMixin, admin.ModelAdmin)
             lambda o: affiliate_services.affiliate_order_settle(order=o, today=today),
             "Settled",
         )
+
+
+class AffiliateRefundForm(RefundForm):
+    parent_field = "order"
+    refunded_attr = "refunded_minor"
+
+
+@admin.register(AffiliateRefund)
+class AffiliateRefundAdmin(OperationsImportMixin, RefundAdminBase):
+    import_kind = "affiliate_refunds"
+    form = AffiliateRefundForm
+    parent_field = "order"
+    record = staticmethod(affiliate_services.affiliate_refund_record)
+    list_display = ["external_id", "order", "refunded_on", "after_settlement",
+                    money_column("amount_minor", currency="order.currency",
+                                 description="refunded GMV"),
+                    money_column("clawback_minor", currency="order.currency",
+                                 description="clawed back")]  # fmt: skip
+    list_select_related = ["order"]
+    raw_id_fields = ["order"]
+    search_fields = ["external_id", "order__external_id"]

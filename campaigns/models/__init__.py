@@ -11,6 +11,7 @@ from campaigns.models.brands import (
     Deliverable,
 )
 from campaigns.models.invoices import Invoice, InvoiceLine, InvoiceSeries
+from campaigns.models.live import LiveHost, LiveOperationPrice, LiveReportBooking
 from campaigns.models.operations import (
     AdAccount,
     AdSpend,
@@ -38,7 +39,10 @@ __all__ = [
     "InvoiceLine",
     "InvoiceSeries",
     "LiveCommerceRefund",
+    "LiveHost",
     "LiveMonthlyReport",
+    "LiveOperationPrice",
+    "LiveReportBooking",
     "LiveSession",
     "ServiceAgreement",
     "ServiceUnit",

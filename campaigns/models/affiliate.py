@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import F, Q
 
+from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
 from creators.models import Creator, Platform
 
@@ -42,7 +43,11 @@ class AffiliateOrder(models.Model):
     Status = AffiliateOrderStatus
 
     link = models.ForeignKey(AffiliateLink, on_delete=models.PROTECT, related_name="orders")
-    external_id = models.CharField("shop order id", max_length=100, unique=True)
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name="reported by", help_text="The data partner that reported it (none: staff).",
+    )  # fmt: skip
+    external_id = models.CharField("shop order id", max_length=100)
     product = models.CharField("product", max_length=200)
     # Minor units of ``currency``.
     gmv_minor = models.BigIntegerField("GMV (minor units)")
@@ -82,6 +87,12 @@ class AffiliateOrder(models.Model):
                 condition=Q(settles_on__gte=F("ordered_on")),
                 violation_error_message="An order settles on or after its date.",
             ),
+            models.UniqueConstraint(
+                fields=["partner", "external_id"],
+                nulls_distinct=False,
+                name="affiliate_order_unique_reporter_id",
+                violation_error_message="This reporter's order id exists already.",
+            ),
         ]
         indexes = [models.Index(fields=["status", "settles_on"], name="affiliate_due_to_settle")]
 
@@ -94,7 +105,7 @@ class AffiliateRefund(models.Model):
     taken back by a negative revenue event (only for refunds after settlement)."""
 
     order = models.ForeignKey(AffiliateOrder, on_delete=models.PROTECT, related_name="refunds")
-    external_id = models.CharField("shop refund id", max_length=100, unique=True)
+    external_id = models.CharField("shop refund id", max_length=100)
     amount_minor = models.BigIntegerField("refunded GMV (minor units)")
     refunded_on = models.DateField("refunded on")
     after_settlement = models.BooleanField("after settlement", default=False)
@@ -107,6 +118,11 @@ class AffiliateRefund(models.Model):
                 name="affiliate_refund_positive",
                 condition=Q(amount_minor__gt=0, clawback_minor__gte=0),
                 violation_error_message="A refund amount is positive.",
+            ),
+            models.UniqueConstraint(
+                fields=["order", "external_id"],
+                name="affiliate_refund_unique_per_order",
+                violation_error_message="This order's refund id exists already.",
             ),
         ]
 

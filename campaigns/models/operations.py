@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import F, Q
 
+from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
 from campaigns.models.brands import Brand
 from creators.models import Creator, Platform, PlatformAccount
@@ -16,14 +17,31 @@ def _rate_check(name: str, field: str, low: str = "0", high: str = "1") -> model
     )
 
 
+def _reported_by() -> models.ForeignKey:
+    return models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name="reported by", help_text="The data partner that reported it (none: staff).",
+    )  # fmt: skip
+
+
 class LiveSession(models.Model):
     """One livestream. Gifts and commerce become revenue events; an agency-operated session
-    also carries the operation fee billed to the client."""
+    also carries the operation fee billed to the client. The audience counts grade the
+    session's conversion (orders / viewers, campaigns/README.md)."""
 
     creator = models.ForeignKey(Creator, on_delete=models.PROTECT, related_name="live_sessions")
     account = models.ForeignKey(PlatformAccount, on_delete=models.PROTECT, related_name="+")
+    partner = _reported_by()
+    external_id = models.CharField(
+        "session id (reporter's)", max_length=100, blank=True, default="",
+        help_text="Unique per reporter; re-sending it updates the session.",
+    )  # fmt: skip
     started_at = models.DateTimeField("started at")
     ended_at = models.DateTimeField("ended at")
+    viewers = models.BigIntegerField("viewers", default=0)
+    peak_viewers = models.BigIntegerField("peak concurrent viewers", default=0)
+    product_clicks = models.BigIntegerField("product clicks", default=0)
+    orders = models.BigIntegerField("orders", default=0)
     diamonds = models.BigIntegerField("gift diamonds", default=0)
     # Minor units of ``currency`` (gifts value, commerce GMV, refunds, operation fee).
     gifts_value_minor = models.BigIntegerField("gifts value (minor units)", default=0)
@@ -72,6 +90,19 @@ class LiveSession(models.Model):
                 violation_error_message="Only an agency-operated session with a client has a fee.",
             ),
             _rate_check("live_session_commission_rate", "commerce_commission_rate"),
+            models.CheckConstraint(
+                name="live_session_audience_counts",
+                condition=Q(viewers__gte=0, product_clicks__gte=0, orders__gte=0)
+                & Q(peak_viewers__gte=0, peak_viewers__lte=F("viewers")),
+                violation_error_message="Counts are not negative; the peak is at most the viewers.",
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "external_id"],
+                condition=~Q(external_id=""),
+                nulls_distinct=False,
+                name="live_session_unique_reporter_id",
+                violation_error_message="This reporter's session id exists already.",
+            ),
         ]
         indexes = [models.Index(fields=["creator", "started_at"], name="live_by_creator_start")]
 
@@ -84,7 +115,7 @@ class LiveCommerceRefund(models.Model):
     commission on it is clawed back (``clawback_minor``) by a billing refund event."""
 
     session = models.ForeignKey(LiveSession, on_delete=models.PROTECT, related_name="refunds")
-    external_id = models.CharField("platform refund id", max_length=100, unique=True)
+    external_id = models.CharField("platform refund id", max_length=100)
     amount_minor = models.BigIntegerField("refunded GMV (minor units)")
     refunded_on = models.DateField("refunded on")
     clawback_minor = models.BigIntegerField("commission clawed back (minor units)", default=0)
@@ -96,6 +127,11 @@ class LiveCommerceRefund(models.Model):
                 name="live_refund_positive",
                 condition=Q(amount_minor__gt=0, clawback_minor__gte=0),
                 violation_error_message="A refund amount is positive.",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "external_id"],
+                name="live_refund_unique_per_session",
+                violation_error_message="This session's refund id exists already.",
             ),
         ]
 
@@ -168,6 +204,7 @@ class AdAccount(models.Model):
 
 class AdSpend(models.Model):
     ad_account = models.ForeignKey(AdAccount, on_delete=models.PROTECT, related_name="spend")
+    partner = _reported_by()
     spent_on = models.DateField("date")
     amount_minor = models.BigIntegerField("spend (minor units of the account currency)")
 

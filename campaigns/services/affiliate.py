@@ -19,6 +19,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from agency.errors import ApplicationError, Conflict
+from agency.models import Partner
 from agency.money import CURRENCY_EXPONENTS, round_minor
 from billing.models import RevenueEvent, Stream
 from campaigns.models import AffiliateLink, AffiliateOrder, AffiliateRefund
@@ -26,6 +27,7 @@ from campaigns.services.revenue import SOURCE_AFFILIATE, Booking, revenue_book
 
 # TikTok Shop pays affiliate commission about 15 days after delivery (domain.md).
 DEFAULT_SETTLEMENT_DAYS = 15
+MAX_SETTLEMENT_DAYS = 365
 MIN_RATE, MAX_RATE = Decimal("0.01"), Decimal("0.80")
 
 
@@ -44,9 +46,11 @@ def affiliate_order_record(
     commission_rate: Decimal,
     ordered_on: dt.date,
     settlement_days: int = DEFAULT_SETTLEMENT_DAYS,
+    partner: Partner | None = None,
 ) -> AffiliateOrder:
-    """Record a shop order (a second report of the same order id returns the first)."""
-    existing = AffiliateOrder.objects.filter(external_id=external_id).first()
+    """Record a shop order (a second report of the same order id by the same reporter returns
+    the first). The settlement date is the order date plus the shop's hold period."""
+    existing = AffiliateOrder.objects.filter(partner=partner, external_id=external_id).first()
     if existing is not None:
         return existing
     errors = {}
@@ -56,10 +60,13 @@ def affiliate_order_record(
         errors["gmv"] = "Must be positive."
     if currency not in CURRENCY_EXPONENTS:
         errors["currency"] = "Unknown currency."
+    if not 0 <= settlement_days <= MAX_SETTLEMENT_DAYS:
+        errors["settlement_days"] = f"Must be between 0 and {MAX_SETTLEMENT_DAYS}."
     if errors:
         raise ApplicationError("Invalid order.", extra=errors)
     return AffiliateOrder.objects.create(
         link=link,
+        partner=partner,
         external_id=external_id,
         product=product,
         gmv_minor=gmv_minor,
@@ -130,7 +137,7 @@ def affiliate_refund_record(
 ) -> AffiliateRefund:
     """A full or partial refund of an order's GMV (a second report of the same refund id
     returns the first). After settlement the commission is clawed back proportionally."""
-    existing = AffiliateRefund.objects.filter(external_id=external_id).first()
+    existing = AffiliateRefund.objects.filter(order=order, external_id=external_id).first()
     if existing is not None:
         return existing
     order = AffiliateOrder.objects.select_for_update().select_related("link").get(pk=order.pk)

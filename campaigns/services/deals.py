@@ -208,7 +208,7 @@ def deal_revenue_book(*, deal: BrandDeal) -> list[RevenueEvent]:
     share weights with the largest-remainder rule (``agency.money.allocate``; ties go to the
     share created first). Exactly once: each share's event has the source
     ``campaigns.deal_share:<share id>``, so running this again returns the same events."""
-    deal = BrandDeal.objects.get(pk=deal.pk)
+    deal = BrandDeal.objects.select_related("brand").get(pk=deal.pk)
     if deal.status != DealStatus.PAID or deal.paid_on is None:
         raise Conflict("Only a paid deal's fee becomes revenue.")
     shares = list(deal.shares.order_by("pk"))
@@ -233,6 +233,7 @@ def deal_revenue_book(*, deal: BrandDeal) -> list[RevenueEvent]:
                 currency=deal.currency,
                 source_type=SOURCE_DEAL_SHARE,
                 source_id=str(share.pk),
+                description=f"{deal.brand.name}: {deal.title}",
             )
             for share, part in zip(shares, parts, strict=True)
         ],

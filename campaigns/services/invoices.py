@@ -127,6 +127,7 @@ def _line_bookings(invoice: Invoice) -> list[tuple[InvoiceLine, Booking]]:
                     currency=invoice.currency,
                     source_type=SOURCE_INVOICE_LINE,
                     source_id=str(line.pk),
+                    description=f"{line.description} (invoice {invoice.display_number})",
                 ),
             )
         )

@@ -7,12 +7,13 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from agency.errors import ApplicationError
+from agency.errors import ApplicationError, Conflict
 from agency.money import round_minor
 from agency.rows import ROW, Reasons, file_line, note, rows_validate
 from agency.validation import NUL_MESSAGE, date_range_error, nul_columns
 from billing.models import RevenueEvent, Stream
 from campaigns.models import LiveCommerceRefund, LiveMonthlyReport, LiveSession
+from campaigns.services.live_reports import month_is_booked
 from campaigns.services.revenue import (
     SOURCE_LIVE_COMMERCE,
     SOURCE_LIVE_GIFTS,
@@ -38,6 +39,12 @@ def live_session_revenue_book(
     as revenue events, dated the session's end day. Safe to run twice."""
     session = LiveSession.objects.select_for_update().get(pk=session.pk)
     on = timezone.localdate(session.ended_at)
+    if session.revenue_booked_at is None and month_is_booked(
+        account_id=session.account_id, on=timezone.localdate(session.started_at)
+    ):
+        raise Conflict(
+            "The monthly LIVE report of this session's month is booked; its gifts are in it."
+        )
     bookings = [
         Booking(
             stream=Stream.LIVE_GIFTS,
@@ -82,7 +89,7 @@ def live_commerce_refund_record(
     is clawed back like an affiliate refund: booked commission - commission on what is left
     - earlier clawbacks, as a billing refund event linked to the session's commerce event.
     """
-    existing = LiveCommerceRefund.objects.filter(external_id=external_id).first()
+    existing = LiveCommerceRefund.objects.filter(session=session, external_id=external_id).first()
     if existing is not None:
         return existing
     session = LiveSession.objects.select_for_update().get(pk=session.pk)

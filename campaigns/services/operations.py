@@ -16,6 +16,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from agency.errors import ApplicationError
+from agency.models import Partner
 from agency.money import round_minor, to_major
 from agency.months import month_bounds
 from billing.models import RevenueEvent, Stream
@@ -30,16 +31,29 @@ from campaigns.models import (
     ServiceUnit,
 )
 from campaigns.services.invoices import invoice_draft_create, invoice_line_add
+from campaigns.services.live_sessions import fee_note, live_operation_prices, price_in_force
 from campaigns.services.revenue import SOURCE_AD_REBATE, Booking, revenue_book
 
 
 @transaction.atomic
-def ad_spend_record(*, ad_account: AdAccount, spent_on: dt.date, amount_minor: int) -> AdSpend:
-    """Record (or correct) one day's spend of an ad account."""
+def ad_spend_record(
+    *, ad_account: AdAccount, spent_on: dt.date, amount_minor: int, partner: Partner | None = None
+) -> AdSpend:
+    """Record (or correct) one day's spend of an ad account. A day reported by one source
+    (a data partner, or staff) is corrected only by the same source."""
     if amount_minor < 0:
         raise ApplicationError("Spend cannot be negative.", extra={"amount_minor": amount_minor})
+    existing = (
+        AdSpend.objects.select_for_update().filter(ad_account=ad_account, spent_on=spent_on).first()
+    )
+    if existing is not None and existing.partner_id != (partner.pk if partner else None):
+        raise ApplicationError(
+            "This day's spend was reported by another source.", extra={"spent_on": str(spent_on)}
+        )
     spend, _ = AdSpend.objects.update_or_create(
-        ad_account=ad_account, spent_on=spent_on, defaults={"amount_minor": amount_minor}
+        ad_account=ad_account,
+        spent_on=spent_on,
+        defaults={"amount_minor": amount_minor, "partner": partner},
     )
     return spend
 
@@ -148,10 +162,13 @@ def client_month_items(*, brand: Brand, month: dt.date, currency: str) -> list[I
         started_at__date__gte=start,
         started_at__date__lt=end,
     ).select_related("creator")
+    prices = live_operation_prices(currencies=[currency])
     for session in sessions:
+        price = price_in_force(prices, currency=currency, on=timezone.localdate(session.started_at))
         items.append(
             Item(
-                f"Livestream operation {session.creator} {session.started_at:%Y-%m-%d}",
+                f"Livestream operation {session.creator} {session.started_at:%Y-%m-%d}"
+                + fee_note(session=session, price=price),
                 session.operation_fee_minor,
                 f"live:{session.pk}",
                 {"live_session": session},

@@ -19,6 +19,7 @@ SOURCE_LIVE_COMMERCE = "campaigns.live_commerce"
 SOURCE_AFFILIATE = "campaigns.affiliate_order"
 SOURCE_INVOICE_LINE = "campaigns.invoice_line"
 SOURCE_AD_REBATE = "campaigns.ad_rebate"
+SOURCE_LIVE_REPORT = "campaigns.live_report"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Booking:
     account_id: int | None = None
     kind: str = RevenueEvent.Kind.SALE
     refund_of_source_id: str | None = None
+    description: str = ""  # the creator's statement line; empty: the stream and the date
 
 
 def _decimal(amount_minor: int, currency: str) -> str:
@@ -57,6 +59,7 @@ def revenue_book(*, bookings: list[Booking], today: dt.date) -> list[RevenueEven
             account_id=b.account_id,
             kind=b.kind,
             refund_of_source_id=b.refund_of_source_id,
+            description=b.description[:200],
         )
         for b in bookings
     ]

@@ -12,12 +12,8 @@ from creators.models import (
     PlatformAccount,
     Tier,
 )
-from creators.services.ingestion import (
-    MAX_BATCH_ROWS,
-    DailyMetricRowSerializer,
-    VideoDailyRowSerializer,
-    VideoRowSerializer,
-)
+from creators.services.ingestion import MAX_BATCH_ROWS
+from creators.services.ingestion_rows import COLUMNS
 from creators.services.performance import METRIC_COLUMNS
 
 PRIVATE_CREATOR_FIELDS = ("legal_name", "date_of_birth", "status", "payout_currency", "created_at")
@@ -66,6 +62,42 @@ class CreatorSerializer(serializers.Serializer):
             for name in PRIVATE_CREATOR_FIELDS:
                 data.pop(name, None)
         return data
+
+
+def creator_list_data(
+    rows: list[dict], accounts: dict[int, list[dict]], *, private: bool
+) -> list[dict]:
+    """``CreatorSerializer``'s output for flat rows (``selectors.creator_rows``), without a
+    serializer per creator: each value goes through the same field's representation."""
+    fields = CreatorSerializer().fields
+    score, as_of = fields["score"].to_representation, fields["performance_as_of"].to_representation
+    born, created = (
+        fields["date_of_birth"].to_representation,
+        fields["created_at"].to_representation,
+    )
+    out = []
+    for row in rows:
+        data = {
+            "id": row["id"],
+            "stage_name": row["stage_name"],
+            "country": row["country"],
+            "accounts": accounts.get(row["id"], []),
+            "score": None if row["latest_score"] is None else score(row["latest_score"]),
+            "tier": Tier(row["latest_tier"]).name if row["latest_tier"] else None,
+            "performance_as_of": None
+            if row["latest_as_of"] is None
+            else as_of(row["latest_as_of"]),
+        }
+        if private:
+            data["legal_name"] = row["legal_name"]
+            data["date_of_birth"] = (
+                None if row["date_of_birth"] is None else born(row["date_of_birth"])
+            )
+            data["status"] = row["status"]
+            data["payout_currency"] = row["payout_currency"]
+            data["created_at"] = created(row["created_at"])
+        out.append(data)
+    return out
 
 
 PERFORMANCE_FIELDS = ["window_days", *METRIC_COLUMNS, "score"]
@@ -205,12 +237,19 @@ class IngestionOutputSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
 
 
+class _RowObject(serializers.DictField):
+    """A row as the JSON object it is: the service parses its cells (no check per value)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            self.fail("not_a_dict", input_type=type(data).__name__)
+        return data
+
+
 class _IngestInput(serializers.Serializer):
     """Rows are plain objects here; the service validates every row in one pass."""
 
-    rows = serializers.ListField(
-        child=serializers.DictField(), allow_empty=False, max_length=MAX_BATCH_ROWS
-    )
+    rows = serializers.ListField(child=_RowObject(), allow_empty=False, max_length=MAX_BATCH_ROWS)
     dry_run = serializers.BooleanField(default=False)
 
 
@@ -224,6 +263,21 @@ class VideoIngestInput(_IngestInput):
 
 class VideoDailyIngestInput(_IngestInput):
     pass
+
+
+def _row_serializer(name: str, kind: str, doc: str | None = None) -> type[serializers.Serializer]:
+    """The documented shape of one row: the parser's own columns (their rules and help)."""
+    fields = {column.name: column.make_field() for column in COLUMNS[kind]}
+    return type(name, (serializers.Serializer,), {"__doc__": doc, "__module__": __name__, **fields})
+
+
+DailyMetricRowSerializer = _row_serializer("DailyMetricRowSerializer", "daily")
+VideoRowSerializer = _row_serializer("VideoRowSerializer", "videos")
+VideoDailyRowSerializer = _row_serializer(
+    "VideoDailyRowSerializer",
+    "video_daily",
+    "One day of one video's life: that day's counts (not running totals).",
+)
 
 
 class DailyIngestDoc(serializers.Serializer):

@@ -49,6 +49,15 @@ class CreatorListApi(_CreatorScoped, PartnerListAPIView):
     def get_partner_queryset(self, partner: Partner):
         return selectors.creator_list_for_partner(partner=partner)
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """Flat rows for the page and one query for their accounts (no object per row)."""
+        rows = self.paginate_queryset(
+            selectors.creator_rows(self.filter_queryset(self.get_queryset()))
+        )
+        accounts = selectors.accounts_by_creator(creator_ids=[row["id"] for row in rows])
+        private = self.get_serializer_context()["private"]
+        return self.get_paginated_response(s.creator_list_data(rows, accounts, private=private))
+
 
 @extend_schema(summary="A creator's profile", responses=s.CreatorSerializer)
 class CreatorDetailApi(_CreatorScoped, PartnerRetrieveAPIView):

@@ -165,61 +165,88 @@ _UPSERT_CREATOR = _upsert("creators_creatorperformance", "creator_id").format(
         best_tier, %(now)s FROM cre""",
 )
 
+_LONGEST = max(WINDOWS)
+
+
+def _in_window(days: int) -> str:
+    """The daily rows of the ``days``-day window ending on ``as_of`` (within the longest)."""
+    return f"m.date > %(as_of)s::date - {days}"
+
+
+def _daily_windows() -> str:
+    """Per account, one read of the longest window's daily rows; each window's sums, first
+    followers and followers before it derived with FILTER."""
+    columns = []
+    for w in WINDOWS:
+        columns += [
+            f"COALESCE(SUM(m.views) FILTER (WHERE {_in_window(w)}), 0) AS views_{w}",
+            f"COALESCE(SUM(m.qualified_views) FILTER (WHERE {_in_window(w)}), 0) AS qv_{w}",
+            f"COALESCE(SUM(m.watch_time_seconds) FILTER (WHERE {_in_window(w)}), 0) AS wt_{w}",
+            f"(array_agg(m.followers ORDER BY m.date) FILTER (WHERE {_in_window(w)}))[1]"
+            f" AS first_{w}",
+            f"(array_agg(m.followers ORDER BY m.date DESC) FILTER (WHERE NOT {_in_window(w)}))[1]"
+            f" AS before_{w}",
+        ]
+    rows = ", ".join(
+        f"({w}, d.views_{w}, d.qv_{w}, d.wt_{w}, d.first_{w}, d.before_{w})" for w in WINDOWS
+    )
+    return f"""
+    CROSS JOIN LATERAL (
+        SELECT {", ".join(columns)}
+        FROM creators_dailyaccountmetric m
+        WHERE m.account_id = a.account_id
+          AND m.date > %(as_of)s::date - {_LONGEST} AND m.date <= %(as_of)s::date
+    ) d
+    CROSS JOIN LATERAL (VALUES {rows})
+        AS w(window_days, views, qualified_views, watch_time_seconds, first_followers,
+             before_in_range)"""
+
+
 CHUNK_SQL = f"""
 WITH
-aw AS (
-    SELECT a.id AS account_id, a.creator_id, a.platform, w.window_days,
-           (%(as_of)s::date - w.window_days + 1) AS start_date
+a AS (
+    SELECT a.id AS account_id, a.creator_id, a.platform
     FROM creators_platformaccount a
-    CROSS JOIN unnest(%(windows)s::int[]) AS w(window_days)
     WHERE a.creator_id = ANY(%(ids)s::bigint[])
 ),
 accw AS (
-    SELECT aw.*, d.views, d.qualified_views, d.watch_time_seconds,
+    SELECT a.account_id, a.creator_id, a.platform, w.window_days,
+           w.views, w.qualified_views, w.watch_time_seconds,
            COALESCE(f_end.followers, 0) AS followers,
-           COALESCE(f_end.followers, 0)
-               - COALESCE(f_start.followers, f_first.followers, f_end.followers, 0) AS growth,
-           COALESCE(f_start.followers, f_first.followers) AS start_followers
-    FROM aw
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(SUM(m.views), 0) AS views,
-               COALESCE(SUM(m.qualified_views), 0) AS qualified_views,
-               COALESCE(SUM(m.watch_time_seconds), 0) AS watch_time_seconds
-        FROM creators_dailyaccountmetric m
-        WHERE m.account_id = aw.account_id AND m.date BETWEEN aw.start_date AND %(as_of)s::date
-    ) d
+           COALESCE(f_end.followers, 0) - COALESCE(
+               w.before_in_range, f_before.followers, w.first_followers, f_end.followers, 0
+           ) AS growth,
+           COALESCE(w.before_in_range, f_before.followers, w.first_followers) AS start_followers
+    FROM a
+    {_daily_windows()}
     LEFT JOIN LATERAL (
         SELECT m.followers FROM creators_dailyaccountmetric m
-        WHERE m.account_id = aw.account_id AND m.date <= %(as_of)s::date
+        WHERE m.account_id = a.account_id AND m.date <= %(as_of)s::date
         ORDER BY m.date DESC LIMIT 1
     ) f_end ON true
-    LEFT JOIN LATERAL (
+    LEFT JOIN LATERAL (  -- followers before the longest window (a shorter one's fallback)
         SELECT m.followers FROM creators_dailyaccountmetric m
-        WHERE m.account_id = aw.account_id AND m.date < aw.start_date
+        WHERE m.account_id = a.account_id AND m.date <= %(as_of)s::date - {_LONGEST}
         ORDER BY m.date DESC LIMIT 1
-    ) f_start ON true
-    LEFT JOIN LATERAL (
-        SELECT m.followers FROM creators_dailyaccountmetric m
-        WHERE m.account_id = aw.account_id AND m.date BETWEEN aw.start_date AND %(as_of)s::date
-        ORDER BY m.date ASC LIMIT 1
-    ) f_first ON true
+    ) f_before ON true
 ),
 vids AS (
-    SELECT aw.account_id, aw.creator_id, aw.window_days, v.views, v.completed_views,
+    SELECT a.account_id, a.creator_id, w.window_days, v.views, v.completed_views,
            v.replays, v.likes, v.comments, v.shares, v.niche, vd.saves, vd.daily_views,
            EXTRACT(EPOCH FROM v.posted_at - LAG(v.posted_at) OVER (
-               PARTITION BY aw.account_id, aw.window_days ORDER BY v.posted_at)) / 86400.0
+               PARTITION BY a.account_id, w.window_days ORDER BY v.posted_at)) / 86400.0
                AS account_gap,
            EXTRACT(EPOCH FROM v.posted_at - LAG(v.posted_at) OVER (
-               PARTITION BY aw.creator_id, aw.window_days ORDER BY v.posted_at)) / 86400.0
+               PARTITION BY a.creator_id, w.window_days ORDER BY v.posted_at)) / 86400.0
                AS creator_gap
-    FROM aw
-    -- Per account an index range scan on (account, posted_at); OFFSET 0 keeps the planner
-    -- from flattening this into a hash join that would read the whole video table.
+    FROM a
+    -- The longest window's videos once per account (an index range scan on (account,
+    -- posted_at); OFFSET 0 keeps the planner from a hash join over the whole video table),
+    -- then each window takes the videos posted since its start.
     CROSS JOIN LATERAL (
         SELECT * FROM creators_video v
-        WHERE v.account_id = aw.account_id
-          AND v.posted_at >= (aw.start_date::timestamp AT TIME ZONE 'UTC')
+        WHERE v.account_id = a.account_id
+          AND v.posted_at >= ((%(as_of)s::date - {_LONGEST - 1})::timestamp AT TIME ZONE 'UTC')
           AND v.posted_at < ((%(as_of)s::date + 1)::timestamp AT TIME ZONE 'UTC')
         OFFSET 0
     ) v
@@ -229,6 +256,8 @@ vids AS (
         FROM creators_videodailymetric m
         WHERE m.video_id = v.id AND m.date <= %(as_of)s::date
     ) vd ON true
+    JOIN unnest(%(windows)s::int[]) AS w(window_days)
+        ON v.posted_at >= ((%(as_of)s::date - w.window_days + 1)::timestamp AT TIME ZONE 'UTC')
 ),
 va AS ({_video_aggregate("account_id", "account_gap")}),
 vc AS ({_video_aggregate("creator_id", "creator_gap")}),
@@ -329,6 +358,7 @@ def performance_compute_chunk(*, as_of: dt.date, creator_ids: Sequence[int]) -> 
     scoring = scoring_version_for(as_of)
     floors = dict(zip((2, 3, 4, 5), scoring.parsed_floors(), strict=True))
     with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # compiling this statement costs more than it saves
         cursor.execute(
             CHUNK_SQL,
             {

@@ -21,6 +21,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 import structlog
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
@@ -41,6 +42,8 @@ from creators.models import (
 from creators.services.eligibility import eligibility_evaluate_chunk
 from creators.services.performance import performance_compute_chunk, performance_score
 from creators.services.waves import waves_compute_chunk
+
+RECALC_CHUNK_TASK = "creators.tasks.recalc_chunk"  # registered by creators.apps
 
 logger = structlog.get_logger(__name__)
 
@@ -129,11 +132,10 @@ def recalc_start(
 def _enqueue(chunk_ids: Sequence[int]) -> None:
     """Mark the chunks handed out now and send one task each after commit. A broker that
     is down then loses nothing: the sweeper sends them again."""
-    from creators.tasks import recalc_chunk  # tasks import this module
-
+    task = current_app.tasks[RECALC_CHUNK_TASK]  # by name: the tasks module imports this one
     RecalcChunk.objects.filter(pk__in=chunk_ids).update(enqueued_at=timezone.now())
     for chunk_id in chunk_ids:
-        enqueue_on_commit(recalc_chunk, chunk_id)
+        enqueue_on_commit(task, chunk_id)
 
 
 def recalc_chunk_process(*, chunk_id: int) -> RecalcChunk:

@@ -4,19 +4,29 @@ did before posting was batched. Frozen here on purpose, as the oracle the proper
 
 It reads the month-to-date total by rescanning the month's splits for every event and looks
 every account, plan, rate and statement up again per event, which is slow and obviously
-right: the engine must produce exactly what this produces.
+right: the engine must produce exactly what this produces. It never reads the stored
+``MonthToDate`` totals; it only adds each sale to them, as the schema requires, so both runs
+can be compared row for row.
 """
 
 from decimal import Decimal
 from fractions import Fraction
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from agency.locks import advisory_lock
 from billing import fx, ledger
-from billing.models import Account, RevenueEvent, RevenueSplit, StatementLine, Stream
+from billing.display import event_line_text
+from billing.models import (
+    Account,
+    MonthToDate,
+    RevenueEvent,
+    RevenueSplit,
+    StatementLine,
+    Stream,
+)
 from billing.services.plans import commission_plan_in_force, plan_terms
 from billing.services.statements import (
     month_start,
@@ -95,7 +105,7 @@ def _split(event: RevenueEvent) -> RevenueSplit:
         plan = original.plan
         rates = {**original.rates, "reverses_split": original.pk}
         manager_id, sub_agency_id = original.manager_id, original.sub_agency_id
-    return RevenueSplit.objects.create(
+    split = RevenueSplit.objects.create(
         event=event,
         plan=plan,
         currency=event.currency,
@@ -109,6 +119,18 @@ def _split(event: RevenueEvent) -> RevenueSplit:
         sub_agency_id=sub_agency_id,
         rates=rates,
     )
+    in_plan = rates.get("gross_in_plan_currency")
+    if event.kind == RevenueEvent.Kind.SALE and in_plan is not None:
+        total, _ = MonthToDate.objects.get_or_create(
+            creator_id=event.creator_id,
+            stream=event.stream,
+            month=month_start(event.occurred_on),
+            currency=rates["terms"]["currency"],
+            defaults={"gross_scaled": 0},
+        )
+        scaled = Fraction(in_plan) * MonthToDate.SCALE
+        MonthToDate.objects.filter(pk=total.pk).update(gross_scaled=F("gross_scaled") + int(scaled))
+    return split
 
 
 @transaction.atomic
@@ -174,7 +196,9 @@ def reference_event_post(*, event: RevenueEvent) -> RevenueEvent:
         kind=StatementLine.Kind.EARNING if is_sale else StatementLine.Kind.CLAWBACK,
         event=event,
         transaction=txn,
-        description=f"{event.get_stream_display()} {event.source_id}"[:255],
+        description=event_line_text(
+            description=event.description, stream=event.stream, occurred_on=event.occurred_on
+        ),
         original_currency=ccy,
         gross_minor=split.gross_minor,
         fee_minor=split.fee_minor,

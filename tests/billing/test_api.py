@@ -225,3 +225,32 @@ def test_statement_period_filter_outside_the_plausible_range_is_a_400(sub_agency
     response = sub_agency_client.get(STATEMENTS, {"period": "0001-01-01"})
     assert response.status_code == 400
     assert "period" in response.json()["error"]["fields"]
+
+
+def test_statement_detail_flat_lines_read_as_the_detail_serializer_writes_them(
+    ingest, sub_agency_client, django_assert_num_queries
+):
+    """Lines are rendered from flat rows; the JSON is the serializer's, and the queries do
+    not grow with the lines."""
+    import json
+
+    from django.db.models import Prefetch
+    from rest_framework.renderers import JSONRenderer
+
+    from billing.api.views import StatementDetailSerializer
+    from billing.models import Statement, StatementLine
+
+    _, small = _guild_books(ingest, sub_agency_client)
+    creator = creator_on_plan(sub_agency_share="0.10", sub_agency=sub_agency_client.partner)
+    for i in range(1, 6):
+        ingest(creator, gross=f"{i}00.00", on=dt.date(2025, 3, i))
+    large = statement_close(creator=creator, period=dt.date(2025, 3, 1))
+    bodies = []
+    for statement in (small, large):
+        with django_assert_num_queries(3):  # API key, statement with its creator, lines
+            bodies.append(sub_agency_client.get(reverse("statement-detail", args=[statement.pk])))
+    body = bodies[1].json()
+    assert len(body["lines"]) == 5
+    lines = Prefetch("lines", queryset=StatementLine.objects.order_by("occurred_on", "pk"))
+    stored = Statement.objects.select_related("creator").prefetch_related(lines).get(pk=large.pk)
+    assert body == json.loads(JSONRenderer().render(StatementDetailSerializer(stored).data))

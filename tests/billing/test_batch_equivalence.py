@@ -21,6 +21,7 @@ from billing.models import (
     Account,
     ImportBatch,
     LedgerLeg,
+    MonthToDate,
     RevenueEvent,
     RevenueSplit,
     Statement,
@@ -206,7 +207,11 @@ def _snapshot() -> dict:
         for e in RevenueEvent.objects.all()
     )
     balances = sorted((_account_key(a), a.balance_minor) for a in Account.objects.all())
+    month_to_date = sorted(
+        MonthToDate.objects.values_list("creator_id", "stream", "month", "currency", "gross_scaled")
+    )
     return {
+        "month_to_date": month_to_date,
         "splits": splits,
         "legs": legs,
         "lines": lines,

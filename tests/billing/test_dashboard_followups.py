@@ -207,3 +207,61 @@ def test_an_open_statement_shows_a_draft_payout_as_reserved_until_it_is_paid(ing
     svc.payout_mark_paid(payout_id=payout.pk)
     csv_text = statement_csv(statement)
     assert f",{line.description}," in csv_text and "reserved" not in csv_text
+
+
+# --- statement lines say what the money was, never a source id --------------------------------
+
+
+def test_a_partners_description_is_the_statement_line_and_source_ids_never_show(
+    data_partner_client,
+):
+    from billing.models import StatementLine
+
+    creator = creator_on_plan()
+    row = {
+        "stream": "live_gifts", "creator_id": creator.pk, "occurred_on": "2025-03-10",
+        "gross": "100.00", "currency": "USD", "source_type": "tiktok-live",
+    }  # fmt: skip
+    body = {
+        "events": [
+            {**row, "source_id": "9-live_gifts-202503", "description": "LIVE gifts, March 2025"},
+            {**row, "source_id": "9-live_gifts-202503b"},
+        ]
+    }
+    response = data_partner_client.post(reverse("revenue-event-list"), body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["events"][0]["description"] == "LIVE gifts, March 2025"
+    lines = list(StatementLine.objects.order_by("pk").values_list("description", flat=True))
+    assert lines == ["LIVE gifts, March 2025", "LIVE gifts, 10 Mar 2025"]
+
+    too_long = {"events": [{**row, "source_id": "x", "description": "x" * 201}]}
+    refused = data_partner_client.post(reverse("revenue-event-list"), too_long, format="json")
+    assert refused.status_code == 400 and "description" in str(refused.json())
+
+
+def test_a_csv_description_column_reaches_the_statement_line():
+    from billing.imports import parse_revenue_csv
+
+    creator = creator_on_plan()
+    text = (
+        "stream,creator_id,occurred_on,gross,currency,source_type,source_id,description\n"
+        f"affiliate,{creator.pk},2025-03-10,50.00,USD,shop,o-1,Shop affiliate: running shoes\n"
+    )
+    (row,) = parse_revenue_csv(text)
+    assert row.description == "Shop affiliate: running shoes" and not row.errors
+
+
+def test_a_paid_deal_reads_as_brand_and_title_on_the_statement():
+    from billing.models import StatementLine
+    from campaigns.models import DealStatus
+    from campaigns.services.deals import deal_revenue_book
+    from tests.factories.campaigns import BrandDealFactory, DealCreatorFactory
+
+    creator = creator_on_plan()
+    deal = BrandDealFactory(
+        title="Spring launch video", status=DealStatus.PAID, paid_on=dt.date(2025, 3, 10)
+    )
+    DealCreatorFactory(deal=deal, creator=creator)
+    deal_revenue_book(deal=deal)
+    line = StatementLine.objects.get(event__creator=creator)
+    assert line.description == f"{deal.brand.name}: Spring launch video"

@@ -16,12 +16,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agency.months import month_start, previous_month
+from billing import reports
 from billing.models import Account, Advance, LedgerLeg, Payout, PayoutBatch, RevenueEvent, Statement
 from billing.tasks import billing_lock_due_events, billing_send_approved_batches
+from campaigns.tasks import campaigns_settle_due_affiliate_orders
 from tests.billing.helpers import balance, creator_on_plan
 from tests.conftest import staff_login
 from tests.creators.test_api import daily_row
 from tests.factories.billing import finance_user
+from tests.factories.campaigns import AffiliateLinkFactory
 from tests.factories.creators import PlatformAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +165,73 @@ def test_a_month_from_metrics_to_payouts_through_public_interfaces(
         s=Sum("amount_minor")
     )["s"]
     assert sum(int(r["amount"].replace(".", "")) for r in rows) == ledger
+
+
+def test_an_affiliate_order_from_the_operations_api_is_settled_refunded_remitted_and_paid(
+    client, data_partner_client
+):
+    """The operations API's affiliate order: settled by the daily job (commission booked),
+    refunded after settlement (clawed back), paid by the shop's remittance, closed and paid
+    out; the ledger and the profit and loss agree."""
+    today = timezone.localdate()
+    month = previous_month(previous_month(today))
+    creator = creator_on_plan(rate="0.20", streams=["affiliate"])
+    link = AffiliateLinkFactory(creator=creator)
+    orders = data_partner_client.post(
+        reverse("affiliate-order-list"),
+        {"rows": [{"external_id": "o-1", "link": link.code, "product": "Serum",
+                   "gmv": "1000.00", "currency": "USD", "commission_rate": "0.15",
+                   "ordered_on": str(month), "settlement_days": 1}]},
+        format="json",
+    )  # fmt: skip
+    assert orders.status_code == 200, orders.json()
+    campaigns_settle_due_affiliate_orders(today=today)  # the daily job books 150.00
+    refunds = data_partner_client.post(
+        reverse("affiliate-refund-create"),
+        {"rows": [{"order_external_id": "o-1", "external_id": "r-1", "amount": "200.00",
+                   "refunded_on": str(month + dt.timedelta(days=9))}]},
+        format="json",
+    )  # fmt: skip
+    assert refunds.status_code == 200, refunds.json()  # 15 % of 200.00 clawed back: 30.00
+    billing_lock_due_events(today=today)
+    sale = RevenueEvent.objects.get(stream="affiliate", kind="sale")
+    remittance = data_partner_client.post(
+        reverse("remittance-list"),
+        {
+            "payer": "TikTok Shop", "reference": f"SHOP-{month:%Y-%m}", "currency": "USD",
+            "amount": "120.00", "period_start": str(month),
+            "period_end": str(month + dt.timedelta(days=27)), "received_on": str(today),
+            "lines": [{"stream": "affiliate", "amount": "120.00",
+                       "external_id": sale.source_id}],
+        },
+        format="json",
+    )  # fmt: skip
+    assert remittance.status_code == 201 and remittance.json()["status"] == "matched"
+
+    anna, ben = finance_user("finance.anna"), finance_user("finance.ben")
+    staff_login(client, ben)
+    statement = Statement.objects.get(creator=creator, period=month)
+    _action(client, "statement", "close_month", [statement.pk])
+    statement.refresh_from_db()
+    assert statement.closing_minor == 9600  # 80 % of (150.00 - 30.00)
+    client.logout()
+    staff_login(client, anna)
+    client.post(reverse("admin:billing_payoutbatch_prepare"), {"currency": "USD"})
+    batch = PayoutBatch.objects.get()
+    assert list(batch.payouts.values_list("amount_minor", flat=True)) == [9600]
+    client.logout()
+    staff_login(client, ben)
+    _action(client, "payoutbatch", "approve", [batch.pk])
+    billing_send_approved_batches()
+    _action(client, "payout", "mark_paid", list(batch.payouts.values_list("pk", flat=True)))
+    assert balance(Account.Kind.CREATOR_PAYABLE, "USD", creator=creator) == 0
+
+    out = io.StringIO()
+    call_command("verify_ledger", stdout=out)
+    assert "agree" in out.getvalue()
+    rows = reports.profit_and_loss(start=month, end=today + dt.timedelta(days=40))
+    assert {(r.stream, r.amount_minor) for r in rows} == {("affiliate", 2400)}
+    ledger = LedgerLeg.objects.filter(account__kind=Account.Kind.AGENCY_REVENUE).aggregate(
+        s=Sum("amount_minor")
+    )["s"]
+    assert ledger == 2400

@@ -114,6 +114,64 @@ def test_balanced_per_currency_is_checked_at_commit_not_per_row():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_raw_sql_cannot_add_a_leg_to_a_committed_transaction():
+    """The balance is checked once per transaction, when the database transaction that
+    opened it commits; a later one cannot add legs to it, even balanced ones."""
+    payable, cash = _accounts()
+    txn = _post(payable, cash)
+    with (
+        pytest.raises(DatabaseError, match="is committed"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute(
+            "INSERT INTO billing_ledgerleg (transaction_id, account_id, amount_minor,"
+            " currency) VALUES (%s, %s, 7, 'USD')",
+            [txn.pk, payable.pk],
+        )
+    assert LedgerLeg.objects.filter(transaction=txn).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_raw_sql_cannot_name_another_database_transaction():
+    _accounts()
+    with (
+        pytest.raises(IntegrityError, match="another database transaction"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute(
+            "INSERT INTO billing_ledgertransaction (source_type, source_id, memo,"
+            " effective_on, posted_at, posted_xact) VALUES ('raw', '4', '', %s, now(), 1)",
+            [DAY],
+        )
+    assert not LedgerTransaction.objects.filter(source_type="raw").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unbalanced_legs_in_a_savepoint_fail_the_commit():
+    payable, _cash = _accounts()
+    with (
+        pytest.raises(IntegrityError, match="does not balance"),
+        transaction.atomic(),
+    ):
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(
+                "INSERT INTO billing_ledgertransaction (source_type, source_id, memo,"
+                " effective_on, posted_at) VALUES ('raw', '5', '', %s, now()) RETURNING id",
+                [DAY],
+            )
+            txn_id = cur.fetchone()[0]
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(
+                "INSERT INTO billing_ledgerleg (transaction_id, account_id, amount_minor,"
+                " currency) VALUES (%s, %s, 100, 'USD')",
+                [txn_id, payable.pk],
+            )
+    assert not LedgerTransaction.objects.filter(source_type="raw").exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_leg_currency_must_match_its_account():
     payable, cash = _accounts()
     with (

@@ -15,6 +15,7 @@ from agency.errors import Conflict
 from billing.models import (
     ImportBatch,
     LedgerTransaction,
+    MonthToDate,
     RevenueEvent,
     RevenueSplit,
     StatementLine,
@@ -103,10 +104,12 @@ def _no_rate_event(creator, source_id: str, **extra) -> RevenueEvent:
     )
 
 
-# 19 statements (read events, locks, plans, rates, month-to-date, originals, refunded so far,
-# closed months, statements in and locked, splits, accounts read and created, transactions,
-# legs, lines, events marked, balances locked and moved) and 4 savepoint commands.
-QUERIES_PER_BATCH = 23
+# 22 statements (read events, locks, plans, rates, month-to-date totals, originals, refunded
+# so far, closed months, statements in and locked, splits, accounts read and created,
+# transaction ids drawn, transactions, legs, lines, events marked, month-to-date totals
+# added, deferred checks run, balances locked and moved; the four row writes are COPY) and
+# 4 savepoint commands.
+QUERIES_PER_BATCH = 26
 
 
 @pytest.mark.django_db
@@ -275,3 +278,21 @@ def test_pending_events_post_by_creator_partition_and_imports_wait_for_approval(
     assert set(posted.values_list("pk", flat=True)) == set(ids)
     assert RevenueEvent.objects.get(pk=waiting.pk).posted_at is None
     assert ledger_verify() == []
+
+
+@pytest.mark.django_db
+def test_the_month_to_date_total_is_stored_and_read_not_rescanned(ingest):
+    """Tiers are measured against the stored total (one row per creator, stream, month and
+    plan currency), kept by the engine; ``verify_ledger`` recomputes it from the splits."""
+    creator = creator_on_plan(tiers=[("0", "0.20"), ("1000", "0.10")], streams=["live_gifts"])
+    first = ingest(creator, stream="live_gifts", gross="400.00", on=MARCH)
+    ingest(creator, stream="live_gifts", gross="100.00", on=MARCH + dt.timedelta(days=1))
+    total = MonthToDate.objects.get(creator=creator, stream="live_gifts", month=MARCH)
+    assert (total.currency, total.gross_scaled) == ("USD", 500 * MonthToDate.SCALE)
+    assert ledger_verify() == []
+    # Raise the stored total past the tier: the next sale is split at the second tier's rate.
+    MonthToDate.objects.filter(pk=total.pk).update(gross_scaled=1000 * MonthToDate.SCALE)
+    third = ingest(creator, stream="live_gifts", gross="100.00", on=MARCH + dt.timedelta(days=2))
+    assert RevenueSplit.objects.get(event=first).agency_minor == 8000
+    assert RevenueSplit.objects.get(event=third).agency_minor == 1000
+    assert any("month-to-date total differs" in p for p in ledger_verify())

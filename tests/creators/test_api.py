@@ -318,3 +318,31 @@ def test_as_of_outside_the_plausible_range_is_a_400_naming_it(sub_agency_client,
     response = sub_agency_client.get(detail(creator.pk, "performance"), {"as_of": as_of})
     assert response.status_code == 400
     assert "as_of" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("reader", ["sub_agency_client", "brand_client"])
+def test_list_flat_rows_read_as_the_creator_serializer_writes_them(request, reader):
+    """The list renders flat rows; the detail and the schema use CreatorSerializer: the
+    same JSON either way (private fields for the creator's own sub-agency only)."""
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    from creators import selectors
+    from creators.api.serializers import CreatorSerializer
+
+    client = request.getfixturevalue(reader)
+    sub_agency = client.partner if reader == "sub_agency_client" else None
+    for i in range(4):
+        creator = creator_with_data(**({"sub_agency": sub_agency} if sub_agency else {}))
+        PlatformAccountFactory(creator=creator, platform=Platform.YOUTUBE, niche=f"n{i}")
+    CreatorFactory(**({"sub_agency": sub_agency} if sub_agency else {}), date_of_birth=None)
+    recalc.recalc_run_inline(as_of=AS_OF)
+    body = client.get(LIST, {"page_size": 100}).json()["results"]
+    expected = CreatorSerializer(
+        selectors.creator_list_for_partner(partner=client.partner),
+        many=True,
+        context={"private": reader == "sub_agency_client"},
+    ).data
+    assert body == json.loads(JSONRenderer().render(expected))
+    assert any(c["score"] is not None for c in body) and any(c["tier"] for c in body)

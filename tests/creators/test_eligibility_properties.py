@@ -1,4 +1,5 @@
-"""Properties of the rule evaluation (pure functions, no database)."""
+"""Properties of the rule evaluation (pure functions, no database): the age helpers, and the
+reference evaluator the SQL rules are compared with in test_eligibility_sql.py."""
 
 import datetime as dt
 
@@ -11,7 +12,8 @@ from creators.models import (
     EligibilityRuleSet,
     PlatformAccount,
 )
-from creators.services.eligibility import AccountFacts, age_on, birthday, evaluate
+from creators.services.eligibility import age_on, birthday
+from tests.creators.eligibility_reference import AccountFacts, evaluate
 
 AS_OF = dt.date(2026, 1, 31)
 dates = st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2030, 12, 31))

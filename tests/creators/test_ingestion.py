@@ -149,3 +149,57 @@ def test_command_on_a_non_utf8_file_exits_non_zero_without_a_traceback(tmp_path)
     assert done.returncode == 1
     assert "not a readable UTF-8 CSV file" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_csv_is_read_as_a_stream_and_checked_across_chunks(monkeypatch):
+    from creators.services import ingestion
+
+    monkeypatch.setattr(ingestion, "STAGE_CHUNK_ROWS", 4)
+    account = PlatformAccountFactory()
+    start = dt.date(2020, 1, 1)
+    lines = [f"{start + dt.timedelta(days=i)},1,1,1,1,0" for i in range(10)]
+    lines[9] = lines[1]  # a duplicate two chunks later
+    lines[6] = lines[6].replace(",1,1,1,1,0", ",1,x,1,1,0")  # a bad cell in the second chunk
+    seen: list[int] = []
+    file = iter(csv_for(account, *lines).splitlines(keepends=True))  # a stream, not a list
+    with pytest.raises(ValidationError) as exc:
+        metrics_ingest_csv(kind="daily", file=file, progress=seen.append)
+    assert exc.value.detail["rows"] == {
+        "6": {"views": ["A valid integer is required."]},
+        "9": {"date": ["Duplicate of row 1."]},
+    }
+    assert seen == [4, 9, 10]  # rows read when each chunk of good rows is copied
+    assert not DailyAccountMetric.objects.exists()
+
+
+def test_queries_do_not_grow_with_the_rows():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    account = PlatformAccountFactory()
+    start = dt.date(2020, 1, 1)
+    counts = []
+    for size in (2, 300):
+        lines = [f"{start + dt.timedelta(days=i)},1,1,1,1,0" for i in range(size)]
+        with CaptureQueriesContext(connection) as queries:
+            metrics_ingest_csv(kind="daily", file=io.StringIO(csv_for(account, *lines)))
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 12
+
+
+def test_handles_and_scope_are_resolved_in_the_batch():
+    from creators.models import Creator
+
+    account = PlatformAccountFactory(handle="someone")
+    other = PlatformAccountFactory(handle="another")
+    text = HEADER + "tiktok,,@SomeOne,2026-01-01,1,1,1,1,0\ntiktok,,another,2026-01-01,1,1,1,1,0\n"
+    scope = Creator.objects.filter(pk=account.creator_id)
+    with pytest.raises(ValidationError) as exc:
+        metrics_ingest_csv(kind="daily", file=io.StringIO(text), creators=scope)
+    assert exc.value.detail["rows"] == {
+        "1": {"account": ["This account belongs to a creator you do not manage."]}
+    }
+    scope = Creator.objects.filter(pk__in=[account.creator_id, other.creator_id])
+    result = metrics_ingest_csv(kind="daily", file=io.StringIO(text), creators=scope)
+    assert result.created == 2
+    assert {m.account_id for m in DailyAccountMetric.objects.all()} == {account.pk, other.pk}

@@ -207,3 +207,7 @@ def test_chosen_creators_without_accounts_are_skipped_and_the_run_succeeds(roste
     assert run.creators_total == 1
     assert CreatorPerformance.objects.filter(creator_id=roster[0].creator_id).exists()
     assert not CreatorPerformance.objects.filter(creator=bare).exists()
+
+
+def test_the_chunk_task_is_enqueued_by_its_registered_name():
+    assert tasks.recalc_chunk.name == recalc.RECALC_CHUNK_TASK

@@ -5,14 +5,25 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework.exceptions import ValidationError
+from tqdm import tqdm
 
-from creators.services.ingestion import ROW_SERIALIZERS, format_errors, metrics_ingest_csv
+from creators.services.ingestion import format_errors, metrics_ingest_csv
+from creators.services.ingestion_rows import KINDS
 
 
 def guess_kind(header: list[str]) -> str:
     if "platform_video_id" not in header:
         return "daily"
     return "video_daily" if "date" in header else "videos"
+
+
+def _data_lines(path: Path) -> int:
+    """Lines after the header (the bar's total; a quoted cell may span lines)."""
+    lines = 0
+    with path.open("rb") as raw:
+        while block := raw.read(1 << 20):
+            lines += block.count(b"\n")
+    return max(lines - 1, 0)
 
 
 class Command(BaseCommand):
@@ -24,9 +35,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", type=Path)
-        parser.add_argument(
-            "--kind", choices=list(ROW_SERIALIZERS), help="Default: from the header row."
-        )
+        parser.add_argument("--kind", choices=KINDS, help="Default: from the header row.")
         parser.add_argument("--dry-run", action="store_true", help="Report only; write nothing.")
 
     def handle(self, *args, file: Path, kind: str | None, dry_run: bool, **options) -> None:
@@ -37,7 +46,16 @@ class Command(BaseCommand):
                 if kind is None:
                     kind = guess_kind(next(csv.reader(fh), []))
                     fh.seek(0)
-                result = metrics_ingest_csv(kind=kind, file=fh, dry_run=dry_run)
+                # A progress bar on a terminal (tqdm is silent when stderr is not one).
+                with tqdm(
+                    total=_data_lines(file), unit="row", disable=None, file=self.stderr
+                ) as bar:
+                    result = metrics_ingest_csv(
+                        kind=kind,
+                        file=fh,
+                        dry_run=dry_run,
+                        progress=lambda n: bar.update(n - bar.n),
+                    )
             except (UnicodeDecodeError, csv.Error) as exc:
                 raise CommandError(f"{file} is not a readable UTF-8 CSV file: {exc}") from exc
             except ValidationError as exc:

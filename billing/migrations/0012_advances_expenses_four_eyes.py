@@ -17,7 +17,7 @@ def paid_before_approvals(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0008_ledgercheck"),
+        ("billing", "0011_revenue_event_description"),
         ("creators", "0011_account_strike_flags"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

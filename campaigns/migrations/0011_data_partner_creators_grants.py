@@ -21,8 +21,8 @@ FORWARD, BACKWARD = grants_migration(GRANTS)
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0008_dashboard_grants"),
-        ("billing", "0010_payees_and_data_partner_creators"),
+        ("campaigns", "0010_live_operations_roles"),
+        ("billing", "0013_payees_and_data_partner_creators"),
     ]
 
     operations = [migrations.RunPython(FORWARD, BACKWARD)]

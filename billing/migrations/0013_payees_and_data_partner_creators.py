@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("agency", "0004_idempotency_response_bytes"),
-        ("billing", "0009_advances_expenses_four_eyes"),
+        ("billing", "0012_advances_expenses_four_eyes"),
         ("creators", "0011_account_strike_flags"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
