@@ -1,11 +1,13 @@
 """``Idempotency-Key`` for money-moving POSTs: a retried POST never acts twice.
 
-Same partner + key + same request: the first response is returned again. Same key with a
+Same partner + key + same request (a JSON body compared as parsed JSON): the first
+response's exact bytes are returned again. Same key with a
 different request: 422. Same key while the first request is still running: 409. Records are
 kept for ``IDEMPOTENCY_KEY_TTL`` (at least 24 hours) and then purged by a periodic task.
 """
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -29,11 +31,22 @@ class IdempotencyKeyReused(ApplicationError):
 class Replay:
     status: int
     body: Any
+    content: bytes | None = None  # the first response's exact bytes
+
+
+def _canonical(body: bytes) -> bytes:
+    """A JSON body as parsed JSON, serialized one way (keys sorted, no spaces), so the same
+    JSON sent with other spacing or key order is the same request; any other body as is."""
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return body
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def fingerprint(*, method: str, path: str, body: bytes) -> str:
     digest = hashlib.sha256()
-    for part in (method.encode(), b"\0", path.encode(), b"\0", body):
+    for part in (method.encode(), b"\0", path.encode(), b"\0", _canonical(body)):
         digest.update(part)
     return digest.hexdigest()
 
@@ -65,10 +78,17 @@ def idempotency_begin(*, partner: Partner, key: str, request_fingerprint: str) -
         if record.request_fingerprint != request_fingerprint:
             raise IdempotencyKeyReused(
                 "This Idempotency-Key was used with a different request.",
-                extra={"idempotency_key": key},
+                extra={
+                    "fields": {"Idempotency-Key": [f"{key!r} was used with a different request."]}
+                },
             )
         if record.state == IdempotencyRecord.State.COMPLETED:
-            return Replay(status=record.response_status, body=record.response_body)
+            content = record.response_content
+            return Replay(
+                status=record.response_status,
+                body=record.response_body,
+                content=bytes(content) if content is not None else None,
+            )
         if now - record.updated_at < settings.IDEMPOTENCY_LOCK_TIMEOUT:
             raise Conflict(
                 "A request with this Idempotency-Key is still being processed.",
@@ -79,8 +99,11 @@ def idempotency_begin(*, partner: Partner, key: str, request_fingerprint: str) -
         return None
 
 
-def idempotency_complete(*, partner: Partner, key: str, status: int, body: Any) -> None:
-    """Store the first response. Server errors release the key so the client may retry."""
+def idempotency_complete(
+    *, partner: Partner, key: str, status: int, body: Any, content: bytes | None = None
+) -> None:
+    """Store the first response (its data and its exact bytes). Server errors release the
+    key so the client may retry."""
     records = IdempotencyRecord.objects.filter(
         partner=partner, key=key, state=IdempotencyRecord.State.IN_PROGRESS
     )
@@ -91,6 +114,7 @@ def idempotency_complete(*, partner: Partner, key: str, status: int, body: Any) 
         state=IdempotencyRecord.State.COMPLETED,
         response_status=status,
         response_body=body,
+        response_content=content,
         updated_at=timezone.now(),
     )
 

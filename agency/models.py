@@ -68,11 +68,14 @@ class IdempotencyRecord(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     request_fingerprint = models.CharField(
-        max_length=64, help_text="SHA-256 of method, path, body."
+        max_length=64, help_text="SHA-256 of method, path and body (JSON compared parsed)."
     )
     state = models.CharField(max_length=20, choices=State.choices, default=State.IN_PROGRESS)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
+    # The exact bytes of the first response, sent again on a replay (key order, spacing and
+    # all); ``response_body`` is its parsed form.
+    response_content = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

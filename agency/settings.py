@@ -238,6 +238,9 @@ BILLING_MAX_EVENT_BATCH = env.int("BILLING_MAX_EVENT_BATCH", default=500)  # eve
 BILLING_FX_MAX_AGE_DAYS = env.int("BILLING_FX_MAX_AGE_DAYS", default=7)  # stalest usable rate
 # A remittance in another currency than its events may differ by this share (FX difference).
 BILLING_REMITTANCE_FX_TOLERANCE = env.str("BILLING_REMITTANCE_FX_TOLERANCE", default="0.02")
+# Which creators a data partner may post revenue and remittance lines for: "agency" (all:
+# the partner reports for the whole agency) or "assigned" (those assigned to it in the admin).
+BILLING_DATA_PARTNER_SCOPE = env.str("BILLING_DATA_PARTNER_SCOPE", default="agency")
 
 # Campaigns: livestream conversion grades (orders / viewers), from domain.md's benchmarks
 # (weak about 0.6 %, average 1-6 % for a vertical account, excellent 5-8 %): below
@@ -268,11 +271,13 @@ SPECTACULAR_SETTINGS = {
             "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "Authorization"}
         }
     },
-    "SECURITY": [{"ApiKeyAuth": []}],
+    # No global "SECURITY": the API-key authentication extension lists it on each operation
+    # that needs a key (once), and the public ones (root, schema) need none.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "ENUM_NAME_OVERRIDES": {
         "PartnerKindEnum": "agency.models.Partner.Kind",
+        "RevenueEventKindEnum": "billing.models.events.RevenueEvent.Kind",
         "SignalOrNoneEnum": "creators.api.waves.SIGNAL_OR_NONE",
     },
 }

@@ -4,6 +4,7 @@ Ledger tables have no add, change, delete or import-export here: only billing.le
 writes them. Actions call services, which enforce the rules (maker-checker, finance group).
 """
 
+import datetime as dt
 import zipfile
 from io import BytesIO
 
@@ -11,26 +12,29 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
-from django.utils.html import format_html_join
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+import billing.advance_admin
 import billing.remittance_admin  # noqa: F401 (registers the remittance admin)
 from agency.admin_actions import ObjectActionsMixin, requires, run_action
 from agency.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from agency.admin_fields import MoneyAdminMixin, money_column, rate_column
 from agency.errors import ApplicationError
 from agency.money import CURRENCY_CHOICES, format_money
+from agency.months import month_start, next_month
 from agency.roles import FINANCE
-from billing import dashboards, exports
+from billing import dashboards, exports, reports
 from billing import selectors as billing_selectors
 from billing.display import line_description, split_rates_table, tiers_text
 from billing.models import (
     Account,
-    Advance,
     CommissionPlan,
+    DataPartnerCreator,
     ExchangeRate,
     HoldPolicy,
     ImportBatch,
@@ -39,17 +43,18 @@ from billing.models import (
     LedgerTransaction,
     Payout,
     PayoutBatch,
-    RecoupableExpense,
     RevenueEvent,
     RevenueSplit,
     Statement,
     StatementLine,
 )
+from billing.payees import PAYABLE_KINDS, Payee
 from billing.services import events as event_services
 from billing.services import payouts as payout_services
 from billing.services import plans as plan_services
 from billing.services import statements as statement_services
 
+PAYEE_KINDS = {PAYABLE_KINDS["manager"], PAYABLE_KINDS["sub_agency"]}
 assert dashboards.finance_panel  # registered with the admin: finance's landing panel
 
 
@@ -81,7 +86,8 @@ class LedgerCheckAdmin(ReadOnlyAdmin):
 
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "currency", "creator", "manager", "sub_agency", "balance"]
+    list_display = ["id", "kind", "currency", "creator", "manager", "sub_agency", "balance",
+                    "statement_link"]  # fmt: skip
     list_filter = ["kind", "currency"]
     search_fields = ["creator__stage_name", "sub_agency__name", "manager__username"]
     list_select_related = ["creator", "manager", "sub_agency"]
@@ -89,6 +95,93 @@ class AccountAdmin(ReadOnlyAdmin):
     @admin.display(description="balance (credit +)", ordering="balance_minor")
     def balance(self, obj: Account) -> str:
         return format_money(obj.balance_minor, obj.currency)
+
+    @admin.display(description="statement")
+    def statement_link(self, obj: Account):
+        if obj.kind not in PAYEE_KINDS:
+            return "-"
+        url = reverse("admin:billing_account_statement", args=[obj.pk])
+        return format_html('<a href="{}">Monthly statement</a>', url)
+
+    # Talent managers' and sub-agencies' statements: read from their payable's legs.
+    has_statement_permission = requires("billing.view_statement", "billing.view_account")
+
+    # The agency's profit and loss: finance's.
+    has_pnl_permission = requires("billing.view_account", role=FINANCE)
+
+    def pnl_view(self, request):
+        if not self.has_pnl_permission(request):
+            raise PermissionDenied
+        this_month = month_start(timezone.localdate())
+
+        def month(name: str, default: dt.date) -> dt.date:
+            try:
+                return dt.date.fromisoformat(request.GET.get(name, "") + "-01")
+            except ValueError:
+                return default
+
+        end = month("end", next_month(this_month))
+        start = month("start", end.replace(year=end.year - 1))
+        rows = reports.profit_and_loss(start=start, end=end)
+        if request.GET.get("format") == "csv":
+            response = HttpResponse(reports.profit_and_loss_csv(rows), content_type="text/csv")
+            name = f"profit-and-loss-{start:%Y-%m}-{end:%Y-%m}.csv"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Profit and loss by stream and month",
+            "start": start,
+            "end": end,
+            "rows": reports.display(rows),
+        }
+        return TemplateResponse(request, "admin/billing/profit_and_loss.html", context)
+
+    def get_urls(self):
+        return [
+            path(
+                "profit-and-loss/",
+                self.admin_site.admin_view(self.pnl_view),
+                name="billing_profit_and_loss",
+            ),
+            path(
+                "<int:pk>/statement/",
+                self.admin_site.admin_view(self.statement_view),
+                name="billing_account_statement",
+            ),
+            *super().get_urls(),
+        ]
+
+    def statement_view(self, request, pk: int):
+        if not self.has_statement_permission(request):
+            raise PermissionDenied
+        account = get_object_or_404(billing_selectors.payee_accounts(), pk=pk)
+        try:
+            period = dt.date.fromisoformat(request.GET.get("period", "") + "-01")
+        except ValueError:
+            period = month_start(timezone.localdate())
+        statement = billing_selectors.payee_statement(account=account, period=period)
+        if request.GET.get("format") == "csv":
+            response = HttpResponse(exports.payee_statement_csv(statement), content_type="text/csv")
+            name = f"statement-{account.kind}-{account.pk}-{period:%Y-%m}.csv"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+        ccy = account.currency
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Monthly statement",
+            "payee": Payee.of(account),
+            "statement": statement,
+            "opening": format_money(statement.opening_minor, ccy),
+            "closing": format_money(statement.closing_minor, ccy),
+            "lines": [
+                {**vars(line), "amount": format_money(line.amount_minor, ccy)}
+                for line in statement.lines
+            ],
+        }
+        return TemplateResponse(request, "admin/billing/payee_statement.html", context)
 
 
 class LedgerLegInline(ReadOnlyInline):
@@ -361,10 +454,18 @@ class StatementAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         return self._download(queryset, exports.statement_pdf, "pdf", "application/pdf")
 
 
+@admin.display(description="payee")
+def payee_column(payout: Payout) -> str:
+    return str(Payee.of(payout))
+
+
 class PayoutInline(ReadOnlyInline):
     model = Payout
-    fields = ["creator", money_column("amount_minor", description="amount"), "status"]
+    fields = [payee_column, money_column("amount_minor", description="amount"), "status"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("creator", "manager", "sub_agency")
 
 
 @admin.register(PayoutBatch)
@@ -458,10 +559,10 @@ class PayoutBatchAdmin(ObjectActionsMixin, ReadOnlyAdmin):
 
 @admin.register(Payout)
 class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
-    list_display = ["id", "batch", "creator", money_column("amount_minor", description="amount"),
+    list_display = ["id", "batch", payee_column, money_column("amount_minor", description="amount"),
                     "status", "updated_at"]  # fmt: skip
     list_filter = ["status", "currency"]
-    list_select_related = ["creator", "batch"]
+    list_select_related = ["creator", "manager", "sub_agency", "batch"]
     actions = ["mark_paid", "mark_failed", "reverse"]
     object_actions = {"mark_paid": "Mark paid", "mark_failed": "Mark failed", "reverse": "Reverse"}
     confirm_actions = ("mark_paid", "mark_failed", "reverse")
@@ -502,25 +603,16 @@ class PayoutAdmin(ObjectActionsMixin, ReadOnlyAdmin):
         )
 
 
-@admin.register(Advance)
-class AdvanceAdmin(ReadOnlyAdmin):
-    list_display = [
-        "id",
-        "creator",
-        money_column("amount_minor", description="amount"),
-        rate_column("recoup_cap_rate", description="recoup cap"),
-        "issued_on",
-    ]
-    list_select_related = ["creator"]
+@admin.register(DataPartnerCreator)
+class DataPartnerCreatorAdmin(admin.ModelAdmin):
+    """Who each data partner reports for, when ``BILLING_DATA_PARTNER_SCOPE`` is
+    ``assigned`` (see ``billing.scoping``)."""
 
+    list_display = ["partner", "creator", "created_at"]
+    list_filter = ["partner"]
+    search_fields = ["creator__stage_name", "partner__name"]
+    list_select_related = ["partner", "creator"]
+    autocomplete_fields = ["creator"]
 
-@admin.register(RecoupableExpense)
-class RecoupableExpenseAdmin(ReadOnlyAdmin):
-    list_display = [
-        "id",
-        "creator",
-        "description",
-        money_column("amount_minor", description="amount"),
-        "deducted_in",
-    ]
-    list_select_related = ["creator", "deducted_in__creator"]
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # assign or remove; nothing to edit

@@ -23,4 +23,17 @@ def remittance_fx_tolerance() -> Decimal:
     return Decimal(str(settings.BILLING_REMITTANCE_FX_TOLERANCE))
 
 
+SCOPE_AGENCY = "agency"
+SCOPE_ASSIGNED = "assigned"
+
+
+def data_partner_scope() -> str:
+    """Which creators a data partner may report for: ``agency`` (every creator) or
+    ``assigned`` (those assigned to it); see ``billing.scoping``."""
+    scope = str(settings.BILLING_DATA_PARTNER_SCOPE)
+    if scope not in (SCOPE_AGENCY, SCOPE_ASSIGNED):
+        raise ValueError(f"BILLING_DATA_PARTNER_SCOPE must be agency or assigned, not {scope!r}.")
+    return scope
+
+
 FINANCE_GROUP = FINANCE  # the role that approves and settles payouts

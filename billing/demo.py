@@ -270,13 +270,16 @@ def seed(*, stdout) -> None:
     stdout.write(f"  {len(created)} revenue events over six streams")
 
     lucky = contracts[0].creator
-    advances.advance_issue(
+    approver = _user("finance.ben", finance=True)  # four eyes: maker records, finance approves
+    advance = advances.advance_record(
         creator=lucky,
         amount_minor=to_minor(_advance_amount(lucky.payout_currency), lucky.payout_currency),
         recoup_cap_rate="0.30",
         issued_on=first_month,
+        recorded_by=maker,
     )
-    advances.expense_record(
+    advances.advance_approve(advance=advance, approved_by=approver)
+    expense = advances.expense_record(
         creator=contracts[1].creator,
         amount_minor=to_minor(
             _advance_amount(contracts[1].creator.payout_currency) / 4,
@@ -284,7 +287,9 @@ def seed(*, stdout) -> None:
         ),
         description="Studio rental for a sponsored shoot",
         incurred_on=first_month + dt.timedelta(days=3),
+        recorded_by=maker,
     )
+    advances.expense_approve(expense=expense, approved_by=approver)
 
     revenue_events_lock_due(today=today)
     paid = remittances_for_locked(

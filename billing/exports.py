@@ -146,3 +146,25 @@ def statement_pdf(statement: Statement, *, compress: bool = True) -> bytes:
 
     doc.build(story, onFirstPage=number_page, onLaterPages=number_page)
     return buffer.getvalue()
+
+
+def payee_statement_csv(statement) -> str:
+    """A talent manager's or sub-agency's month (``selectors.PayeeStatement``), amounts in
+    major units of its currency."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    ccy = statement.currency
+    writer.writerow(["payee", str(statement.account), "period", f"{statement.period:%Y-%m}"])
+    writer.writerow(["opening balance", format_money(statement.opening_minor, ccy)])
+    writer.writerow(["posted on", "description", "source", "amount"])
+    for line in statement.lines:
+        writer.writerow(
+            [
+                line.posted_on.isoformat(),
+                line.description,
+                line.source,
+                _plain(line.amount_minor, ccy),
+            ]
+        )
+    writer.writerow(["closing balance", format_money(statement.closing_minor, ccy)])
+    return out.getvalue()

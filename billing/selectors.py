@@ -1,17 +1,22 @@
 """Read queries for the API, admin and jobs: partner-scoped, set-based, no N+1."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from agency.errors import NotFound
 from agency.models import Partner
+from agency.months import month_bounds
 from agency.roles import has_role
 from billing import conf
 from billing.models import (
+    Account,
     CommissionPlan,
     LedgerCheck,
+    LedgerLeg,
     Payout,
     PayoutBatch,
     Remittance,
@@ -140,17 +145,6 @@ def is_finance(user) -> bool:
 # --- reads that services use ---------------------------------------------------------
 
 
-def held_minor(*, creator: Creator) -> int:
-    """The creator's net from events still pending or locked (statement currency)."""
-    return (
-        StatementLine.objects.filter(
-            statement__creator=creator,
-            event__status__in=[RevenueEvent.Status.PENDING, RevenueEvent.Status.LOCKED],
-        ).aggregate(s=Sum("net_minor"))["s"]
-        or 0
-    )
-
-
 def no_plan_error(*, creator_id: int, stream: str, on: dt.date) -> NotFound:
     return NotFound(
         f"No approved {stream} commission plan for creator {creator_id} on {on}.",
@@ -188,3 +182,69 @@ def statement_lines_shown(lines: QuerySet[StatementLine]) -> QuerySet[StatementL
     reserved, not paid."""
     state = Payout.objects.filter(reserve_transaction=OuterRef("transaction")).values("status")
     return lines.annotate(payout_status=Subquery(state[:1])).order_by("occurred_on", "pk")
+
+
+@dataclass(frozen=True)
+class PayeeStatementLine:
+    posted_on: dt.date
+    description: str
+    source: str
+    amount_minor: int  # credit positive: a cut earned; a payout or a refund negative
+
+
+@dataclass(frozen=True)
+class PayeeStatement:
+    """A talent manager's or a sub-agency's month in one currency, read from the legs of
+    their payable account: the opening balance, one line per posting in the month, the
+    closing balance. Postings are immutable and a month's lines are those posted in it, so
+    a month that has ended never changes (late refunds land in the month they are posted)."""
+
+    account: Account
+    period: dt.date  # first day of the month
+    opening_minor: int
+    lines: list[PayeeStatementLine]
+    closing_minor: int
+
+    @property
+    def currency(self) -> str:
+        return self.account.currency
+
+
+def payee_accounts(**party) -> QuerySet[Account]:
+    """The payable accounts of talent managers and sub-agencies (``party`` narrows them,
+    e.g. ``sub_agency=partner``)."""
+    return (
+        Account.objects.filter(
+            kind__in=[Account.Kind.MANAGER_PAYABLE, Account.Kind.SUB_AGENCY_PAYABLE], **party
+        )
+        .select_related("manager", "sub_agency")
+        .order_by("kind", "currency", "pk")
+    )
+
+
+def payee_statement(*, account: Account, period: dt.date) -> PayeeStatement:
+    """Two queries: the balance before the month, and the month's legs."""
+    period, after = month_bounds(period)
+    start = timezone.make_aware(dt.datetime.combine(period, dt.time()))
+    end = timezone.make_aware(dt.datetime.combine(after, dt.time()))
+    legs = LedgerLeg.objects.filter(account=account)
+    opening = legs.filter(transaction__posted_at__lt=start).aggregate(s=Sum("amount_minor"))["s"]
+    lines = [
+        PayeeStatementLine(
+            posted_on=timezone.localtime(leg.transaction.posted_at).date(),
+            description=leg.transaction.memo,
+            source=f"{leg.transaction.source_type}:{leg.transaction.source_id}",
+            amount_minor=leg.amount_minor,
+        )
+        for leg in legs.filter(transaction__posted_at__gte=start, transaction__posted_at__lt=end)
+        .select_related("transaction")
+        .order_by("transaction__posted_at", "pk")
+    ]
+    opening = opening or 0
+    return PayeeStatement(
+        account=account,
+        period=period,
+        opening_minor=opening,
+        lines=lines,
+        closing_minor=opening + sum(line.amount_minor for line in lines),
+    )

@@ -13,6 +13,25 @@ def _rows(sql: str) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _payee_check(who: str) -> str:
+    """A talent manager's or sub-agency's payable = their cuts of the splits less the
+    payouts reserved for them (a reversed payout gave its amount back)."""
+    return f"""
+        SELECT a.id, a.{who}_id, a.balance_minor, COALESCE(t.total, 0)
+          FROM billing_account a
+          LEFT JOIN (
+              SELECT {who}_id, currency, SUM(total) AS total FROM (
+                  SELECT {who}_id, currency, SUM({who}_minor) AS total
+                    FROM billing_revenuesplit GROUP BY {who}_id, currency
+                  UNION ALL
+                  SELECT {who}_id, currency, -SUM(amount_minor) FROM billing_payout
+                   WHERE {who}_id IS NOT NULL AND status <> 'reversed'
+                   GROUP BY {who}_id, currency) c
+               GROUP BY {who}_id, currency) t
+            ON t.{who}_id = a.{who}_id AND t.currency = a.currency
+         WHERE a.kind = '{who}_payable' AND a.balance_minor <> COALESCE(t.total, 0)"""
+
+
 CHECKS = {
     "account balance differs from the sum of its legs": """
         SELECT a.id, a.kind, a.currency, a.balance_minor, COALESCE(SUM(l.amount_minor), 0)
@@ -46,28 +65,25 @@ CHECKS = {
                GROUP BY s.creator_id, s.currency) t
             ON t.creator_id = a.creator_id AND t.currency = a.currency
          WHERE a.kind = 'creator_payable' AND a.balance_minor <> COALESCE(t.total, 0)""",
-    "sub-agency payable differs from its commission lines": """
-        SELECT a.id, a.sub_agency_id, a.balance_minor, COALESCE(t.total, 0)
-          FROM billing_account a
-          LEFT JOIN (
-              SELECT sub_agency_id, currency, SUM(sub_agency_minor) AS total
-                FROM billing_revenuesplit GROUP BY sub_agency_id, currency) t
-            ON t.sub_agency_id = a.sub_agency_id AND t.currency = a.currency
-         WHERE a.kind = 'sub_agency_payable' AND a.balance_minor <> COALESCE(t.total, 0)""",
-    "manager payable differs from the manager's cuts": """
-        SELECT a.id, a.manager_id, a.balance_minor, COALESCE(t.total, 0)
-          FROM billing_account a
-          LEFT JOIN (
-              SELECT manager_id, currency, SUM(manager_minor) AS total
-                FROM billing_revenuesplit GROUP BY manager_id, currency) t
-            ON t.manager_id = a.manager_id AND t.currency = a.currency
-         WHERE a.kind = 'manager_payable' AND a.balance_minor <> COALESCE(t.total, 0)""",
-    "agency revenue differs from the agency legs of the splits": """
+    "sub-agency payable differs from its commission lines less its payouts": _payee_check(
+        "sub_agency"
+    ),
+    "manager payable differs from the manager's cuts less their payouts": _payee_check("manager"),
+    "agency revenue differs from the splits' agency legs and the agency-only postings": """
         SELECT a.id, a.currency, a.balance_minor, COALESCE(t.total, 0)
           FROM billing_account a
           LEFT JOIN (
-              SELECT currency, SUM(agency_minor) AS total
-                FROM billing_revenuesplit GROUP BY currency) t ON t.currency = a.currency
+              SELECT currency, SUM(total) AS total FROM (
+                  SELECT currency, SUM(agency_minor) AS total
+                    FROM billing_revenuesplit GROUP BY currency
+                  UNION ALL  -- the agency's revenue with no creator, and its reversals
+                  SELECT l.currency, SUM(l.amount_minor) FROM billing_ledgerleg l
+                    JOIN billing_account ac ON ac.id = l.account_id
+                    JOIN billing_ledgertransaction t ON t.id = l.transaction_id
+                    JOIN billing_ledgertransaction o ON o.id = COALESCE(t.reverses_id, t.id)
+                   WHERE ac.kind = 'agency_revenue' AND o.source_type = 'agency_revenue'
+                   GROUP BY l.currency) c
+               GROUP BY currency) t ON t.currency = a.currency
          WHERE a.kind = 'agency_revenue' AND a.balance_minor <> COALESCE(t.total, 0)""",
     "split legs differ from the event gross": """
         SELECT sp.id, sp.gross_minor, e.gross_minor FROM billing_revenuesplit sp

@@ -74,11 +74,13 @@ def _bad_request(exc: Exception) -> tuple[int, dict]:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, ApplicationError):
-        return Response(
-            error_body(code=exc.code, message=exc.message, fields=exc.fields, extra=exc.extra),
-            status=exc.status,
-        )
+    if isinstance(exc, ApplicationError):  # field and row reasons go in ``fields``
+        extra = {k: v for k, v in exc.extra.items() if k not in ("fields", "rows")}
+        fields = {**(exc.fields or {}), **(exc.extra.get("fields") or {})}
+        if "rows" in exc.extra:
+            fields["rows"] = _index_lists(exc.extra["rows"])
+        body = error_body(code=exc.code, message=exc.message, fields=fields, extra=extra)
+        return Response(body, status=exc.status)
     if isinstance(exc, SuspiciousOperation | BadRequest):
         status_code, body = _bad_request(exc)
         return Response(body, status=status_code)

@@ -1,7 +1,10 @@
 """OpenAPI: every partner operation documents the one error shape for its error statuses."""
 
+import django_filters
+from django import forms
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 ErrorSerializer = inline_serializer(
@@ -51,3 +54,16 @@ class PartnerAutoSchema(AutoSchema):
                 response["description"] = _ERRORS[code]
                 responses[code] = response
         return responses
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """A filter on an id: an integer in the schema and in the query (anything else is a
+    400). An id outside the partner's scope, or past PostgreSQL's bigint, finds nothing."""
+
+    field_class = forms.IntegerField
+
+    def filter(self, qs, value):
+        if value is not None and not -(2**63) <= value < 2**63:
+            return qs.none()
+        return super().filter(qs, value)

@@ -74,7 +74,13 @@ class PartnerAPIView(APIView):
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, _ReplayResponse):
-            response = Response(exc.replay.body, status=exc.replay.status)
+            replay = exc.replay
+            if replay.content is not None:  # the first answer, byte for byte
+                response = HttpResponse(
+                    replay.content, status=replay.status, content_type="application/json"
+                )
+            else:
+                response = Response(replay.body, status=replay.status)
             response["Idempotent-Replayed"] = "true"
             return response
         return super().handle_exception(exc)
@@ -83,17 +89,23 @@ class PartnerAPIView(APIView):
         self._release_idempotency_key(status=500)
         super().raise_uncaught_exception(exc)
 
-    def _release_idempotency_key(self, *, status: int, body: Any = None) -> None:
+    def _release_idempotency_key(
+        self, *, status: int, body: Any = None, content: bytes | None = None
+    ) -> None:
         key = getattr(self, "_idempotency_key", None)
         if key is not None:
             self._idempotency_key = None
             idempotency.idempotency_complete(
-                partner=self.partner, key=key, status=status, body=body
+                partner=self.partner, key=key, status=status, body=body, content=content
             )
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        self._release_idempotency_key(status=response.status_code, body=response.data)
+        if getattr(self, "_idempotency_key", None) is not None:
+            response.render()  # the bytes sent now are the bytes a replay sends
+            self._release_idempotency_key(
+                status=response.status_code, body=response.data, content=response.content
+            )
         return response
 
 

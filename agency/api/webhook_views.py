@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agency import webhooks
+from agency.api.schema import IdFilter
 from agency.api.views import (
     PartnerAPIView,
     PartnerListAPIView,
@@ -100,7 +101,7 @@ class WebhookDeliveryOutputSerializer(serializers.ModelSerializer):
 class WebhookDeliveryFilter(filters.FilterSet):
     # A plain number, not a choice among endpoints: another partner's endpoint id and an id
     # that does not exist both find nothing, so the filter does not tell which ids exist.
-    endpoint = filters.NumberFilter(field_name="endpoint_id")
+    endpoint = IdFilter(field_name="endpoint_id")
 
     class Meta:
         model = WebhookDelivery

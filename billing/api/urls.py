@@ -12,5 +12,10 @@ urlpatterns = [
     ),
     path("statements/", views.StatementListApi.as_view(), name="statement-list"),
     path("statements/<int:pk>/", views.StatementDetailApi.as_view(), name="statement-detail"),
+    path(
+        "sub-agency-statements/",
+        views.SubAgencyStatementListApi.as_view(),
+        name="sub-agency-statement-list",
+    ),
     path("commission-lines/", views.CommissionLineListApi.as_view(), name="commission-line-list"),
 ]

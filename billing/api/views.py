@@ -1,24 +1,32 @@
 """Billing partner API: data partners post revenue events; sub-agencies read their
 creators' statements and their own commission lines. Scoping lives in get_queryset()."""
 
+import datetime as dt
+
+from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from agency.api.schema import IdFilter
 from agency.api.views import (
+    PartnerAPIView,
     PartnerListAPIView,
     PartnerRetrieveAPIView,
     idempotency_key_parameter,
 )
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
+from agency.months import month_start
 from agency.rows import RowErrors
 from agency.validation import validate_date_in_range
 from billing import conf, selectors
 from billing.api.serializers import (
+    DecimalStringField,
     MoneyField,
+    money,
 )
 from billing.models import RevenueEvent, RevenueSplit, Statement, StatementLine, Stream
 from billing.services.events import EventInput, revenue_events_ingest
@@ -47,6 +55,55 @@ class RevenueEventOutputSerializer(serializers.ModelSerializer):
         ref_name = "RevenueEvent"
 
 
+class RevenueEventRowSerializer(serializers.Serializer):
+    """One revenue event a data partner reports. Money is a decimal string in major units."""
+
+    stream = serializers.ChoiceField(choices=Stream.choices)
+    kind = serializers.ChoiceField(
+        choices=RevenueEvent.Kind.choices, default=RevenueEvent.Kind.SALE
+    )
+    creator_id = serializers.IntegerField(min_value=1)
+    account_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    occurred_on = serializers.DateField()
+    gross = DecimalStringField(help_text='Positive, major units, a decimal string ("12.34").')
+    platform_fee = DecimalStringField(
+        default="0", help_text="What the platform kept, major units, a decimal string."
+    )
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
+    source_type = serializers.CharField(max_length=40)
+    source_id = serializers.CharField(max_length=100)
+    refund_of_source_id = serializers.CharField(
+        max_length=100, required=False, allow_null=True, help_text="For refunds/chargebacks."
+    )
+    description = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What the creator's statement line says (the deal, the product, the "
+        "report month). Empty: the stream and the date. Source ids are never shown.",
+    )
+
+    class Meta:
+        ref_name = "RevenueEventRow"
+
+
+class RevenueEventBatchSerializer(serializers.Serializer):
+    events = RevenueEventRowSerializer(many=True, allow_empty=False)
+
+    class Meta:
+        ref_name = "RevenueEventBatch"
+
+
+class RevenueEventBatchResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    skipped = serializers.IntegerField(help_text="Rows whose source was known already.")
+    events = RevenueEventOutputSerializer(many=True)
+
+    class Meta:
+        ref_name = "RevenueEventBatchResult"
+
+
 @extend_schema_view(
     get=extend_schema(
         summary="List the revenue events you posted",
@@ -63,57 +120,25 @@ class RevenueEventListCreateApi(PartnerListAPIView):
     def get_partner_queryset(self, partner: Partner):
         return selectors.revenue_event_list_for_partner(partner=partner)
 
-    class RowSerializer(serializers.Serializer):
-        stream = serializers.ChoiceField(choices=Stream.choices)
-        kind = serializers.ChoiceField(
-            choices=RevenueEvent.Kind.choices, default=RevenueEvent.Kind.SALE
-        )
-        creator_id = serializers.IntegerField(min_value=1)
-        account_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-        occurred_on = serializers.DateField()
-        gross = serializers.DecimalField(
-            max_digits=18, decimal_places=3, min_value=0, help_text="Positive, major units."
-        )
-        platform_fee = serializers.DecimalField(
-            max_digits=18, decimal_places=3, min_value=0, default=0
-        )
-        currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
-        source_type = serializers.CharField(max_length=40)
-        source_id = serializers.CharField(max_length=100)
-        refund_of_source_id = serializers.CharField(
-            max_length=100, required=False, allow_null=True, help_text="For refunds/chargebacks."
-        )
-        description = serializers.CharField(
-            max_length=200,
-            required=False,
-            allow_blank=True,
-            default="",
-            help_text="What the creator's statement line says (the deal, the product, the "
-            "report month). Empty: the stream and the date. Source ids are never shown.",
-        )
+    class EnvelopeSerializer(serializers.Serializer):
+        """Checks the envelope only, so that each row's errors are reported by index."""
 
-    class InputSerializer(serializers.Serializer):
         events = serializers.ListField(child=serializers.DictField(), allow_empty=False)
 
-    class OutputSerializer(serializers.Serializer):
-        created = serializers.IntegerField()
-        skipped = serializers.IntegerField(help_text="Rows whose source was known already.")
-        events = RevenueEventOutputSerializer(many=True)
-
     @extend_schema(
-        request=InputSerializer,
-        responses={201: OutputSerializer},
+        request=RevenueEventBatchSerializer,
+        responses={201: RevenueEventBatchResultSerializer},
         parameters=[idempotency_key_parameter],
         summary="Post revenue events (bulk, all or nothing)",
     )
     def post(self, request: Request) -> Response:
-        envelope = self.InputSerializer(data=request.data)
+        envelope = self.EnvelopeSerializer(data=request.data)
         envelope.is_valid(raise_exception=True)
         rows = envelope.validated_data["events"]
         limit = conf.max_batch_size()
         if len(rows) > limit:
             raise serializers.ValidationError({"events": [f"At most {limit} events per call."]})
-        parsed = self.RowSerializer(data=rows, many=True)
+        parsed = RevenueEventRowSerializer(data=rows, many=True)
         if not parsed.is_valid():
             raise serializers.ValidationError({"events": parsed.errors})
         inputs = [
@@ -137,7 +162,7 @@ class RevenueEventListCreateApi(PartnerListAPIView):
             created, skipped = revenue_events_ingest(rows=inputs, partner=self.partner)
         except RowErrors as exc:
             raise serializers.ValidationError({"events": exc.extra["rows"]}) from exc
-        body = self.OutputSerializer(
+        body = RevenueEventBatchResultSerializer(
             {"created": len(created), "skipped": skipped, "events": created}
         ).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -237,7 +262,7 @@ class StatementDetailSerializer(StatementSerializer):
 class StatementFilter(filters.FilterSet):
     """Plain number filters: an id outside the partner's scope finds nothing (not a 400)."""
 
-    creator = filters.NumberFilter(field_name="creator_id")
+    creator = IdFilter(field_name="creator_id")
     period = filters.DateFilter(validators=[validate_date_in_range])
     status = filters.ChoiceFilter(choices=Statement.Status.choices)
 
@@ -316,7 +341,7 @@ class CommissionLineSerializer(serializers.ModelSerializer):
 
 
 class CommissionLineFilter(filters.FilterSet):
-    creator = filters.NumberFilter(field_name="event__creator_id")
+    creator = IdFilter(field_name="event__creator_id")
     stream = filters.ChoiceFilter(field_name="event__stream", choices=Stream.choices)
 
     class Meta:
@@ -339,3 +364,72 @@ class CommissionLineListApi(PartnerListAPIView):
 
     def get_partner_queryset(self, partner: Partner):
         return selectors.commission_line_list_for_partner(partner=partner)
+
+
+class PayeeStatementLineSerializer(serializers.Serializer):
+    posted_on = serializers.DateField()
+    description = serializers.CharField()
+    source = serializers.CharField(help_text="What posted it, e.g. revenue_event:12.")
+    amount = MoneyField(source="amount_minor", currency_attr="currency")
+
+    def to_representation(self, instance):
+        line, currency = instance
+        return {
+            "posted_on": line.posted_on,
+            "description": line.description,
+            "source": line.source,
+            "amount": money(line.amount_minor, currency),
+        }
+
+
+class SubAgencyStatementSerializer(serializers.Serializer):
+    period = serializers.DateField(help_text="First day of the month.")
+    currency = serializers.CharField()
+    opening_balance = MoneyField(source="opening_minor")
+    closing_balance = MoneyField(source="closing_minor")
+    lines = serializers.SerializerMethodField()
+
+    @extend_schema_field(PayeeStatementLineSerializer(many=True))
+    def get_lines(self, statement) -> list:
+        return [
+            PayeeStatementLineSerializer().to_representation((line, statement.currency))
+            for line in statement.lines
+        ]
+
+
+class SubAgencyStatementQuerySerializer(serializers.Serializer):
+    period = serializers.RegexField(
+        r"^\d{4}-(0[1-9]|1[0-2])$",
+        help_text="The month, YYYY-MM (default: this month).",
+        required=False,
+    )
+
+    def validate_period(self, value: str) -> dt.date:
+        try:
+            day = dt.date.fromisoformat(value + "-01")
+        except ValueError as exc:
+            raise serializers.ValidationError("Not a month.") from exc
+        validate_date_in_range(day)
+        return day
+
+
+class SubAgencyStatementListApi(PartnerAPIView):
+    """The sub-agency's own monthly statement, one per currency it is owed in: its cuts,
+    refunds clawed back and payouts, read from its payable account in the ledger."""
+
+    partner_kinds = (Partner.Kind.SUB_AGENCY,)
+
+    @extend_schema(
+        summary="Your own monthly statements (one per currency)",
+        parameters=[SubAgencyStatementQuerySerializer],
+        responses={200: SubAgencyStatementSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        query = SubAgencyStatementQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period = query.validated_data.get("period") or month_start(timezone.localdate())
+        statements = [
+            selectors.payee_statement(account=account, period=period)
+            for account in selectors.payee_accounts(sub_agency=self.partner)
+        ]
+        return Response(SubAgencyStatementSerializer(statements, many=True).data)

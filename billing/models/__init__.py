@@ -11,6 +11,7 @@ from billing.models.ledger import Account, LedgerLeg, LedgerTransaction
 from billing.models.payouts import Payout, PayoutBatch
 from billing.models.plans import Advance, CommissionPlan, RecoupableExpense
 from billing.models.remittances import Remittance, RemittanceLine, RemittanceMatch
+from billing.models.scoping import DataPartnerCreator
 from billing.models.splits import MonthToDate, RevenueSplit
 from billing.models.statements import Statement, StatementLine
 
@@ -18,6 +19,7 @@ __all__ = [
     "Account",
     "Advance",
     "CommissionPlan",
+    "DataPartnerCreator",
     "ExchangeRate",
     "HoldPolicy",
     "ImportBatch",

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
 from agency.states import States
 from billing.models.ledger import LedgerTransaction
@@ -84,14 +85,29 @@ PAYOUT_STATES = States(
 
 @pghistory.track(obj_field=pghistory.ObjForeignKey(related_name="history"))
 class Payout(models.Model):
-    """A transfer to one creator. Reserved from the creator payable when prepared, so the
-    balance can never be paid twice; a failed payout is reversed back to the payable."""
+    """A transfer to one payee (a creator, a talent manager or a sub-agency). Reserved from
+    the payee's payable when prepared, so the balance can never be paid twice; a failed
+    payout is reversed back to the payable."""
 
     Status = PayoutStatus
     states = PAYOUT_STATES
 
     batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="payouts")
-    creator = models.ForeignKey(Creator, on_delete=models.PROTECT, related_name="payouts")
+    # The payee: exactly one of creator, talent manager, sub-agency (CHECK).
+    creator = models.ForeignKey(
+        Creator, on_delete=models.PROTECT, null=True, blank=True, related_name="payouts"
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="talent manager",
+    )
+    sub_agency = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="payouts"
+    )
     currency = models.CharField("currency", max_length=3, choices=CURRENCY_CHOICES)
     amount_minor = models.BigIntegerField("amount (minor units)")
     status = models.CharField("status", max_length=20, choices=Status.choices, default="draft")
@@ -109,8 +125,18 @@ class Payout(models.Model):
                 condition=Q(amount_minor__gt=0),
                 violation_error_message="A payout must be positive.",
             ),
+            models.CheckConstraint(
+                name="payout_one_payee",
+                condition=Q(creator__isnull=False, manager__isnull=True, sub_agency__isnull=True)
+                | Q(creator__isnull=True, manager__isnull=False, sub_agency__isnull=True)
+                | Q(creator__isnull=True, manager__isnull=True, sub_agency__isnull=False),
+                violation_error_message="A payout pays exactly one creator, manager or sub-agency.",
+            ),
         ]
-        indexes = [models.Index(fields=["creator", "status"], name="payout_by_creator")]
+        indexes = [
+            models.Index(fields=["creator", "status"], name="payout_by_creator"),
+            models.Index(fields=["sub_agency", "-id"], name="payout_by_sub_agency"),
+        ]
         triggers = [
             PAYOUT_STATES.guard("payout_transitions"),
         ]

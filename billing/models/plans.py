@@ -112,7 +112,54 @@ class CommissionPlan(models.Model):
         return f"{self.contract} {self.stream} from {self.effective_from}"
 
 
-class Advance(models.Model):
+class FourEyes(models.Model):
+    """Recorded by one staff member, approved by another member of finance. Only approved
+    rows move money: the cash leaves on approval and month close counts approved rows only.
+    ``recorded_by`` None is the system; rows paid before approvals existed have an
+    ``approved_at`` and no approver."""
+
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="recorded by",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="approved by",
+    )
+    approved_at = models.DateTimeField("approved at", null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
+
+
+def _four_eyes(prefix: str) -> list[models.CheckConstraint]:
+    return [
+        models.CheckConstraint(
+            name=f"{prefix}_maker_checker",
+            condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("recorded_by")),
+            violation_error_message="Whoever recorded it cannot approve it.",
+        ),
+        models.CheckConstraint(
+            name=f"{prefix}_approver_has_time",
+            condition=Q(approved_by__isnull=True) | Q(approved_at__isnull=False),
+            violation_error_message="An approval has its time.",
+        ),
+    ]
+
+
+class Advance(FourEyes):
     """Money paid to a creator ahead of earnings, recouped at each period close up to
     ``recoup_cap_rate`` of that period's earnings."""
 
@@ -132,13 +179,14 @@ class Advance(models.Model):
                 violation_error_message="An advance must be positive.",
             ),
             _rate_between_0_and_1("recoup_cap_rate", "advance_recoup_cap_0_1"),
+            *_four_eyes("advance"),
         ]
 
     def __str__(self) -> str:
         return f"Advance of {format_money(self.amount_minor, self.currency)} to {self.creator}"
 
 
-class RecoupableExpense(models.Model):
+class RecoupableExpense(FourEyes):
     """A cost the agency paid for the creator, deducted from the creator's share at close."""
 
     creator = models.ForeignKey(Creator, on_delete=models.PROTECT, related_name="+")
@@ -159,6 +207,7 @@ class RecoupableExpense(models.Model):
                 condition=Q(amount_minor__gt=0),
                 violation_error_message="An expense must be positive.",
             ),
+            *_four_eyes("expense"),
         ]
 
     def __str__(self) -> str:

@@ -28,6 +28,7 @@ from billing.models import (
     RevenueEvent,
     Stream,
 )
+from billing.scoping import creators_in_scope
 from billing.selectors import commission_plan_in_force
 from billing.services.posting import RECEIVABLE_BY_STREAM, revenue_events_post
 from creators.models import Creator, PlatformAccount
@@ -93,7 +94,10 @@ def _context(rows: Sequence[EventInput], today: dt.date, partner: Partner | None
     own = RevenueEvent.objects.filter(partner=partner)
     return _Context(
         today=today,
-        creators=Creator.objects.in_bulk({r.creator_id for r in rows}),
+        # a creator outside the partner's scope is unknown to it
+        creators=creators_in_scope(
+            partner=partner, creators=Creator.objects.in_bulk({r.creator_id for r in rows})
+        ),
         accounts=PlatformAccount.objects.in_bulk({r.account_id for r in rows if r.account_id}),
         existing=set(
             own.filter(source_id__in=[r.source_id for r in rows]).values_list(

@@ -1,8 +1,9 @@
-"""Payouts: prepared from the creator payable, approved by finance (maker-checker), sent,
-then paid or failed and reversed. No other transition exists (also a DB trigger).
+"""Payouts to creators, talent managers and sub-agencies (``billing.payees``): prepared from
+the payee's payable, approved by finance (maker-checker), sent, then paid or failed and
+reversed. No other transition exists (also a DB trigger).
 
-Preparing a payout reserves its amount at once (creator payable -> payouts in transit)
-while the creator's payable balance row is locked, so two payouts can never together take
+Preparing a payout reserves its amount at once (payee payable -> payouts in transit)
+while the payee's payable balance row is locked, so two payouts can never together take
 more than the balance, whatever the concurrency. Amounts still in a hold period are not
 available. A negative balance simply carries forward: nothing is paid until it recovers.
 """
@@ -18,7 +19,8 @@ from agency.money import to_minor
 from agency.states import lock, needs_move, transition
 from billing import conf, ledger
 from billing.models import Account, Payout, PayoutBatch, RevenueEvent, StatementLine
-from billing.selectors import held_minor, is_finance
+from billing.payees import PAYABLE_KINDS, Payee
+from billing.selectors import is_finance
 from billing.services.statements import statement_for_line, statement_line_add
 from creators.models import Creator
 
@@ -44,26 +46,32 @@ def payout_batch_create(*, currency: str, prepared_by=None) -> PayoutBatch:
 
 @transaction.atomic
 def payout_create(
-    *, batch: PayoutBatch, creator: Creator, amount_minor: int | None = None
+    *,
+    batch: PayoutBatch,
+    creator: Creator | None = None,
+    payee: Payee | None = None,
+    amount_minor: int | None = None,
 ) -> Payout | None:
-    """Reserve a payout for ``creator`` in ``batch``: the given amount, or everything
-    available. None when the available amount is below the minimum. Idempotent per
-    (batch, creator)."""
+    """Reserve a payout for ``payee`` (or ``creator``) in ``batch``: the given amount, or
+    everything available. None when the available amount is below the minimum. Idempotent
+    per (batch, payee). Creators are paid in their payout currency; managers and
+    sub-agencies in each currency their payable holds."""
+    payee = payee or Payee(creator=creator)
     if batch.status != PayoutBatch.Status.DRAFT:  # not a move: the batch stays a draft
         raise Conflict("Payouts are added to draft batches only.")
-    if creator.payout_currency != batch.currency:
+    if payee.creator is not None and payee.creator.payout_currency != batch.currency:
         raise ApplicationError("The creator is paid in another currency.")
-    existing = Payout.objects.filter(batch=batch, creator=creator).first()
+    existing = Payout.objects.filter(batch=batch, **payee.party).first()
     if existing is not None:
         return existing
     today = timezone.localdate()
-    statement = statement_for_line(creator=creator, on=today)  # lock order: statement first
-    payable = ledger.account_get(
-        kind=Account.Kind.CREATOR_PAYABLE, currency=batch.currency, creator=creator
-    )
+    statement = None
+    if payee.creator is not None:  # lock order: statement first
+        statement = statement_for_line(creator=payee.creator, on=today)
+    payable = ledger.account_get(kind=payee.account_kind, currency=batch.currency, **payee.party)
     transit = ledger.account_get(kind=Account.Kind.PAYOUTS_IN_TRANSIT, currency=batch.currency)
     locked = ledger.accounts_lock([payable, transit])
-    available = locked[payable.pk].balance_minor - held_minor(creator=creator)
+    available = locked[payable.pk].balance_minor - payee.held_minor(batch.currency)
     minimum = to_minor(conf.payout_minimum(), batch.currency)
     if amount_minor is None:
         if available < minimum:
@@ -73,57 +81,68 @@ def payout_create(
         raise ApplicationError("A payout must be positive.")
     if amount_minor > available:
         raise Conflict(
-            "The payout exceeds the creator's available balance.",
+            f"The payout exceeds the {payee.role.replace('_', '-')}'s available balance.",
             extra={"available_minor": available, "requested_minor": amount_minor},
         )
     if amount_minor < minimum:
         raise ApplicationError(f"Payouts start at {conf.payout_minimum()} {batch.currency}.")
+    source_id = f"{batch.pk}:{payee.creator.pk}" if payee.creator else f"{batch.pk}:{payee.key}"
     txn = ledger.post(
         source_type="payout_reserve",
-        source_id=f"{batch.pk}:{creator.pk}",
+        source_id=source_id,
         effective_on=today,
         legs=[ledger.Leg(payable, -amount_minor), ledger.Leg(transit, amount_minor)],
-        memo=f"Payout to creator {creator.pk} in batch {batch.pk}",
+        memo=f"Payout to {payee} in batch {batch.pk}"[:255],
     )
     payout = Payout.objects.create(
         batch=batch,
-        creator=creator,
         currency=batch.currency,
         amount_minor=amount_minor,
         reserve_transaction=txn,
+        **payee.party,
     )
-    statement_line_add(
-        creator=creator,
-        on=today,
-        statement=statement,
-        kind=StatementLine.Kind.PAYOUT,
-        transaction=txn,
-        description=f"Payout #{payout.pk}",
-        original_currency=batch.currency,
-        original_net_minor=-amount_minor,
-        net_minor=-amount_minor,
-    )
-    RevenueEvent.objects.filter(
-        creator=creator, status=RevenueEvent.Status.PAYABLE, payout__isnull=True
-    ).update(payout=payout)
+    if payee.creator is not None:
+        statement_line_add(
+            creator=payee.creator,
+            on=today,
+            statement=statement,
+            kind=StatementLine.Kind.PAYOUT,
+            transaction=txn,
+            description=f"Payout #{payout.pk}",
+            original_currency=batch.currency,
+            original_net_minor=-amount_minor,
+            net_minor=-amount_minor,
+        )
+        RevenueEvent.objects.filter(
+            creator=payee.creator, status=RevenueEvent.Status.PAYABLE, payout__isnull=True
+        ).update(payout=payout)
     return payout
 
 
-def payout_batch_prepare(*, currency: str, prepared_by=None) -> PayoutBatch | None:
-    """A draft batch paying every creator in ``currency`` whose available balance reaches
-    the minimum (None when there is nobody to pay). Each payout locks only its own
-    creator's balance, briefly. Running it again pays nobody twice: the first run reserved
-    the money."""
-    batch = payout_batch_create(currency=currency, prepared_by=prepared_by)
-    creator_ids = (
+def payees_owed(currency: str) -> list[Payee]:
+    """Everyone with a positive payable in ``currency``: creators, then talent managers,
+    then sub-agencies, each in id order (the lock order of preparing)."""
+    accounts = (
         Account.objects.filter(
-            kind=Account.Kind.CREATOR_PAYABLE, currency=currency, balance_minor__gt=0
+            kind__in=list(PAYABLE_KINDS.values()), currency=currency, balance_minor__gt=0
         )
-        .order_by("creator_id")
-        .values_list("creator_id", flat=True)
+        .select_related("creator", "manager", "sub_agency")
+        .order_by("kind", "creator_id", "manager_id", "sub_agency_id")
     )
-    for creator in Creator.objects.filter(pk__in=list(creator_ids)).order_by("pk"):
-        payout_create(batch=batch, creator=creator)
+    order = {kind: i for i, kind in enumerate(PAYABLE_KINDS.values())}
+    return [Payee.of(a) for a in sorted(accounts, key=lambda a: (order[a.kind], a.pk))]
+
+
+def payout_batch_prepare(*, currency: str, prepared_by=None) -> PayoutBatch | None:
+    """A draft batch paying every creator, talent manager and sub-agency owed in
+    ``currency`` whose available balance reaches the minimum (None when there is nobody to
+    pay). Each payout locks only its own payee's balance, briefly. Running it again pays
+    nobody twice: the first run reserved the money."""
+    batch = payout_batch_create(currency=currency, prepared_by=prepared_by)
+    for payee in payees_owed(currency):
+        if payee.creator is not None and payee.creator.payout_currency != currency:
+            continue  # a creator's payable in another currency waits for conversion
+        payout_create(batch=batch, payee=payee)
     if not batch.payouts.exists():  # nothing to pay: leave no empty batch behind
         batch.delete()
         return None
@@ -161,7 +180,7 @@ def payout_batch_approve(*, batch: PayoutBatch, approved_by) -> PayoutBatch:
 @transaction.atomic
 def payout_batch_reject(*, batch: PayoutBatch, rejected_by, note: str = "") -> PayoutBatch:
     """Finance rejects a batch another user prepared: each payout's reserve goes back to
-    the creator payable (so the money is available to the next batch) and the batch is
+    the payee's payable (so the money is available to the next batch) and the batch is
     closed. Rejecting a rejected batch changes nothing."""
     batch = lock(batch)
     if not needs_move(batch, PayoutBatch.Status.REJECTED):
@@ -179,21 +198,25 @@ def payout_batch_reject(*, batch: PayoutBatch, rejected_by, note: str = "") -> P
 
 
 def _reserve_release(payout: Payout, *, description: str) -> None:
-    """Give the payout's reserved amount back to the creator payable (a ledger reversal)."""
+    """Give the payout's reserved amount back to the payee's payable (a ledger reversal);
+    a creator's statement shows it."""
     today = timezone.localdate()
-    statement = statement_for_line(creator=payout.creator, on=today)  # lock order
+    statement = None
+    if payout.creator_id is not None:  # lock order: statement first
+        statement = statement_for_line(creator=payout.creator, on=today)
     txn = ledger.reverse(original=payout.reserve_transaction, effective_on=today)
-    statement_line_add(
-        creator=payout.creator,
-        on=today,
-        statement=statement,
-        kind=StatementLine.Kind.PAYOUT_REVERSAL,
-        transaction=txn,
-        description=description,
-        original_currency=payout.currency,
-        original_net_minor=payout.amount_minor,
-        net_minor=payout.amount_minor,
-    )
+    if statement is not None:
+        statement_line_add(
+            creator=payout.creator,
+            on=today,
+            statement=statement,
+            kind=StatementLine.Kind.PAYOUT_REVERSAL,
+            transaction=txn,
+            description=description,
+            original_currency=payout.currency,
+            original_net_minor=payout.amount_minor,
+            net_minor=payout.amount_minor,
+        )
     payout.revenue_events.update(payout=None)
 
 
@@ -271,7 +294,7 @@ def payout_reverse(*, payout_id: int, actor=None) -> Payout:
 def payout_batches_prepare(
     *, currencies: list[str] | None = None, prepared_by=None
 ) -> list[PayoutBatch]:
-    """Draft a batch per currency (default: every currency some creator is owed in) paying
+    """Draft a batch per currency (default: every currency someone is owed in) paying
     everyone available above the minimum. The weekly job runs it with no preparer; finance
     runs it on demand, and then another finance member approves. Nobody is paid twice: each
     run reserves what it pays."""
@@ -279,7 +302,7 @@ def payout_batches_prepare(
         raise ApplicationError("Only a member of the finance group prepares payout batches.")
     if currencies is None:
         currencies = list(
-            Account.objects.filter(kind=Account.Kind.CREATOR_PAYABLE, balance_minor__gt=0)
+            Account.objects.filter(kind__in=list(PAYABLE_KINDS.values()), balance_minor__gt=0)
             .order_by("currency")
             .values_list("currency", flat=True)
             .distinct()

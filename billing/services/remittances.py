@@ -21,6 +21,7 @@ from agency.money import CURRENCY_EXPONENTS, to_major
 from agency.rows import RowErrors, note, rows_validate
 from billing import ledger
 from billing.models import Account, Remittance, RemittanceLine, Stream
+from billing.scoping import creators_in_scope
 from billing.selectors import is_finance
 from billing.services.events import _amount
 from billing.services.remittance_matching import remittance_match
@@ -169,7 +170,7 @@ def remittances_record(
     if recorded_by is not None and not is_finance(recorded_by):
         raise ApplicationError("Only a member of the finance group records remittances.")
     creator_ids = {ln.creator_id for r in remittances for ln in r.lines if ln.creator_id}
-    creators = Creator.objects.in_bulk(creator_ids)
+    creators = creators_in_scope(partner=partner, creators=Creator.objects.in_bulk(creator_ids))
     known = {
         r.reference: r
         for r in Remittance.objects.filter(

@@ -107,7 +107,7 @@ def _advances_due(creator_ids: set[int], statement_ids: list[int]) -> dict[int, 
     """Per creator with an outstanding advance: (outstanding, latest cap rate, this period's
     net earnings) from three grouped queries."""
     issued = dict(
-        Advance.objects.filter(creator_id__in=creator_ids)
+        Advance.objects.filter(creator_id__in=creator_ids, approved_at__isnull=False)
         .values("creator_id")
         .annotate(total=Sum("amount_minor"))
         .values_list("creator_id", "total")
@@ -123,7 +123,7 @@ def _advances_due(creator_ids: set[int], statement_ids: list[int]) -> dict[int, 
         .values_list("statement__creator_id", "total")
     )
     caps = dict(
-        Advance.objects.filter(creator_id__in=issued)
+        Advance.objects.filter(creator_id__in=issued, approved_at__isnull=False)
         .order_by("creator_id", "-issued_on", "-pk")
         .distinct("creator_id")
         .values_list("creator_id", "recoup_cap_rate")
@@ -212,7 +212,10 @@ def _expenses_deduct(
     todo: dict[int, "_Closing"], creators: dict[int, Creator], *, period: dt.date, on: dt.date
 ) -> None:
     expenses = RecoupableExpense.objects.select_for_update().filter(
-        creator_id__in=todo, deducted_in__isnull=True, incurred_on__lt=next_month(period)
+        creator_id__in=todo,
+        deducted_in__isnull=True,
+        incurred_on__lt=next_month(period),
+        approved_at__isnull=False,  # maker-checker: only approved expenses are deducted
     )
     for expense in expenses.order_by("pk"):
         closing = todo[expense.creator_id]

@@ -11,6 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from agency.api.schema import IdFilter
 from agency.api.views import (
     PartnerAPIView,
     PartnerListAPIView,
@@ -20,6 +21,7 @@ from agency.api.views import (
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES, to_minor
 from agency.validation import validate_date_in_range
+from billing.api.serializers import DecimalStringField
 from campaigns import selectors
 from campaigns.api.serializers import DealSerializer, DeliverableSerializer, InvoiceSerializer
 from campaigns.models import BrandDeal, DealStatus, Deliverable, Invoice
@@ -75,9 +77,7 @@ class DealListCreateApi(PartnerListAPIView):
 
         title = serializers.CharField(max_length=200)
         brief = serializers.CharField(required=False, allow_blank=True, default="")
-        fee = serializers.DecimalField(
-            max_digits=18, decimal_places=3, min_value=Decimal(0), help_text="Major units."
-        )
+        fee = DecimalStringField(help_text='Major units, a decimal string ("1500.00").')
         currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
         creators = CreatorInput(many=True, allow_empty=False)
         deliverables = DeliverableInput(many=True, required=False, default=list)
@@ -130,7 +130,7 @@ class DealDetailApi(PartnerRetrieveAPIView):
 
 
 class DeliverableFilter(filters.FilterSet):
-    deal = filters.NumberFilter(field_name="deal_id")
+    deal = IdFilter(field_name="deal_id")
     status = filters.ChoiceFilter(choices=Deliverable.Status.choices)
 
     class Meta:

@@ -19,6 +19,11 @@ from agency.errors import ApplicationError, Conflict
 from agency.money import to_major
 from agency.states import Change, lock, needs_move, transition
 from billing.models import Stream
+from billing.services.agency_revenue import (
+    agency_revenue_cash_receive,
+    agency_revenue_post,
+    agency_revenue_reverse,
+)
 from billing.services.events import revenue_event_cash_receive
 from campaigns.models import (
     Brand,
@@ -79,6 +84,29 @@ def invoice_line_add(
         raise Conflict(f"{source_key} is billed already.", code="billed_already") from exc
 
 
+def _agency_only_lines(invoice: Invoice):
+    """Lines billing a service, ad account or livestream with no creator (retainers,
+    ad-operation fees, services): the agency's revenue alone, booked straight to the ledger."""
+    return [
+        line
+        for line in invoice.lines.filter(is_active=True, deal__isnull=True).select_related(
+            "live_session", "ad_account", "service"
+        )
+        if _line_creator_id(line) is None
+    ]
+
+
+def _line_creator_id(line: InvoiceLine) -> int | None:
+    for item in (line.live_session, line.ad_account, line.service):
+        if item is not None:
+            return item.creator_id
+    return None
+
+
+def _agency_only_source(line: InvoiceLine) -> str:
+    return f"{SOURCE_INVOICE_LINE}:{line.pk}"
+
+
 def _line_bookings(invoice: Invoice) -> list[tuple[InvoiceLine, Booking]]:
     """Agency-service earnings of the lines that name a creator (deal lines book their
     revenue when the brand pays, per creator share)."""
@@ -86,13 +114,7 @@ def _line_bookings(invoice: Invoice) -> list[tuple[InvoiceLine, Booking]]:
     for line in invoice.lines.filter(is_active=True, deal__isnull=True).select_related(
         "live_session", "ad_account", "service"
     ):
-        creator_id = None
-        if line.live_session is not None:
-            creator_id = line.live_session.creator_id
-        elif line.ad_account is not None:
-            creator_id = line.ad_account.creator_id
-        elif line.service is not None:
-            creator_id = line.service.creator_id
+        creator_id = _line_creator_id(line)
         if creator_id is None:
             continue
         out.append(
@@ -138,6 +160,15 @@ def invoice_issue(*, invoice: Invoice, on: dt.date | None = None) -> Invoice:
     ).obj
     series.next_number += 1
     series.save(update_fields=["next_number"])
+    for line in _agency_only_lines(invoice):
+        agency_revenue_post(
+            stream=Stream.AGENCY_SERVICE,
+            source=_agency_only_source(line),
+            currency=invoice.currency,
+            amount_minor=line.amount_minor,
+            occurred_on=invoice.issued_on,
+            memo=f"{invoice}: {line.description}",
+        )
     pairs = _line_bookings(invoice)
     events = revenue_book(bookings=[b for _, b in pairs], today=invoice.issued_on)
     by_source = {e.source_id: e for e in events}
@@ -248,6 +279,10 @@ def invoice_payment_record(*, invoice: Invoice, paid_on: dt.date, actor=None) ->
     for line in invoice.lines.filter(is_active=True).prefetch_related("revenue_events"):
         for event in line.revenue_events.all():
             revenue_event_cash_receive(event=event, received_on=paid_on)
+    for line in _agency_only_lines(invoice):
+        agency_revenue_cash_receive(
+            stream=Stream.AGENCY_SERVICE, source=_agency_only_source(line), received_on=paid_on
+        )
     return invoice
 
 
@@ -262,6 +297,12 @@ def invoice_void(*, invoice: Invoice) -> Invoice:
         raise Conflict("This invoice booked earnings; issue a credit note instead.")
     if invoice.lines.filter(deal__status=DealStatus.INVOICED).exists():
         raise Conflict("This invoice bills a deal; cancel the deal first.")
+    for line in _agency_only_lines(invoice):  # the agency's own revenue is taken back
+        agency_revenue_reverse(
+            stream=Stream.AGENCY_SERVICE,
+            source=_agency_only_source(line),
+            on=timezone.localdate(),
+        )
     invoice.lines.update(is_active=False)
     return transition(invoice, Invoice.Status.VOID, locked=True, changes={"is_overdue": False}).obj
 

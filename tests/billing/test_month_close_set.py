@@ -7,10 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing.models import Account, Statement, StatementLine
-from billing.services.advances import advance_issue, expense_record
 from billing.services.statements import statements_close_due, statements_close_month
 from billing.verification import ledger_verify
 from tests.billing.helpers import balance, creator_on_plan
+from tests.factories.billing import advance_approved, expense_approved
 
 pytestmark = pytest.mark.django_db
 MARCH = dt.date(2025, 3, 1)
@@ -24,10 +24,10 @@ def _month(ingest, count: int, prefix: str) -> list:
         creator = creator_on_plan(rate="0.20", streams=["brand_deal"])
         ingest(creator, gross="1000.00", on=dt.date(2025, 3, 10), source_id=f"{prefix}-{i}")
         if i % 2:
-            advance_issue(
+            advance_approved(
                 creator=creator, amount_minor=30000, recoup_cap_rate="0.25", issued_on=MARCH
             )
-            expense_record(
+            expense_approved(
                 creator=creator, amount_minor=5000, description="Edit", incurred_on=MARCH
             )
         creators.append(creator)

@@ -8,25 +8,24 @@ from django.utils import timezone
 from agency.errors import ApplicationError
 from billing.models import Account, Statement
 from billing.services import payouts as svc
-from billing.services.advances import advance_issue, expense_record
 from billing.services.statements import month_start, next_month, statement_close
 from billing.verification import ledger_verify
 from tests.billing.helpers import balance, creator_on_plan
 from tests.billing.test_payouts import _payable
-from tests.factories.billing import finance_user
+from tests.factories.billing import advance_approved, expense_approved, finance_user
 
 pytestmark = pytest.mark.django_db
 
 
 def test_every_line_kind_in_one_month_agrees_with_the_ledger(ingest):
     creator = creator_on_plan(rate="0.20")
-    advance_issue(
+    advance_approved(
         creator=creator, amount_minor=30000, recoup_cap_rate="0.25", issued_on=dt.date(2025, 1, 5)
     )
     sale = ingest(creator, gross="1000.00", on=dt.date(2025, 3, 2))  # +800.00
     _payable(sale)
     ingest(creator, gross="100.00", kind="refund", refund_of=sale, on=dt.date(2025, 3, 9))  # -80
-    expense_record(
+    expense_approved(
         creator=creator, amount_minor=5000, description="Edit", incurred_on=dt.date(2025, 3, 3)
     )
     batch = svc.payout_batch_prepare(currency="USD", prepared_by=finance_user("a"))

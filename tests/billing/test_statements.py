@@ -11,13 +11,17 @@ from django.db import connection as conn
 from agency.errors import Conflict
 from billing.fx import MissingExchangeRate, convert_minor, rate_for
 from billing.models import Account, RevenueEvent, RevenueSplit, Statement, StatementLine
-from billing.services.advances import advance_issue, expense_record
 from billing.services.events import EventInput, RowErrors, revenue_events_ingest
 from billing.services.statements import statement_close
 from billing.verification import ledger_verify
 from tests.billing.conftest import TODAY
 from tests.billing.helpers import balance, creator_on_plan
-from tests.factories.billing import CommissionPlanFactory, ExchangeRateFactory
+from tests.factories.billing import (
+    CommissionPlanFactory,
+    ExchangeRateFactory,
+    advance_approved,
+    expense_approved,
+)
 
 pytestmark = pytest.mark.django_db
 MARCH, APRIL = dt.date(2025, 3, 1), dt.date(2025, 4, 1)
@@ -111,7 +115,7 @@ def test_months_close_in_order(ingest):
 
 def test_advance_recouped_over_two_months_within_the_cap(ingest):
     creator = creator_on_plan(rate="0.20", streams=["brand_deal"])
-    advance_issue(
+    advance_approved(
         creator=creator, amount_minor=100000, recoup_cap_rate="0.50", issued_on=dt.date(2025, 2, 1)
     )
     ingest(creator, gross="1000.00", on=dt.date(2025, 3, 10))  # earns 800.00
@@ -130,7 +134,7 @@ def test_advance_recouped_over_two_months_within_the_cap(ingest):
 def test_recoupable_expense_is_deducted_at_close(ingest):
     creator = creator_on_plan(streams=["brand_deal"])
     ingest(creator, gross="100.00")  # creator 80.00
-    expense_record(
+    expense_approved(
         creator=creator, amount_minor=2500, description="Studio", incurred_on=dt.date(2025, 3, 2)
     )
     march = statement_close(creator=creator, period=MARCH)
@@ -207,7 +211,7 @@ def test_statement_lines_follow_the_statement_currency(ingest):
 @pytest.mark.django_db(transaction=True)
 def test_closing_twice_at_once_closes_once(ingest):
     creator = creator_on_plan(streams=["brand_deal"])
-    advance_issue(
+    advance_approved(
         creator=creator, amount_minor=10000, recoup_cap_rate="0.5", issued_on=dt.date(2025, 2, 1)
     )
     ingest(creator, gross="100.00")
@@ -244,7 +248,7 @@ def test_flat_plan_in_another_currency_needs_no_plan_rate(ingest):
 @pytest.mark.django_db(transaction=True)
 def test_posting_while_the_month_closes_lands_in_an_open_month(ingest):
     creator = creator_on_plan(streams=["brand_deal"])
-    advance_issue(
+    advance_approved(
         creator=creator, amount_minor=1000, recoup_cap_rate="0.5", issued_on=dt.date(2025, 2, 1)
     )
     ingest(creator, gross="100.00", on=dt.date(2025, 3, 3))

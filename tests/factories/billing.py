@@ -2,10 +2,17 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from factory.django import DjangoModelFactory
 
 from billing.models import CommissionPlan, ExchangeRate
+from billing.services.advances import (
+    advance_approve,
+    advance_record,
+    expense_approve,
+    expense_record,
+)
 from tests.factories.agency import StaffUserFactory
 from tests.factories.creators import ContractFactory
 
@@ -44,3 +51,18 @@ def finance_user(username: str):
     group, _ = Group.objects.get_or_create(name="finance")
     user.groups.add(group)
     return user
+
+
+def _approver():
+    user = get_user_model().objects.filter(username="finance.checker").first()
+    return user or finance_user("finance.checker")
+
+
+def advance_approved(**fields):
+    """An advance recorded by the system and approved by finance (four eyes), so paid."""
+    return advance_approve(advance=advance_record(**fields), approved_by=_approver())
+
+
+def expense_approved(**fields):
+    """A recoupable expense recorded and approved by finance, so deducted at close."""
+    return expense_approve(expense=expense_record(**fields), approved_by=_approver())
