@@ -37,8 +37,9 @@ def other_data_client(partner_client_factory):
 
 
 def _when(days_ago: int = 2, hours: int = 20):
-    start = timezone.now().replace(microsecond=0) - dt.timedelta(days=days_ago)
-    start = start.replace(hour=hours % 24)
+    # On the hour: two rows built a second apart describe the same session.
+    start = timezone.now().replace(minute=0, second=0, microsecond=0)
+    start = (start - dt.timedelta(days=days_ago)).replace(hour=hours % 24)
     return start, start + dt.timedelta(hours=2)
 
 
