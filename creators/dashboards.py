@@ -28,12 +28,6 @@ def manager_panel(request) -> Panel:
         for r in near.select_related("creator").order_by("creator__stage_name")[:SHOWN]
         if r.failures
     ]
-    since = timezone.localdate() - dt.timedelta(days=7)
-    gained, lost = selectors.eligibility_changes(mine_results, since=since)
-    gained_n, lost_n = gained.count(), lost.count()
-    changes = [f"{r.creator} now qualifies for {r.program.name}" for r in gained[:SHOWN]] + [
-        f"{r.creator} lost {r.program.name}: {_first_reason(r)}" for r in lost[:SHOWN]
-    ]
     trend = selectors.score_trend(mine)
     return Panel(
         title="Your creators",
@@ -51,14 +45,7 @@ def manager_panel(request) -> Panel:
                 "; ".join(examples) or "nothing actionable",
                 results + "?actionable=yes",
             ),
-            Card(
-                "Eligibility this week",
-                f"+{gained_n} gained, -{lost_n} lost" if gained_n or lost_n else "no change",
-                f"since {since:%d %b}, against each creator's result before",
-                results,
-                alert=bool(lost_n),
-                items=changes,
-            ),
+            _changes_card(mine_results, results),
             Card(
                 "Average score (28 days)",
                 f"{trend[-1][1]:.1f}" if trend else "not scored yet",
@@ -80,6 +67,24 @@ def manager_panel(request) -> Panel:
                 colour=COLOURS[1],
             ),
         ],
+    )
+
+
+def _changes_card(results_qs, results_url: str) -> Card:
+    """Eligibility gained and lost over the last seven days, with the reason for a loss."""
+    since = timezone.localdate() - dt.timedelta(days=7)
+    gained, lost = selectors.eligibility_changes(results_qs, since=since)
+    gained_n, lost_n = gained.count(), lost.count()
+    changes = [f"{r.creator} now qualifies for {r.program.name}" for r in gained[:SHOWN]] + [
+        f"{r.creator} lost {r.program.name}: {_first_reason(r)}" for r in lost[:SHOWN]
+    ]
+    return Card(
+        "Eligibility this week",
+        f"+{gained_n} gained, -{lost_n} lost" if gained_n or lost_n else "no change",
+        f"since {since:%d %b}, against each creator's result before",
+        results_url,
+        alert=bool(lost_n),
+        items=changes,
     )
 
 

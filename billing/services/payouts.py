@@ -45,6 +45,26 @@ def payout_batch_create(*, currency: str, prepared_by=None) -> PayoutBatch:
 
 
 @transaction.atomic
+def _payout_amount(
+    payee: Payee, currency: str, available: int, requested: int | None
+) -> int | None:
+    """The amount to reserve: ``requested``, or everything available (None when that is
+    below the minimum). Never above the available balance, never below the minimum."""
+    minimum = to_minor(conf.payout_minimum(), currency)
+    if requested is None:
+        return available if available >= minimum else None
+    if requested <= 0:
+        raise ApplicationError("A payout must be positive.")
+    if requested > available:
+        raise Conflict(
+            f"The payout exceeds the {payee.role.replace('_', '-')}'s available balance.",
+            extra={"available_minor": available, "requested_minor": requested},
+        )
+    if requested < minimum:
+        raise ApplicationError(f"Payouts start at {conf.payout_minimum()} {currency}.")
+    return requested
+
+
 def payout_create(
     *,
     batch: PayoutBatch,
@@ -61,31 +81,19 @@ def payout_create(
         raise Conflict("Payouts are added to draft batches only.")
     if payee.creator is not None and payee.creator.payout_currency != batch.currency:
         raise ApplicationError("The creator is paid in another currency.")
-    existing = Payout.objects.filter(batch=batch, **payee.party).first()
-    if existing is not None:
+    if (existing := Payout.objects.filter(batch=batch, **payee.party).first()) is not None:
         return existing
     today = timezone.localdate()
-    statement = None
-    if payee.creator is not None:  # lock order: statement first
-        statement = statement_for_line(creator=payee.creator, on=today)
+    statement = (  # lock order: statement first
+        statement_for_line(creator=payee.creator, on=today) if payee.creator else None
+    )
     payable = ledger.account_get(kind=payee.account_kind, currency=batch.currency, **payee.party)
     transit = ledger.account_get(kind=Account.Kind.PAYOUTS_IN_TRANSIT, currency=batch.currency)
     locked = ledger.accounts_lock([payable, transit])
     available = locked[payable.pk].balance_minor - payee.held_minor(batch.currency)
-    minimum = to_minor(conf.payout_minimum(), batch.currency)
+    amount_minor = _payout_amount(payee, batch.currency, available, amount_minor)
     if amount_minor is None:
-        if available < minimum:
-            return None
-        amount_minor = available
-    if amount_minor <= 0:
-        raise ApplicationError("A payout must be positive.")
-    if amount_minor > available:
-        raise Conflict(
-            f"The payout exceeds the {payee.role.replace('_', '-')}'s available balance.",
-            extra={"available_minor": available, "requested_minor": amount_minor},
-        )
-    if amount_minor < minimum:
-        raise ApplicationError(f"Payouts start at {conf.payout_minimum()} {batch.currency}.")
+        return None
     source_id = f"{batch.pk}:{payee.creator.pk}" if payee.creator else f"{batch.pk}:{payee.key}"
     txn = ledger.post(
         source_type="payout_reserve",

@@ -172,6 +172,8 @@ class _Batch:
 
     def plan(self, event: RevenueEvent) -> _Planned:
         """Split one event and build its legs and statement line (nothing is written)."""
+        # Long on purpose: the engine's per-event step in one pass (split, FX, legs, line),
+        # in the same order as the one-at-a-time reference the property test compares it to.
         creator = event.creator
         sale = event.refund_of_id is None
         month_delta = None

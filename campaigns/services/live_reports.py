@@ -81,6 +81,8 @@ def live_report_book(
     """Book the agreed gift value of a finished month once. The same agreement again returns
     the first booking; another amount is a conflict (the month is in the books). Staff who
     book must be in the finance group."""
+    # Long on purpose: one locked sequence (the report, its earlier booking, the month's
+    # sessions) that must book and record in this order.
     today = today or timezone.localdate()
     report = (
         LiveMonthlyReport.objects.select_for_update().select_related("account").get(pk=report.pk)
@@ -117,6 +119,7 @@ def live_report_book(
                 currency=currency,
                 source_type=SOURCE_LIVE_REPORT,
                 source_id=str(report.pk),
+                description=f"LIVE gifts, {report.month:%B %Y} report (agreed)",
             )
         ],
         today=today,

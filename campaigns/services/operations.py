@@ -112,6 +112,8 @@ class Item:
 
 def client_month_items(*, brand: Brand, month: dt.date, currency: str) -> list[Item]:
     """What the client owes for the month in ``currency`` and is not billed yet."""
+    # Long on purpose: one block per billable kind (ad-operation fees, retainers, per-unit
+    # services, operated livestreams), then one query drops what is billed already.
     start, end = month_bounds(month)
     label = f"{start:%Y-%m}"
     items: list[Item] = []

@@ -193,6 +193,8 @@ class _Batch:
 
 
 def _plan_live_sessions(batch: _Batch) -> None:
+    # Long on purpose: every lookup of the batch is one query up front (accounts, clients,
+    # known sessions, invoiced ones, prices), then one pass checks and plans each row.
     rows = batch.rows
     accounts = {
         (a.platform, a.platform_account_id): a

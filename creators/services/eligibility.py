@@ -337,6 +337,8 @@ def _half_even(numerator: str, denominator: str) -> str:
 
 
 def _evaluate_sql() -> str:
+    # Long on purpose: it builds one INSERT ... SELECT that evaluates every rule of a chunk
+    # in a single statement; its parts read in the order the SQL runs them.
     failures = ",\n                ".join(rule.failure_sql() for rule in RULES)
     per_month = "j.basis_views::numeric * 30"
     per_window = "j.w * j.rate_per_views"
