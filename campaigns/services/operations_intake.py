@@ -27,6 +27,7 @@ from rest_framework.exceptions import ValidationError
 
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES, to_minor
+from agency.rows import note
 from agency.validation import validate_date_in_range
 from billing.api.serializers import DecimalStringField
 from campaigns.models import (
@@ -168,7 +169,7 @@ class _Batch:
     plans: list[_Plan] = field(default_factory=list)
 
     def bad(self, index: int, name: str, reason: str) -> None:
-        self.errors.setdefault(str(index), {}).setdefault(name, []).append(reason)
+        note(self.errors.setdefault(str(index), {}), name, reason)
 
     def minor(self, index: int, name: str, amount: Decimal | None, currency: str) -> int | None:
         if amount is None:
