@@ -2,6 +2,8 @@
 shows up here)."""
 
 import pytest
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -20,13 +22,16 @@ def _batch(ingest, creators: int):
 
 
 def _count(fn) -> int:
+    """Queries of ``fn`` with the content-type cache warm (audit rows name their model), as
+    in a running process, so the count does not depend on which tests ran before."""
+    ContentType.objects.get_for_models(*apps.get_models())
     with CaptureQueriesContext(connection) as ctx:
         fn()
     return len(ctx.captured_queries)
 
 
 @pytest.mark.parametrize("n", [1, 3])
-def test_approving_a_batch_costs_a_fixed_number_plus_three_per_payout(ingest, n):
+def test_approving_a_batch_costs_a_fixed_number_plus_four_per_payout(ingest, n):
     batch = _batch(ingest, n)
     checker = finance_user("checker")
     assert _count(lambda: svc.payout_batch_approve(batch=batch, approved_by=checker)) == (
@@ -51,6 +56,6 @@ def test_sending_a_payout_is_a_lock_a_save_and_an_audit_row(ingest):
     assert _count(lambda: svc.payout_send(payout_id=payout.pk)) == SEND_AGAIN
 
 
-APPROVE_BASE, APPROVE_PER_PAYOUT = 12, 3
+APPROVE_BASE, APPROVE_PER_PAYOUT = 9, 4
 REJECT_BASE, REJECT_PER_PAYOUT = 9, 23
 SEND, SEND_AGAIN = 7, 5  # savepoints included
