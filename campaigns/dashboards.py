@@ -66,6 +66,7 @@ def operations_panel(request) -> Panel:
                 or "none",
                 f"since Monday {monday:%d %b}",
                 reverse("admin:campaigns_livesession_changelist"),
+                items=[_conversion(r) for r in live],
             ),
             Card(
                 "Overdue invoices",
@@ -76,6 +77,14 @@ def operations_panel(request) -> Panel:
         ],
         charts=charts,
     )
+
+
+def _conversion(row: dict) -> str:
+    """``USD sessions: conversion 3.00 % (average)``: orders over viewers, graded."""
+    if row["conversion"] is None:
+        return f"{row['currency']} sessions: no viewers reported"
+    rate = f"{row['conversion'] * 100:.2f} %"
+    return f"{row['currency']} sessions: conversion {rate} ({row['grade']})"
 
 
 @panel(TALENT_MANAGER)

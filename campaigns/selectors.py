@@ -153,13 +153,25 @@ def pipeline_value() -> list[dict]:
 
 
 def live_sessions_between(*, start: dt.date, end: dt.date) -> list[dict]:
-    """Sessions that started in [start, end): how many and their commerce GMV, per currency."""
-    return list(
+    """Sessions that started in [start, end), per currency: how many, their commerce GMV and
+    gifts, and their conversion (orders / viewers) with its grade."""
+    rows = list(
         LiveSession.objects.filter(started_at__date__gte=start, started_at__date__lt=end)
         .values("currency")
-        .annotate(sessions=Count("pk"), gmv=Sum("gmv_minor"), gifts=Sum("gifts_value_minor"))
+        .annotate(
+            sessions=Count("pk"),
+            gmv=Sum("gmv_minor"),
+            gifts=Sum("gifts_value_minor"),
+            viewers=Sum("viewers"),
+            orders=Sum("orders"),
+        )
         .order_by("currency")
     )
+    for row in rows:
+        counts = {"orders": row["orders"] or 0, "viewers": row["viewers"] or 0}
+        row["conversion"] = live_conversion_rate(**counts)
+        row["grade"] = live_conversion_grade(**counts)
+    return rows
 
 
 def ad_spend_by_brand(*, start: dt.date, end: dt.date) -> list[dict]:

@@ -61,8 +61,16 @@ def test_operations_pipeline_is_the_sum_of_open_deal_fees(client):
     BrandDealFactory(fee_minor=1_000_00)
     BrandDealFactory(fee_minor=2_500_50, status=DealStatus.NEGOTIATING)
     BrandDealFactory(fee_minor=9_999_00, status=DealStatus.CANCELLED)
-    cards = _cards(operations_panel(_request(ops)))
+    from tests.factories.campaigns import LiveSessionFactory
+
+    LiveSessionFactory(viewers=6_000, orders=120, gmv_minor=4_000_00)
+    LiveSessionFactory(viewers=4_000, orders=180, gmv_minor=1_000_00)
+    panel = operations_panel(_request(ops))
+    cards = _cards(panel)
     assert cards["Open pipeline"] == "USD 3,500.50"
+    live = next(c for c in panel.cards if c.label == "Live sessions this week")
+    assert live.value == "2 · GMV USD 5,000.00"
+    assert live.items == ["USD sessions: conversion 3.00 % (average)"]  # 300 of 10,000
     page = staff_login(client, ops).get(reverse("admin:index")).content.decode()
     assert "Pipeline by deal state, USD" in page and "Finance:" not in page
 
