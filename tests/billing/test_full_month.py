@@ -1,9 +1,14 @@
 """A month run through the public interfaces only: a data partner's metrics, revenue events
-(live gifts, an affiliate sale and its refund) and the platform's remittance through the
-API; finance records an advance (another member approves it), closes the month, prepares a
-payout batch (another member approves and settles it) in the admin; the creator, the talent
-manager and the sub-agency are paid; ``verify_ledger`` is clean and the profit and loss
-agrees with the ledger to the minor unit."""
+(live gifts, an affiliate sale and its refund), a live session and ad spend through the
+operations API; operations books the session in the admin; a brand proposes a deal through
+its API, operations moves it to invoiced and records the brand's payment (the creator's
+brand_deal earning is booked, cash received); the monthly job drafts the ad-fee invoice,
+operations issues it (agency-only revenue) and records its payment; the platform's
+remittance makes the month's sales payable; finance records an advance (another member
+approves it), closes the month, prepares a payout batch (another member approves and
+settles it) in the admin; the creator, the talent manager and the sub-agency are paid;
+``verify_ledger`` is clean and the profit and loss by stream and month agrees with the
+ledger to the minor unit."""
 
 import csv
 import datetime as dt
@@ -19,31 +24,34 @@ from agency.months import month_start, previous_month
 from billing import reports
 from billing.models import Account, Advance, LedgerLeg, Payout, PayoutBatch, RevenueEvent, Statement
 from billing.tasks import billing_lock_due_events, billing_send_approved_batches
-from campaigns.tasks import campaigns_settle_due_affiliate_orders
+from campaigns.models import BrandDeal, Invoice, LiveSession
+from campaigns.tasks import campaigns_close_last_month, campaigns_settle_due_affiliate_orders
 from tests.billing.helpers import balance, creator_on_plan
+from tests.campaigns.test_operations_api import session_row
 from tests.conftest import staff_login
 from tests.creators.test_api import daily_row
 from tests.factories.billing import finance_user
-from tests.factories.campaigns import AffiliateLinkFactory
+from tests.factories.campaigns import AdAccountFactory, AffiliateLinkFactory
 from tests.factories.creators import PlatformAccountFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def _action(client, model: str, action: str, ids) -> None:
-    url = reverse(f"admin:billing_{model}_changelist")
+def _action(client, model: str, action: str, ids, app: str = "billing") -> None:
+    url = reverse(f"admin:{app}_{model}_changelist")
     response = client.post(url, {"action": action, "_selected_action": ids, "post": "yes"})
     assert response.status_code in (200, 302)
 
 
 def test_a_month_from_metrics_to_payouts_through_public_interfaces(
-    client, data_partner_client, sub_agency_client
+    client, admin_user, data_partner_client, sub_agency_client, brand_client
 ):
     today = timezone.localdate()
     month = previous_month(previous_month(today))  # ended, and every hold has passed since
     creator = creator_on_plan(
         rate="0.30", manager_share="0.50", sub_agency_share="0.25",
-        streams=["live_gifts", "affiliate"], sub_agency=sub_agency_client.partner,
+        streams=["live_gifts", "live_commerce", "affiliate", "brand_deal"],
+        sub_agency=sub_agency_client.partner,
     )  # fmt: skip
     account = PlatformAccountFactory(creator=creator)
 
@@ -82,6 +90,23 @@ def test_a_month_from_metrics_to_payouts_through_public_interfaces(
         ],
         "month-refunds",
     )  # fmt: skip
+    # The data partner's live session; operations books its gifts and commerce commission.
+    start = timezone.make_aware(dt.datetime.combine(month + dt.timedelta(days=3), dt.time(20)))
+    sessions = data_partner_client.post(
+        reverse("live-session-list"),
+        {"rows": [session_row(account, started_at=start.isoformat(),
+                              ended_at=(start + dt.timedelta(hours=2)).isoformat())]},
+        format="json",
+    )  # fmt: skip
+    assert sessions.status_code == 200, sessions.json()
+    session = LiveSession.objects.get()
+    staff_login(client, admin_user)
+    _action(client, "livesession", "book_revenue", [session.pk], app="campaigns")
+    # gifts 250.00; commerce 10 % of GMV 4,000.00 = 400.00
+    assert sorted(
+        RevenueEvent.objects.filter(source_id=str(session.pk)).values_list("stream", "gross_minor")
+    ) == [("live_commerce", 40000), ("live_gifts", 25000)]
+    client.logout()
     billing_lock_due_events(today=today)  # the beat job: every hold has ended
 
     # The platform paid: its remittance makes the sales payable (pay when paid).
@@ -89,11 +114,14 @@ def test_a_month_from_metrics_to_payouts_through_public_interfaces(
         reverse("remittance-list"),
         {
             "payer": "TikTok", "reference": f"SETTLE-{month:%Y-%m}", "currency": "USD",
-            "amount": "11500.00", "fee_withheld": "0.00", "period_start": str(month),
+            "amount": "12150.00", "fee_withheld": "0.00", "period_start": str(month),
             "period_end": str(month + dt.timedelta(days=27)), "received_on": str(today),
             "lines": [
                 {"stream": "live_gifts", "amount": "10000.00", "external_id": "gifts-1"},
                 {"stream": "affiliate", "amount": "1500.00", "external_id": "order-1"},
+                {"stream": "live_gifts", "amount": "250.00", "external_id": str(session.pk)},
+                {"stream": "live_commerce", "amount": "400.00",
+                 "external_id": str(session.pk)},
             ],
         },
         format="json",
@@ -103,6 +131,54 @@ def test_a_month_from_metrics_to_payouts_through_public_interfaces(
     assert set(RevenueEvent.objects.filter(kind="sale").values_list("status", flat=True)) == {
         "payable"
     }
+
+    # A brand proposes a deal through its API; operations moves it along in the admin, the
+    # approved deal is invoiced and the brand's payment books the creator's earning.
+    proposal = brand_client.post(
+        reverse("deal-list"),
+        {"title": "Summer glow", "brief": "One video", "fee": "3000.00", "currency": "USD",
+         "creators": [{"creator_id": creator.pk}],
+         "deliverables": [{"creator_id": creator.pk, "type": "video",
+                           "due_on": str(today + dt.timedelta(days=10))}]},
+        format="json",
+    )  # fmt: skip
+    assert proposal.status_code == 201, proposal.json()
+    deal = BrandDeal.objects.get(pk=proposal.json()["id"])
+    staff_login(client, admin_user)
+    for _ in range(6):  # lead -> negotiating -> ... -> approved -> invoiced
+        _action(client, "branddeal", "advance", [deal.pk], app="campaigns")
+    deal.refresh_from_db()
+    assert deal.status == "invoiced"
+    invoice = Invoice.objects.get(lines__deal=deal)
+    _action(client, "invoice", "record_payment_today", [invoice.pk], app="campaigns")
+    deal.refresh_from_db()
+    assert deal.status == "paid"
+    earning = RevenueEvent.objects.get(stream="brand_deal")
+    assert (earning.creator_id, earning.gross_minor, earning.cash_received_on) == (
+        creator.pk,
+        300000,
+        today,
+    )
+
+    # Ad spend through the data partner's API on the brand's fee account (10 % of spend);
+    # the monthly job drafts the client invoice, operations issues it and records payment.
+    ad_account = AdAccountFactory(brand=deal.brand)
+    spend = data_partner_client.post(
+        reverse("ad-spend-list"),
+        {"rows": [{"platform": "tiktok", "ad_account_id": ad_account.external_id,
+                   "spent_on": str(month + dt.timedelta(days=5)), "currency": "USD",
+                   "amount": "5000.00"}]},
+        format="json",
+    )  # fmt: skip
+    assert spend.status_code == 200, spend.json()
+    campaigns_close_last_month(today=previous_month(today))  # the monthly beat job
+    fees = Invoice.objects.get(lines__ad_account=ad_account)
+    _action(client, "invoice", "issue", [fees.pk], app="campaigns")
+    _action(client, "invoice", "record_payment_today", [fees.pk], app="campaigns")
+    fees.refresh_from_db()
+    assert fees.status == "paid"
+    assert list(fees.lines.values_list("amount_minor", flat=True)) == [50000]
+    client.logout()
 
     # Finance: an advance recorded by one member, approved by another.
     anna, ben = finance_user("finance.anna"), finance_user("finance.ben")
@@ -124,8 +200,9 @@ def test_a_month_from_metrics_to_payouts_through_public_interfaces(
     statement = Statement.objects.get(creator=creator, period=month)
     _action(client, "statement", "close_month", [statement.pk])
     statement.refresh_from_db()
-    # creator: 70 % of 10,000 + 70 % of (2,000 - 500) = 8,050.00, less 1,000 recouped
-    assert statement.status == "closed" and statement.closing_minor == 805000 - 100000
+    # creator: 70 % of (10,000 + 250 + 400) + 70 % of (2,000 - 500) = 8,505.00, less 1,000
+    # recouped (the deal was paid this month: it waits on this month's statement)
+    assert statement.status == "closed" and statement.closing_minor == 850500 - 100000
 
     # Payouts: anna prepares, ben approves, the job sends, ben marks them paid.
     client.logout()
@@ -136,19 +213,21 @@ def test_a_month_from_metrics_to_payouts_through_public_interfaces(
     )
     batch = PayoutBatch.objects.get()
     paid = sorted(batch.payouts.values_list("amount_minor", flat=True))
-    assert paid == [86250, 172500, 705000]  # sub-agency, manager, creator
+    # commission 30 % of 12,150.00 = 3,645.00: the manager 50 %, the sub-agency 25 %
+    assert paid == [91125, 182250, 750500]  # sub-agency, manager, creator
     client.logout()
     staff_login(client, ben)
     _action(client, "payoutbatch", "approve", [batch.pk])
     billing_send_approved_batches()
     _action(client, "payout", "mark_paid", list(batch.payouts.values_list("pk", flat=True)))
     assert set(Payout.objects.values_list("status", flat=True)) == {"paid"}
-    for kind, party in (
-        (Account.Kind.CREATOR_PAYABLE, {"creator": creator}),
-        (Account.Kind.MANAGER_PAYABLE, {"manager": creator.talent_manager}),
-        (Account.Kind.SUB_AGENCY_PAYABLE, {"sub_agency": creator.sub_agency}),
+    # what is left is the deal's, paid this month: 70 % / 15 % / 7.5 % of 3,000.00
+    for kind, party, left in (
+        (Account.Kind.CREATOR_PAYABLE, {"creator": creator}, 210000),
+        (Account.Kind.MANAGER_PAYABLE, {"manager": creator.talent_manager}, 45000),
+        (Account.Kind.SUB_AGENCY_PAYABLE, {"sub_agency": creator.sub_agency}, 22500),
     ):
-        assert balance(kind, "USD", **party) == 0, kind
+        assert balance(kind, "USD", **party) == left, kind
 
     # The books: verify_ledger is clean; the profit and loss equals the ledger.
     out = io.StringIO()
@@ -159,8 +238,14 @@ def test_a_month_from_metrics_to_payouts_through_public_interfaces(
         + f"?start={month:%Y-%m}&end={month_start(today) + dt.timedelta(days=40):%Y-%m}&format=csv"
     )
     rows = list(csv.DictReader(io.StringIO(pnl.content.decode())))
-    by_stream = {r["stream"]: r["amount"] for r in rows if r["month"] == f"{month:%Y-%m}"}
-    assert by_stream == {"live_gifts": "750.00", "affiliate": "112.50"}
+    by_month = {}
+    for r in rows:
+        by_month.setdefault(r["month"], {})[r["stream"]] = r["amount"]
+    # the agency keeps 7.5 % of each creator earning; the ad fee is its own
+    assert by_month == {
+        f"{month:%Y-%m}": {"live_gifts": "768.75", "live_commerce": "30.00", "affiliate": "112.50"},
+        f"{today:%Y-%m}": {"brand_deal": "225.00", "agency_service": "500.00"},
+    }
     ledger = LedgerLeg.objects.filter(account__kind=Account.Kind.AGENCY_REVENUE).aggregate(
         s=Sum("amount_minor")
     )["s"]
