@@ -44,7 +44,6 @@ def payout_batch_create(*, currency: str, prepared_by=None) -> PayoutBatch:
     return PayoutBatch.objects.create(currency=currency, prepared_by=prepared_by)
 
 
-@transaction.atomic
 def _payout_amount(
     payee: Payee, currency: str, available: int, requested: int | None
 ) -> int | None:
@@ -65,6 +64,7 @@ def _payout_amount(
     return requested
 
 
+@transaction.atomic
 def payout_create(
     *,
     batch: PayoutBatch,
