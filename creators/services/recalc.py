@@ -21,7 +21,6 @@ import datetime as dt
 from collections.abc import Sequence
 
 import structlog
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
@@ -132,10 +131,9 @@ def recalc_start(
 def _enqueue(chunk_ids: Sequence[int]) -> None:
     """Mark the chunks handed out now and send one task each after commit. A broker that
     is down then loses nothing: the sweeper sends them again."""
-    task = current_app.tasks[RECALC_CHUNK_TASK]  # by name: the tasks module imports this one
     RecalcChunk.objects.filter(pk__in=chunk_ids).update(enqueued_at=timezone.now())
     for chunk_id in chunk_ids:
-        enqueue_on_commit(task, chunk_id)
+        enqueue_on_commit(RECALC_CHUNK_TASK, chunk_id)  # by name: tasks import this module
 
 
 def recalc_chunk_process(*, chunk_id: int) -> RecalcChunk:
