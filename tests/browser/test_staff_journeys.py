@@ -53,10 +53,12 @@ def test_finance_approves_a_payout_batch_another_finance_member_prepared(page, s
 
     log_in(page, ben)
     page.screenshot("finance-landing")
+    assert "Ledger check" in page.goto("/admin/").inner_text("#content")
     tab = page.goto("/admin/billing/payoutbatch/")
     tab.click(f'#result_list a[href$="/{batch.pk}/change/"]')
     page.check()
     assert "USD 987.60" in tab.inner_text("#content")  # 80 % of 1,234.50 to the creator
+    assert tab.is_visible("text=Reject batch")
     tab.click("text=Approve batch")
     page.check()
     tab.click("input[value='Yes, approve batch']")
@@ -88,9 +90,19 @@ def test_a_manager_finds_a_creator_close_to_eligibility(page, staff_user):
         ],
         computed_at=timezone.now(),
     )
+    EligibilityResult.objects.create(  # eligible ten days ago: lost this week
+        creator=close, program=rule_set.program, rule_set=rule_set,
+        as_of=timezone.localdate() - dt.timedelta(days=10), eligible=True, failures=[],
+        computed_at=timezone.now(),
+    )  # fmt: skip
 
     log_in(page, manager)
     page.screenshot("talent-manager-landing")
+    landing = page.goto("/admin/").inner_text("#content")
+    assert "+0 gained, -1 lost" in landing
+    assert f"nearly.there lost {rule_set.program.name}: needs 1,200 more followers" in landing
+    page.goto(f"/admin/creators/eligibilityprogram/{rule_set.program.pk}/change/")
+    page.check()  # the program a result links to opens for a manager (no 403)
     tab = page.goto("/admin/creators/eligibilityresult/?eligible__exact=0")
     listing = tab.inner_text("#result_list")
     assert "nearly.there" in listing and "someone.elses" not in listing
