@@ -386,7 +386,8 @@ def _evaluate_sql() -> str:
     updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in [*_RESULT_FIELDS, "computed_at"])
     return f"""
 WITH rs AS (
-    SELECT r.*, p.platform AS program_platform
+    SELECT r.*, p.platform AS program_platform,
+        ARRAY(SELECT x FROM unnest(r.countries) x ORDER BY x COLLATE "C") AS sorted_countries
     FROM creators_eligibilityruleset r
     JOIN creators_eligibilityprogram p ON p.id = r.program_id
     WHERE r.effective_from <= %(as_of)s::date
@@ -410,7 +411,6 @@ WITH rs AS (
     SELECT rs.*, rs.id AS rule_set, rs.views_window_days AS w,
         rs.watch_hours_window_days AS hw, rs.alt_views_window_days AS alt_w,
         c.id AS creator_id, c.date_of_birth AS dob, c.country, %(as_of)s::date AS as_of,
-        ARRAY(SELECT x FROM unnest(rs.countries) x ORDER BY x COLLATE "C") AS sorted_countries,
         %(year)s - extract(year FROM c.date_of_birth)::int
             - (to_char(c.date_of_birth, 'MMDD') COLLATE "C" > %(mmdd)s)::int AS age,
         CASE WHEN to_char(c.date_of_birth, 'MMDD') = '0229' AND NOT (

@@ -152,7 +152,9 @@ d AS (
     ) s
     WHERE s.dates IS NOT NULL
 ),
-rates AS (
+-- MATERIALIZED: each video's pool is then one hash lookup on (version, k), not a join on
+-- the version with every pool filtered afterwards.
+rates AS MATERIALIZED (
     SELECT vid.creator_id, vid.video_id, vid.posted_on, vid.pool_version_id, vid.settle_days,
            v.views, width_bucket(v.views, vid.entry_views) AS k, d.dates, d.cum_views,
            {_RATES}
