@@ -58,27 +58,25 @@ SELECT v.id AS video_id, v.account_id, COUNT(*) AS days, SUM(m.views) AS views,
 """
 
 
-def floor_waves(*, as_of: dt.date) -> dict:
-    """The floor of the waves step alone; ``floor`` + this is the floor of the whole run."""
+def _floor(sql: str, table: str, *, as_of: dt.date) -> dict:
+    """Time one bare aggregate into its temporary table (dropped at commit)."""
     with transaction.atomic():
         started = time.perf_counter()
         with connection.cursor() as cursor:
-            cursor.execute(WAVES_FLOOR_SQL, {"as_of": as_of})
-            cursor.execute("SELECT COUNT(*) FROM bench_floor_waves")
+            cursor.execute(sql, {"as_of": as_of})
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")
             (rows,) = cursor.fetchone()
         seconds = time.perf_counter() - started
     return {"seconds": round(seconds, 3), "rows": rows}
 
 
 def floor(*, as_of: dt.date) -> dict:
-    with transaction.atomic():
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute(FLOOR_SQL, {"as_of": as_of})
-            cursor.execute("SELECT COUNT(*) FROM bench_floor_perf")
-            (rows,) = cursor.fetchone()
-        seconds = time.perf_counter() - started
-    return {"seconds": round(seconds, 3), "rows": rows}
+    return _floor(FLOOR_SQL, "bench_floor_perf", as_of=as_of)
+
+
+def floor_waves(*, as_of: dt.date) -> dict:
+    """The floor of the waves step alone; ``floor`` + this is the floor of the whole run."""
+    return _floor(WAVES_FLOOR_SQL, "bench_floor_waves", as_of=as_of)
 
 
 def snapshots_clear(*, as_of: dt.date) -> None:
