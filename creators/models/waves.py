@@ -4,6 +4,10 @@
   totals), pushed by data partners like the other metrics. Rows are kept for the first
   ``CREATORS_VIDEO_DAILY_RETENTION_DAYS`` days after posting (a periodic purge), so storage
   grows with the number of videos, not with their age.
+- ``VideoHourlyMetric``: the same counts for one hour (increments), when a data partner
+  sends intraday rows. A day with hourly rows has its daily row derived from them (their
+  sum, written by the ingestion), so every reader of daily rows sees them; waves read the
+  hours of the day a video reached its pool for the hour it got there. Same retention.
 - ``TrafficPoolVersion`` / ``TrafficPool``: versioned, effective-dated pool definitions
   (entry views per pool and the signal bars typical of videos promoted into it). Periods
   never overlap (exclusion constraint); a video is judged by the version in force on the
@@ -17,7 +21,7 @@
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q, Value
 
 from creators.models.metrics import Video, _non_negative
 from creators.models.periods import effective_period_constraints
@@ -94,6 +98,63 @@ class VideoDailyMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.video_id} {self.date}"
+
+
+class VideoHourlyMetric(models.Model):
+    """One hour of a video's life (UTC, the hour's start): that hour's counts, not running
+    totals, under the same constraints as the daily rows."""
+
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="hourly_metrics")
+    hour = models.DateTimeField("hour", help_text="The hour's start (UTC).")
+    views = models.BigIntegerField("views", default=0)
+    for_you_views = models.BigIntegerField("For You views", default=0)
+    follower_views = models.BigIntegerField("follower views", default=0)
+    completed_views = models.BigIntegerField("completed views", default=0)
+    replays = models.BigIntegerField("replays", default=0)
+    likes = models.BigIntegerField("likes", default=0)
+    comments = models.BigIntegerField("comments", default=0)
+    shares = models.BigIntegerField("shares", default=0)
+    saves = models.BigIntegerField("saves", default=0)
+    watch_time_seconds = models.BigIntegerField("watch time (seconds)", default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["video", "hour"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["video", "hour"],
+                name="video_hourly_unique_video_hour",
+                violation_error_message="This video has metrics for that hour already.",
+            ),
+            models.CheckConstraint(
+                name="video_hourly_on_the_hour",
+                condition=Q(
+                    hour=Func(
+                        Value("hour"),
+                        F("hour"),
+                        Value("UTC"),
+                        function="date_trunc",
+                        output_field=models.DateTimeField(),
+                    )
+                ),
+                violation_error_message="An hourly row starts on the hour.",
+            ),
+            *_non_negative("video_hourly", VIDEO_DAILY_COUNT_FIELDS),
+            models.CheckConstraint(
+                name="video_hourly_completed_within_views",
+                condition=Q(completed_views__lte=F("views")),
+                violation_error_message="Completed views cannot exceed views.",
+            ),
+            models.CheckConstraint(
+                name="video_hourly_sources_within_views",
+                condition=Q(for_you_views__lte=F("views") - F("follower_views")),
+                violation_error_message="For You and follower views cannot exceed views.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.video_id} {self.hour:%Y-%m-%d %H:00}"
 
 
 def _rate(verbose: str, max_digits: int = 9, **kwargs) -> models.DecimalField:
@@ -199,6 +260,12 @@ class VideoWave(models.Model):
     pool = models.PositiveSmallIntegerField("highest pool")
     reached_on = models.DateField(
         "reached on", null=True, blank=True, help_text="Empty without daily rows that show it."
+    )
+    reached_at = models.DateTimeField(
+        "reached at",
+        null=True,
+        blank=True,
+        help_text="The hour it got there (UTC), when hourly rows show it.",
     )
     next_pool = models.PositiveSmallIntegerField("next pool", null=True, blank=True)
     next_pool_views = models.BigIntegerField("next pool's entry views", null=True, blank=True)

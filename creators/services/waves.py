@@ -11,7 +11,9 @@ in the last 90 days up to ``as_of`` it
    (saves exist only in daily rows);
 3. finds the highest pool whose entry views it reached, the day it reached it (the first
    day its running daily views got there; the posting day for a pool entered at 0 views),
-   and the next pool;
+   the hour it got there when that day has hourly rows (the first hour whose running
+   views, on top of the days before, reach the pool: "pool 2 at 14:00 on day 1"), and the
+   next pool;
 4. compares each signal with the next pool's bar. The stopping signal is the first one
    short of its bar in the platform's order (completion > replays > likes > comments >
    shares, then saves): that is the one the platform weighs most, so the one to coach on.
@@ -22,7 +24,7 @@ in the last 90 days up to ``as_of`` it
    (the one that stopped most stalled videos, ties in the platform's order).
 
 Writes skip unchanged rows (``IS DISTINCT FROM``), so a re-run changes nothing.
-``video_daily_purge`` drops daily video rows past the retention of a video's life.
+``video_daily_purge`` drops daily and hourly video rows past the retention of a video's life.
 """
 
 import datetime as dt
@@ -75,6 +77,7 @@ _WAVE_COLUMNS = [
     "views",
     "pool",
     "reached_on",
+    "reached_at",
     "next_pool",
     "next_pool_views",
     *[f"{s}_rate" for s in SIGNALS],
@@ -158,13 +161,17 @@ reached AS (
     SELECT r.video_id,
            CASE WHEN r.pool_views = 0 THEN r.posted_on
                 ELSE MIN(daily.date) FILTER (WHERE daily.cum_views >= r.pool_views) END
-               AS reached_on
+               AS reached_on,
+           -- views before that day (running views only grow, so the first day's is least)
+           MIN(daily.cum_views - daily.views) FILTER (WHERE daily.cum_views >= r.pool_views)
+               AS views_before
     FROM r LEFT JOIN daily ON daily.video_id = r.video_id
     GROUP BY r.video_id, r.pool_views, r.posted_on
 ),
 res AS (
     SELECT r.creator_id, r.video_id, r.posted_on, r.pool_version_id, r.views, r.pool,
-           reached.reached_on, nx.number AS next_pool, nx.min_views AS next_pool_views,
+           reached.reached_on, rh.hour AS reached_at,
+           nx.number AS next_pool, nx.min_views AS next_pool_views,
            {", ".join(f"r.{s}_rate" for s in SIGNALS)},
            (nx.number IS NOT NULL AND r.posted_on <= %(as_of)s::date - r.settle_days)
                AS stalled,
@@ -174,6 +181,18 @@ res AS (
            ({" + ".join(f"{_short(s)}::int" for s in SIGNALS)}) AS signals_short
     FROM r
     JOIN reached ON reached.video_id = r.video_id
+    LEFT JOIN LATERAL (  -- the hour it reached the pool, from the hourly rows of that day
+        SELECT h.hour FROM (
+            SELECT h.hour, SUM(h.views) OVER (ORDER BY h.hour) AS cum_views
+            FROM creators_videohourlymetric h
+            WHERE r.pool_views > 0 AND reached.views_before IS NOT NULL
+              AND h.video_id = r.video_id
+              AND h.hour >= reached.reached_on::timestamp AT TIME ZONE 'UTC'
+              AND h.hour < (reached.reached_on + 1)::timestamp AT TIME ZONE 'UTC'
+        ) h
+        WHERE reached.views_before + h.cum_views >= r.pool_views
+        ORDER BY h.hour LIMIT 1
+    ) rh ON true
     LEFT JOIN LATERAL (
         SELECT * FROM creators_trafficpool n
         WHERE n.version_id = r.pool_version_id AND n.min_views > r.views
@@ -261,8 +280,9 @@ def video_daily_retention_days() -> int:
 
 @transaction.atomic
 def video_daily_purge(*, retention_days: int | None = None) -> int | None:
-    """Delete daily video rows from day ``retention_days`` of a video's life on (the posting
-    day is day 0). Returns rows deleted, or None when another purge holds the lock."""
+    """Delete daily and hourly video rows from day ``retention_days`` of a video's life on
+    (the posting day is day 0). Returns rows deleted, or None when another purge holds the
+    lock."""
     days = video_daily_retention_days() if retention_days is None else retention_days
     if not try_advisory_lock(*PURGE_LOCK):
         return None
@@ -273,4 +293,12 @@ def video_daily_purge(*, retention_days: int | None = None) -> int | None:
                  AND m.date >= (v.posted_at AT TIME ZONE 'UTC')::date + %s""",
             [days],
         )
-        return cursor.rowcount
+        deleted = cursor.rowcount
+        cursor.execute(  # hourly rows: the same days of the video's life (UTC)
+            """DELETE FROM creators_videohourlymetric m USING creators_video v
+               WHERE m.video_id = v.id
+                 AND m.hour >= ((v.posted_at AT TIME ZONE 'UTC')::date + %s)::timestamp
+                               AT TIME ZONE 'UTC'""",
+            [days],
+        )
+        return deleted + cursor.rowcount
