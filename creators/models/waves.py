@@ -53,9 +53,11 @@ VIDEO_DAILY_COUNT_FIELDS = [
 ]
 
 
-class VideoDailyMetric(models.Model):
-    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="daily_metrics")
-    date = models.DateField("date")
+class VideoCounts(models.Model):
+    """What a video did over one period of its life (a day, an hour): increments, not
+    running totals. Subsets never exceed views (PostgreSQL checks, ``_counts_constraints``)."""
+
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="+")
     views = models.BigIntegerField("views", default=0)
     for_you_views = models.BigIntegerField(
         "For You views", default=0, help_text="Views from the recommendation feed."
@@ -73,60 +75,56 @@ class VideoDailyMetric(models.Model):
     saves = models.BigIntegerField("saves", default=0)
     watch_time_seconds = models.BigIntegerField("watch time (seconds)", default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+def _counts_constraints(prefix: str, *, key: str, noun: str) -> list:
+    return [
+        models.UniqueConstraint(
+            fields=["video", key],
+            name=f"{prefix}_unique_video_{key}",
+            violation_error_message=f"This video has metrics for that {noun} already.",
+        ),
+        *_non_negative(prefix, VIDEO_DAILY_COUNT_FIELDS),
+        models.CheckConstraint(
+            name=f"{prefix}_completed_within_views",
+            condition=Q(completed_views__lte=F("views")),
+            violation_error_message="Completed views cannot exceed views.",
+        ),
+        models.CheckConstraint(
+            name=f"{prefix}_sources_within_views",
+            condition=Q(for_you_views__lte=F("views") - F("follower_views")),
+            violation_error_message="For You and follower views cannot exceed views.",
+        ),
+    ]
+
+
+class VideoDailyMetric(VideoCounts):
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="daily_metrics")
+    date = models.DateField("date")
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["video", "date"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["video", "date"],
-                name="video_daily_unique_video_date",
-                violation_error_message="This video has metrics for that day already.",
-            ),
-            *_non_negative("video_daily", VIDEO_DAILY_COUNT_FIELDS),
-            models.CheckConstraint(
-                name="video_daily_completed_within_views",
-                condition=Q(completed_views__lte=F("views")),
-                violation_error_message="Completed views cannot exceed views.",
-            ),
-            models.CheckConstraint(
-                name="video_daily_sources_within_views",
-                condition=Q(for_you_views__lte=F("views") - F("follower_views")),
-                violation_error_message="For You and follower views cannot exceed views.",
-            ),
-        ]
+        constraints = _counts_constraints("video_daily", key="date", noun="day")
 
     def __str__(self) -> str:
         return f"{self.video_id} {self.date}"
 
 
-class VideoHourlyMetric(models.Model):
-    """One hour of a video's life (UTC, the hour's start): that hour's counts, not running
-    totals, under the same constraints as the daily rows."""
+class VideoHourlyMetric(VideoCounts):
+    """One hour of a video's life (UTC, the hour's start), under the daily rows' rules."""
 
     video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="hourly_metrics")
     hour = models.DateTimeField("hour", help_text="The hour's start (UTC).")
-    views = models.BigIntegerField("views", default=0)
-    for_you_views = models.BigIntegerField("For You views", default=0)
-    follower_views = models.BigIntegerField("follower views", default=0)
-    completed_views = models.BigIntegerField("completed views", default=0)
-    replays = models.BigIntegerField("replays", default=0)
-    likes = models.BigIntegerField("likes", default=0)
-    comments = models.BigIntegerField("comments", default=0)
-    shares = models.BigIntegerField("shares", default=0)
-    saves = models.BigIntegerField("saves", default=0)
-    watch_time_seconds = models.BigIntegerField("watch time (seconds)", default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["video", "hour"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["video", "hour"],
-                name="video_hourly_unique_video_hour",
-                violation_error_message="This video has metrics for that hour already.",
-            ),
+            *_counts_constraints("video_hourly", key="hour", noun="hour"),
             models.CheckConstraint(
                 name="video_hourly_on_the_hour",
                 condition=Q(
@@ -139,17 +137,6 @@ class VideoHourlyMetric(models.Model):
                     )
                 ),
                 violation_error_message="An hourly row starts on the hour.",
-            ),
-            *_non_negative("video_hourly", VIDEO_DAILY_COUNT_FIELDS),
-            models.CheckConstraint(
-                name="video_hourly_completed_within_views",
-                condition=Q(completed_views__lte=F("views")),
-                violation_error_message="Completed views cannot exceed views.",
-            ),
-            models.CheckConstraint(
-                name="video_hourly_sources_within_views",
-                condition=Q(for_you_views__lte=F("views") - F("follower_views")),
-                violation_error_message="For You and follower views cannot exceed views.",
             ),
         ]
 

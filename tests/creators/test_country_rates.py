@@ -186,3 +186,22 @@ def test_the_change_page_shows_lines_not_json(admin_client):
     ).content.decode()
     assert "US 0.70 - 1.00" in html
     assert "[70, 100]" not in html
+
+
+def test_a_view_only_user_reads_the_same_lines(client):
+    from django.contrib.auth.models import Permission
+
+    from tests.conftest import staff_login
+    from tests.factories.agency import StaffUserFactory
+
+    viewer = StaffUserFactory(username="rates.viewer")
+    viewer.user_permissions.add(Permission.objects.get(codename="view_eligibilityruleset"))
+    rule_set = EligibilityRuleSet.objects.get(program__code=REWARDS, version=3)
+    html = (
+        staff_login(client, viewer)
+        .get(reverse("admin:creators_eligibilityruleset_change", args=[rule_set.pk]))
+        .content.decode()
+    )
+    assert "US 0.70 - 1.00; BR 0.40 - 0.60" not in html  # alphabetical, not stored order
+    assert "BR 0.40 - 0.60; DE 0.60 - 0.90" in html
+    assert "[70, 100]" not in html and "id_country_rates" not in html
