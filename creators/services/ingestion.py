@@ -25,6 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from agency.locks import advisory_locks
 from creators.models import (
     Creator,
     DailyAccountMetric,
@@ -50,6 +51,8 @@ NO_VIDEO = "No stored video of this account has this platform_video_id; send the
 BEFORE_POSTING = "This day is before the video was posted."
 HOUR_BEFORE_POSTING = "This hour is before the video was posted."
 DAY_FROM_HOURS = "This day has hourly rows; its daily row is their sum. Send the hours instead."
+
+HOURS_LOCK = "creators_video_hours"  # advisory lock per video of hourly uploads
 
 _STAGE = "creators_ingest_stage"
 _CHECKED = "creators_ingest_checked"
@@ -223,6 +226,9 @@ def _ingest(
         if dry_run:
             created, updated, changes = _compare(cursor, spec=spec)
         else:
+            if kind == "video_hourly":  # one upload per video at a time: see _derive_daily
+                cursor.execute(f"SELECT DISTINCT owner_id FROM {_CHECKED}")
+                advisory_locks(HOURS_LOCK, [video for (video,) in cursor.fetchall()])
             created, updated, changes = _write(cursor, spec=spec)
             if kind == "video_hourly":
                 _derive_daily(cursor)
@@ -395,7 +401,11 @@ def _write(cursor, *, spec: _Spec) -> Changes:
 
 def _derive_daily(cursor) -> None:
     """The daily rows of the days an hourly upload touched: the sum of each day's hours
-    (UTC days), written only where it differs from the stored row."""
+    (UTC days), written only where it differs from the stored row.
+
+    Uploads touching the same video take its lock (``HOURS_LOCK``) before writing, so the
+    second one sums the first one's committed hours too: without it, each would sum only
+    its own and the later write would drop the other's hours from the day."""
     fields = VIDEO_DAILY_COUNT_FIELDS
     stored = ", ".join(f"t.{f}" for f in fields)
     excluded = ", ".join(f"EXCLUDED.{f}" for f in fields)

@@ -4,6 +4,8 @@ daily row derived as the sum of its hours; retention; the hour a video reached i
 
 import datetime as dt
 import io
+import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -234,3 +236,41 @@ def test_admin_and_api_show_the_hour(stored_video, admin_client, sub_agency_clie
     assert "2026-01-11 14:00 UTC" in listing.content.decode()
     body = sub_agency_client.get(reverse("video-detail", args=[stored_video.pk])).json()
     assert body["wave"]["reached_at"] == "2026-01-11T14:00:00Z"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_uploads_for_one_day_at_once_both_count_in_its_daily_row():
+    """The second upload waits for the first (a lock per video), then sums its hours too."""
+    from django.db import connection, transaction
+
+    video = VideoFactory(account=PlatformAccountFactory(), posted_at=POSTED, views=0)
+    first_written, errors = threading.Event(), []
+
+    def first():
+        try:
+            with transaction.atomic():
+                metrics_ingest(kind="video_hourly", rows=[row(video, views=100)])
+                first_written.set()
+                time.sleep(1.5)  # the second upload is under way, waiting for the lock
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            first_written.wait(10)
+            metrics_ingest(kind="video_hourly", rows=[row(video, hour="2026-01-10T15:00:00Z")])
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert VideoHourlyMetric.objects.filter(video=video).count() == 2
+    assert daily(video, dt.date(2026, 1, 10)).views == 200
