@@ -98,7 +98,7 @@ class EligibilityResultAdmin(MoneyAdminMixin, ScopedByCreatorAdmin):
         "program",
         "eligible",
     ]
-    list_select_related = ["creator", "program"]
+    list_select_related = ["creator", "program", "rule_set"]
     search_fields = ["creator__stage_name"]
     fields = [
         "creator",
@@ -132,7 +132,9 @@ class EligibilityResultAdmin(MoneyAdminMixin, ScopedByCreatorAdmin):
     @admin.display(description="monthly estimate")
     def estimate(self, obj: EligibilityResult) -> str:
         """The amounts with the basis, the rate and the country whose rate it is."""
-        return "—" if obj.estimate_min_minor is None else estimate_text(obj)
+        if obj.estimate_min_minor is None:
+            return "—"
+        return estimate_text(obj, country=obj.creator.country)
 
     @admin.display(description="failing rules")
     def failing_rules_table(self, obj: EligibilityResult):

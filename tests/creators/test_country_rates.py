@@ -88,6 +88,19 @@ def test_a_country_without_an_entry_uses_the_rule_set_range():
     assert ca.estimate_rate_country == ""
 
 
+def test_the_admin_says_why_the_default_rate_applied(admin_client):
+    rule_set = EligibilityRuleSet.objects.get(program__code=REWARDS, version=3)
+    rule_set.countries = [*rule_set.countries, "CA"]
+    rule_set.save()
+    account = rewards_ready("CA")
+    estimate(account)
+    page = admin_client.get(reverse("admin:creators_creator_change", args=[account.creator_id]))
+    assert (
+        "at USD 0.40 to USD 1.00 per 1,000 (default rate; no rate set for CA)"
+        in page.content.decode()
+    )
+
+
 def test_before_the_new_version_every_country_has_the_default_rate():
     us = estimate(rewards_ready("US", as_of=dt.date(2026, 11, 20)), as_of=dt.date(2026, 11, 20))
     assert (us.estimate_min_minor, us.estimate_max_minor) == (12_000, 30_000)
