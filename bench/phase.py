@@ -30,7 +30,12 @@ def run(name: str, ctx: dict) -> dict:
         out = generate(scale=scale, progress=lambda m: print(m, flush=True))
     elif name == "recalc_inline":
         recalc.floor(as_of=as_of)  # warm the cache for both
-        out = {"floor": recalc.floor(as_of=as_of), "product": recalc.product_inline(as_of=as_of)}
+        recalc.floor_waves(as_of=as_of)
+        out = {
+            "floor": recalc.floor(as_of=as_of),
+            "floor_waves": recalc.floor_waves(as_of=as_of),
+            "product": recalc.product_inline(as_of=as_of),
+        }
     elif name == "recalc_loop":
         out = recalc.orm_loop(as_of=as_of, sample=scale.loop_sample)
     elif name == "recalc_profile":

@@ -42,6 +42,34 @@ SELECT d.*, v.videos, v.video_views, v.median_views,
 """
 
 
+# The bare aggregate the waves step stands on (the floor above leaves waves out): every
+# video posted in the 90 days up to as_of with the sums of its daily rows up to as_of.
+WAVES_FLOOR_SQL = """
+CREATE TEMP TABLE bench_floor_waves ON COMMIT DROP AS
+SELECT v.id AS video_id, v.account_id, COUNT(*) AS days, SUM(m.views) AS views,
+       SUM(m.completed_views) AS completed_views, SUM(m.replays) AS replays,
+       SUM(m.likes) AS likes, SUM(m.comments) AS comments, SUM(m.shares) AS shares,
+       SUM(m.saves) AS saves
+  FROM creators_video v
+  JOIN creators_videodailymetric m ON m.video_id = v.id AND m.date <= %(as_of)s
+ WHERE v.posted_at >= ((%(as_of)s::date - 89)::timestamp AT TIME ZONE 'UTC')
+   AND v.posted_at < ((%(as_of)s::date + 1)::timestamp AT TIME ZONE 'UTC')
+ GROUP BY v.id, v.account_id
+"""
+
+
+def floor_waves(*, as_of: dt.date) -> dict:
+    """The floor of the waves step alone; ``floor`` + this is the floor of the whole run."""
+    with transaction.atomic():
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(WAVES_FLOOR_SQL, {"as_of": as_of})
+            cursor.execute("SELECT COUNT(*) FROM bench_floor_waves")
+            (rows,) = cursor.fetchone()
+        seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 3), "rows": rows}
+
+
 def floor(*, as_of: dt.date) -> dict:
     with transaction.atomic():
         started = time.perf_counter()
@@ -250,8 +278,9 @@ def product_celery(*, as_of: dt.date, env: dict[str, str], log_dir, timeout: flo
 
 def profile_inline(*, as_of: dt.date, creators: int, out_path) -> dict:
     """Where a chunk's time goes: the product's chunk steps timed one by one (performance
-    statement, eligibility, cohort score) over ``creators`` creators, and a pyinstrument
-    profile of the same work (HTML and text next to the results)."""
+    statement, eligibility, waves, the commit with its deferred foreign-key checks, cohort
+    score) over ``creators`` creators, and a pyinstrument profile of the same work (HTML and
+    text next to the results)."""
     from pyinstrument import Profiler
 
     from creators.models import Creator
@@ -266,6 +295,7 @@ def profile_inline(*, as_of: dt.date, creators: int, out_path) -> dict:
         "performance_compute_chunk": 0.0,
         "eligibility_evaluate_chunk": 0.0,
         "waves_compute_chunk": 0.0,
+        "commit": 0.0,
     }
     profiler = Profiler(interval=0.001)
     profiler.start()
@@ -280,6 +310,9 @@ def profile_inline(*, as_of: dt.date, creators: int, out_path) -> dict:
             started = time.perf_counter()
             waves_compute_chunk(as_of=as_of, creator_ids=chunk)
             steps["waves_compute_chunk"] += time.perf_counter() - started
+            committing = time.perf_counter()
+        # COMMIT runs the deferred foreign-key checks of every row written
+        steps["commit"] += time.perf_counter() - committing
     started = time.perf_counter()
     with transaction.atomic():
         performance_score(as_of=as_of)

@@ -22,7 +22,7 @@ FORWARD, BACKWARD = grants_migration(GRANTS)
 class Migration(migrations.Migration):
     dependencies = [
         ("campaigns", "0011_data_partner_creators_grants"),
-        ("creators", "0014_video_hourly_metrics"),
+        ("creators", "0015_video_hourly_metrics"),
     ]
 
     operations = [migrations.RunPython(FORWARD, BACKWARD)]

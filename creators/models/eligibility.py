@@ -200,8 +200,14 @@ class EligibilityResult(models.Model):
     "message"}. Estimates are integer minor units of ``estimate_currency``, only when eligible.
     """
 
-    creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="eligibility")
-    program = models.ForeignKey(EligibilityProgram, on_delete=models.CASCADE, related_name="+")
+    # No index of their own: the unique (creator, program, as_of) index and the
+    # (program, as_of, eligible) index start with them.
+    creator = models.ForeignKey(
+        Creator, on_delete=models.CASCADE, related_name="eligibility", db_index=False
+    )
+    program = models.ForeignKey(
+        EligibilityProgram, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     rule_set = models.ForeignKey(EligibilityRuleSet, on_delete=models.PROTECT, related_name="+")
     account = models.ForeignKey(
         PlatformAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

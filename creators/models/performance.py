@@ -100,8 +100,9 @@ class PerformanceFields(models.Model):
 
 
 class AccountPerformance(PerformanceFields):
+    # No index of its own: the unique (account, as_of, window) index starts with it.
     account = models.ForeignKey(
-        PlatformAccount, on_delete=models.CASCADE, related_name="performance"
+        PlatformAccount, on_delete=models.CASCADE, related_name="performance", db_index=False
     )
     platform = models.CharField(max_length=20, choices=Platform.choices)  # the score's cohort
 
@@ -130,7 +131,10 @@ class AccountPerformance(PerformanceFields):
 class CreatorPerformance(PerformanceFields):
     """A creator's accounts added up; score and tier are those of the creator's best account."""
 
-    creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="performance")
+    # No index of its own: the unique (creator, as_of, window) index starts with it.
+    creator = models.ForeignKey(
+        Creator, on_delete=models.CASCADE, related_name="performance", db_index=False
+    )
 
     class Meta:
         ordering = ["creator", "-as_of", "window_days"]

@@ -102,7 +102,11 @@ def _counts_constraints(prefix: str, *, key: str, noun: str) -> list:
 
 
 class VideoDailyMetric(VideoCounts):
-    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="daily_metrics")
+    # No index of its own: the unique (video, date) index starts with it (and gives a video's
+    # days in date order).
+    video = models.ForeignKey(
+        Video, on_delete=models.CASCADE, related_name="daily_metrics", db_index=False
+    )
     date = models.DateField("date")
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -117,7 +121,10 @@ class VideoDailyMetric(VideoCounts):
 class VideoHourlyMetric(VideoCounts):
     """One hour of a video's life (UTC, the hour's start), under the daily rows' rules."""
 
-    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="hourly_metrics")
+    # No index of its own either: the unique (video, hour) index starts with it.
+    video = models.ForeignKey(
+        Video, on_delete=models.CASCADE, related_name="hourly_metrics", db_index=False
+    )
     hour = models.DateTimeField("hour", help_text="The hour's start (UTC).")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -238,7 +245,10 @@ class VideoWave(models.Model):
     video = models.OneToOneField(
         Video, on_delete=models.CASCADE, primary_key=True, related_name="wave"
     )
-    creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="video_waves")
+    # No index of its own: video_wave_by_creator (creator, posted_on) starts with it.
+    creator = models.ForeignKey(
+        Creator, on_delete=models.CASCADE, related_name="video_waves", db_index=False
+    )
     posted_on = models.DateField("posted on")
     pool_version = models.ForeignKey(
         TrafficPoolVersion, on_delete=models.PROTECT, related_name="+", verbose_name="pools"
@@ -319,7 +329,10 @@ class CreatorWaveSummary(models.Model):
     it is; the share reaching at least pool N is derived from it (``reach_shares``).
     """
 
-    creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="wave_summaries")
+    # No index of its own: the unique (creator, as_of, window) index starts with it.
+    creator = models.ForeignKey(
+        Creator, on_delete=models.CASCADE, related_name="wave_summaries", db_index=False
+    )
     as_of = models.DateField("as of")
     window_days = models.PositiveSmallIntegerField("window (days)")
     videos = models.PositiveIntegerField("videos posted", default=0)

@@ -271,7 +271,63 @@ RULES = [
 
 # --- the statement --------------------------------------------------------------------------
 
+# The facts per account and window. Each account's rows are read once, over the longest
+# window (an index range scan per account; OFFSET 0 keeps the planner from a join over the
+# whole table), and each window takes the rows since its start: no read per window.
 FACTS_SQL = """
+fd AS (  -- daily sums
+    SELECT a.id AS account_id, w.days, SUM(m.views)::bigint AS views,
+           SUM(m.qualified_views)::bigint AS qualified_views,
+           SUM(m.watch_time_seconds)::bigint AS watch
+    FROM creators_platformaccount a
+    CROSS JOIN LATERAL (
+        SELECT m.date, m.views, m.qualified_views, m.watch_time_seconds
+        FROM creators_dailyaccountmetric m
+        WHERE m.account_id = a.id
+          AND m.date > %(as_of)s::date - (SELECT MAX(days) FROM windows)
+          AND m.date <= %(as_of)s::date
+        OFFSET 0
+    ) m
+    JOIN windows w ON m.date > %(as_of)s::date - w.days
+    WHERE a.creator_id = ANY(%(ids)s::bigint[])
+    GROUP BY a.id, w.days
+), fv AS (  -- videos posted in the window
+    SELECT a.id AS account_id, w.days, COUNT(*) AS videos, MAX(v.duration_seconds) AS longest,
+           COUNT(*) FILTER (WHERE NOT v.is_original) AS not_original
+    FROM creators_platformaccount a
+    CROSS JOIN LATERAL (
+        SELECT v.posted_at, v.duration_seconds, v.is_original
+        FROM creators_video v
+        WHERE v.account_id = a.id
+          AND v.posted_at >= ((%(as_of)s::date - (SELECT MAX(days) FROM windows) + 1)::timestamp
+                              AT TIME ZONE 'UTC')
+          AND v.posted_at < ((%(as_of)s::date + 1)::timestamp AT TIME ZONE 'UTC')
+        OFFSET 0
+    ) v
+    JOIN windows w
+      ON v.posted_at >= ((%(as_of)s::date - w.days + 1)::timestamp AT TIME ZONE 'UTC')
+    WHERE a.creator_id = ANY(%(ids)s::bigint[])
+    GROUP BY a.id, w.days
+), ffy AS (  -- For You views: the daily video rows of the account's videos, summed per day
+    SELECT fy.account_id, w.days, SUM(fy.views)::bigint AS views
+    FROM (
+        SELECT a.id AS account_id, m.date, SUM(m.for_you_views) AS views
+        FROM creators_platformaccount a
+        JOIN creators_video v ON v.account_id = a.id
+        CROSS JOIN LATERAL (
+            SELECT m.date, m.for_you_views
+            FROM creators_videodailymetric m
+            WHERE m.video_id = v.id
+              AND m.date > %(as_of)s::date - (SELECT MAX(days) FROM windows)
+              AND m.date <= %(as_of)s::date
+            OFFSET 0
+        ) m
+        WHERE a.creator_id = ANY(%(ids)s::bigint[])
+        GROUP BY a.id, m.date
+    ) fy
+    JOIN windows w ON fy.date > %(as_of)s::date - w.days
+    GROUP BY fy.account_id, w.days
+), facts AS (
 SELECT a.id AS account_id, w.days, COALESCE(latest.followers, 0) AS followers,
        COALESCE(latest.guideline_strikes, 0) AS guideline_strikes,
        COALESCE(latest.throttled, false) AS throttled, latest.date AS latest_date,
@@ -287,26 +343,9 @@ LEFT JOIN LATERAL (  -- the account's latest day: followers and the flags in for
     ORDER BY m.date DESC LIMIT 1
 ) latest ON true
 CROSS JOIN windows AS w
-LEFT JOIN LATERAL (
-    SELECT SUM(m.views)::bigint AS views, SUM(m.qualified_views)::bigint AS qualified_views,
-           SUM(m.watch_time_seconds)::bigint AS watch
-    FROM creators_dailyaccountmetric m
-    WHERE m.account_id = a.id AND m.date BETWEEN %(as_of)s::date - w.days + 1 AND %(as_of)s::date
-) d ON true
-LEFT JOIN LATERAL (
-    SELECT COUNT(*) AS videos, MAX(duration_seconds) AS longest,
-           COUNT(*) FILTER (WHERE NOT is_original) AS not_original
-    FROM creators_video v
-    WHERE v.account_id = a.id
-      AND v.posted_at >= ((%(as_of)s::date - w.days + 1)::timestamp AT TIME ZONE 'UTC')
-      AND v.posted_at < ((%(as_of)s::date + 1)::timestamp AT TIME ZONE 'UTC')
-) v ON true
-LEFT JOIN LATERAL (  -- For You views: the daily video rows of the account's videos
-    SELECT SUM(m.for_you_views)::bigint AS views
-    FROM creators_video v JOIN creators_videodailymetric m ON m.video_id = v.id
-    WHERE v.account_id = a.id
-      AND m.date BETWEEN %(as_of)s::date - w.days + 1 AND %(as_of)s::date
-) fy ON true
+LEFT JOIN fd d ON d.account_id = a.id AND d.days = w.days
+LEFT JOIN fv v ON v.account_id = a.id AND v.days = w.days
+LEFT JOIN ffy fy ON fy.account_id = a.id AND fy.days = w.days
 WHERE a.creator_id = ANY(%(ids)s::bigint[])
 """
 
@@ -347,7 +386,8 @@ def _evaluate_sql() -> str:
     updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in [*_RESULT_FIELDS, "computed_at"])
     return f"""
 WITH rs AS (
-    SELECT r.*, p.platform AS program_platform
+    SELECT r.*, p.platform AS program_platform,
+        ARRAY(SELECT x FROM unnest(r.countries) x ORDER BY x COLLATE "C") AS sorted_countries
     FROM creators_eligibilityruleset r
     JOIN creators_eligibilityprogram p ON p.id = r.program_id
     WHERE r.effective_from <= %(as_of)s::date
@@ -356,8 +396,7 @@ WITH rs AS (
     SELECT DISTINCT days FROM rs, unnest(ARRAY[
         rs.views_window_days, rs.watch_hours_window_days, nullif(rs.alt_views_window_days, 0)
     ]) AS days WHERE days IS NOT NULL
-), facts AS ({FACTS_SQL}
-), accounts AS (
+), {FACTS_SQL}), accounts AS (
     SELECT DISTINCT ON (a.id) a.id, a.creator_id, a.platform, a.account_type, f.followers,
         f.guideline_strikes, f.throttled, f.latest_date
     FROM creators_platformaccount a JOIN facts f ON f.account_id = a.id
@@ -372,7 +411,6 @@ WITH rs AS (
     SELECT rs.*, rs.id AS rule_set, rs.views_window_days AS w,
         rs.watch_hours_window_days AS hw, rs.alt_views_window_days AS alt_w,
         c.id AS creator_id, c.date_of_birth AS dob, c.country, %(as_of)s::date AS as_of,
-        ARRAY(SELECT x FROM unnest(rs.countries) x ORDER BY x COLLATE "C") AS sorted_countries,
         %(year)s - extract(year FROM c.date_of_birth)::int
             - (to_char(c.date_of_birth, 'MMDD') COLLATE "C" > %(mmdd)s)::int AS age,
         CASE WHEN to_char(c.date_of_birth, 'MMDD') = '0229' AND NOT (

@@ -12,8 +12,8 @@ in the last 90 days up to ``as_of`` it
 3. finds the highest pool whose entry views it reached, the day it reached it (the first
    day its running daily views got there; the posting day for a pool entered at 0 views),
    the hour it got there when that day has hourly rows (the first hour whose running
-   views, on top of the days before, reach the pool: "pool 2 at 14:00 on day 1"), and the
-   next pool;
+   views, on top of the days before, reach the pool: "pool 2 at 14:00 on day 1"),
+   and the next pool;
 4. compares each signal with the next pool's bar. The stopping signal is the first one
    short of its bar in the platform's order (completion > replays > likes > comments >
    shares, then saves): that is the one the platform weighs most, so the one to coach on.
@@ -110,67 +110,66 @@ def _upsert(table: str, key: str, columns: list[str], select: str) -> str:
 
 CHUNK_SQL = f"""
 WITH
+pool AS (  -- each version's pools numbered by entry views: k = 1, 2, ...
+    SELECT p.*, row_number() OVER (PARTITION BY p.version_id ORDER BY p.min_views) AS k
+    FROM creators_trafficpool p
+),
+pv AS (
+    SELECT v.id, v.effective_from, v.effective_to, v.settle_days,
+           array_agg(p.min_views ORDER BY p.min_views) AS entry_views
+    FROM creators_trafficpoolversion v JOIN pool p ON p.version_id = v.id
+    GROUP BY v.id
+),
 vid AS (
-    SELECT a.creator_id, v.id AS video_id, (v.posted_at AT TIME ZONE 'UTC')::date AS posted_on,
-           v.views, {_VIDEO_COUNTS}
+    SELECT a.creator_id, v.id AS video_id, v.posted_on, v.views, {_VIDEO_COUNTS},
+           pv.id AS pool_version_id, pv.settle_days, pv.entry_views
     FROM creators_platformaccount a
     -- Per account an index range scan on (account, posted_at), as in the performance chunk.
     CROSS JOIN LATERAL (
-        SELECT * FROM creators_video v
+        SELECT v.*, (v.posted_at AT TIME ZONE 'UTC')::date AS posted_on FROM creators_video v
         WHERE v.account_id = a.id
           AND v.posted_at >= ((%(as_of)s::date - %(horizon)s + 1)::timestamp AT TIME ZONE 'UTC')
           AND v.posted_at < ((%(as_of)s::date + 1)::timestamp AT TIME ZONE 'UTC')
         OFFSET 0
     ) v
+    JOIN pv ON v.posted_on >= pv.effective_from
+           AND (pv.effective_to IS NULL OR v.posted_on < pv.effective_to)
     WHERE a.creator_id = ANY(%(ids)s::bigint[])
 ),
-daily AS (
-    SELECT m.video_id, m.date, m.views, m.completed_views, m.replays, m.likes, m.comments,
-           m.shares, m.saves,
-           SUM(m.views) OVER (PARTITION BY m.video_id ORDER BY m.date) AS cum_views
+-- Each video's daily rows up to as_of, read once (an index range scan on the video): the
+-- sums, and the days with the running views (for the day a pool was reached; the running
+-- views never go down). Only videos with daily rows appear here.
+d AS (
+    SELECT vid.video_id, s.*
     FROM vid
-    -- Per video an index range scan on (video, date); OFFSET 0 keeps the planner from a
-    -- merge join that would read the whole daily table for every chunk.
     CROSS JOIN LATERAL (
-        SELECT * FROM creators_videodailymetric m
-        WHERE m.video_id = vid.video_id AND m.date <= %(as_of)s::date
-        OFFSET 0
-    ) m
+        SELECT SUM(m.views) AS views, {_DAILY_SUMS},
+               array_agg(m.date ORDER BY m.date) AS dates,
+               array_agg(m.cum_views ORDER BY m.date) AS cum_views
+        FROM (
+            SELECT m.date, m.views, m.completed_views, m.replays, m.likes, m.comments,
+                   m.shares, m.saves, SUM(m.views) OVER (ORDER BY m.date) AS cum_views
+            FROM creators_videodailymetric m
+            WHERE m.video_id = vid.video_id AND m.date <= %(as_of)s::date
+        ) m
+    ) s
+    WHERE s.dates IS NOT NULL
 ),
-d AS (SELECT m.video_id, SUM(m.views) AS views, {_DAILY_SUMS} FROM daily m GROUP BY m.video_id),
-rates AS (
-    SELECT vid.creator_id, vid.video_id, vid.posted_on, pv.id AS pool_version_id,
-           pv.settle_days, GREATEST(vid.views, COALESCE(d.views, 0)) AS views,
+-- MATERIALIZED: each video's pool is then one hash lookup on (version, k), not a join on
+-- the version with every pool filtered afterwards.
+rates AS MATERIALIZED (
+    SELECT vid.creator_id, vid.video_id, vid.posted_on, vid.pool_version_id, vid.settle_days,
+           v.views, width_bucket(v.views, vid.entry_views) AS k, d.dates, d.cum_views,
            {_RATES}
     FROM vid
-    JOIN creators_trafficpoolversion pv
-      ON vid.posted_on >= pv.effective_from
-     AND (pv.effective_to IS NULL OR vid.posted_on < pv.effective_to)
     LEFT JOIN d ON d.video_id = vid.video_id
-),
-r AS (
-    SELECT rates.*, p.number AS pool, p.min_views AS pool_views
-    FROM rates
-    CROSS JOIN LATERAL (
-        SELECT p.number, p.min_views FROM creators_trafficpool p
-        WHERE p.version_id = rates.pool_version_id AND p.min_views <= rates.views
-        ORDER BY p.min_views DESC LIMIT 1
-    ) p
-),
-reached AS (
-    SELECT r.video_id,
-           CASE WHEN r.pool_views = 0 THEN r.posted_on
-                ELSE MIN(daily.date) FILTER (WHERE daily.cum_views >= r.pool_views) END
-               AS reached_on,
-           -- views before that day (running views only grow, so the first day's is least)
-           MIN(daily.cum_views - daily.views) FILTER (WHERE daily.cum_views >= r.pool_views)
-               AS views_before
-    FROM r LEFT JOIN daily ON daily.video_id = r.video_id
-    GROUP BY r.video_id, r.pool_views, r.posted_on
+    CROSS JOIN LATERAL (SELECT GREATEST(vid.views, COALESCE(d.views, 0)) AS views) v
 ),
 res AS (
-    SELECT r.creator_id, r.video_id, r.posted_on, r.pool_version_id, r.views, r.pool,
-           reached.reached_on, rh.hour AS reached_at,
+    SELECT r.creator_id, r.video_id, r.posted_on, r.pool_version_id, r.views, p.number AS pool,
+           -- the first day the running views got to the pool (width_bucket: the days before)
+           CASE WHEN p.min_views = 0 THEN r.posted_on ELSE r.dates[ri.i] END AS reached_on,
+           rh.hour AS reached_at,
            nx.number AS next_pool, nx.min_views AS next_pool_views,
            {", ".join(f"r.{s}_rate" for s in SIGNALS)},
            (nx.number IS NOT NULL AND r.posted_on <= %(as_of)s::date - r.settle_days)
@@ -179,25 +178,24 @@ res AS (
            {_first_short("r.{s}_rate")} AS stopping_actual,
            {_first_short("nx.{s}_bar")} AS stopping_bar,
            ({" + ".join(f"{_short(s)}::int" for s in SIGNALS)}) AS signals_short
-    FROM r
-    JOIN reached ON reached.video_id = r.video_id
+    FROM rates r
+    -- the highest pool whose entry views the video reached, and the next one
+    JOIN pool p ON p.version_id = r.pool_version_id AND p.k = r.k
+    LEFT JOIN pool nx ON nx.version_id = r.pool_version_id AND nx.k = p.k + 1
+    -- the day the running views got to the pool (width_bucket: the days before it)
+    CROSS JOIN LATERAL (SELECT width_bucket(p.min_views - 1, r.cum_views) + 1 AS i) ri
     LEFT JOIN LATERAL (  -- the hour it reached the pool, from the hourly rows of that day
         SELECT h.hour FROM (
             SELECT h.hour, SUM(h.views) OVER (ORDER BY h.hour) AS cum_views
             FROM creators_videohourlymetric h
-            WHERE r.pool_views > 0 AND reached.views_before IS NOT NULL
+            WHERE p.min_views > 0 AND r.dates[ri.i] IS NOT NULL
               AND h.video_id = r.video_id
-              AND h.hour >= reached.reached_on::timestamp AT TIME ZONE 'UTC'
-              AND h.hour < (reached.reached_on + 1)::timestamp AT TIME ZONE 'UTC'
+              AND h.hour >= r.dates[ri.i]::timestamp AT TIME ZONE 'UTC'
+              AND h.hour < (r.dates[ri.i] + 1)::timestamp AT TIME ZONE 'UTC'
         ) h
-        WHERE reached.views_before + h.cum_views >= r.pool_views
+        WHERE COALESCE(r.cum_views[ri.i - 1], 0) + h.cum_views >= p.min_views
         ORDER BY h.hour LIMIT 1
     ) rh ON true
-    LEFT JOIN LATERAL (
-        SELECT * FROM creators_trafficpool n
-        WHERE n.version_id = r.pool_version_id AND n.min_views > r.views
-        ORDER BY n.min_views LIMIT 1
-    ) nx ON true
 ),
 win AS (
     SELECT res.*, w.window_days
@@ -259,6 +257,7 @@ def waves_compute_chunk(*, as_of: dt.date, creator_ids: Sequence[int]) -> int:
     Returns rows changed.
     """
     with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # compiling this statement costs more than it saves
         cursor.execute(
             CHUNK_SQL,
             {

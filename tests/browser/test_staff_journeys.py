@@ -166,7 +166,7 @@ def test_the_agency_admin_lands_on_the_admin(page, staff_user):
 
 def test_the_agency_admin_edits_the_rates_per_country(page, staff_user):
     for seeding in ("0003_seed_eligibility_programs", "0010_estimate_basis",
-                    "0013_seed_country_rates"):  # fmt: skip
+                    "0014_seed_country_rates"):  # fmt: skip
         importlib.import_module(f"creators.migrations.{seeding}").seed(apps, None)
     rule_set = EligibilityRuleSet.objects.get(program__code="tiktok_creator_rewards", version=3)
 

@@ -66,6 +66,6 @@ def seed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("creators", "0012_live_gifts_countries")]
+    dependencies = [("creators", "0013_drop_redundant_fk_indexes")]
 
     operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
