@@ -4,9 +4,10 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
 from agency.admin_fields import MoneyAdminMixin
-from agency.money import format_money
 from creators import selectors
 from creators.admin.base import ScopedByCreatorAdmin
+from creators.admin.country_rates import CountryRatesAdminMixin
+from creators.admin.estimates import estimate_text
 from creators.models import (
     CreatorPerformance,
     EligibilityProgram,
@@ -15,9 +16,8 @@ from creators.models import (
 )
 
 
-class RuleSetInline(MoneyAdminMixin, admin.StackedInline):
+class RuleSetInline(CountryRatesAdminMixin, admin.StackedInline):
     model = EligibilityRuleSet
-    money_currency = "rate_currency"
     extra = 0
 
 
@@ -28,8 +28,7 @@ class EligibilityProgramAdmin(admin.ModelAdmin):
 
 
 @admin.register(EligibilityRuleSet)
-class EligibilityRuleSetAdmin(MoneyAdminMixin, admin.ModelAdmin):
-    money_currency = "rate_currency"
+class EligibilityRuleSetAdmin(CountryRatesAdminMixin, admin.ModelAdmin):
     list_display = ["program", "version", "effective_from", "effective_to", "min_followers"]
     list_filter = ["program"]
 
@@ -99,7 +98,7 @@ class EligibilityResultAdmin(MoneyAdminMixin, ScopedByCreatorAdmin):
         "program",
         "eligible",
     ]
-    list_select_related = ["creator", "program"]
+    list_select_related = ["creator", "program", "rule_set"]
     search_fields = ["creator__stage_name"]
     fields = [
         "creator",
@@ -132,10 +131,10 @@ class EligibilityResultAdmin(MoneyAdminMixin, ScopedByCreatorAdmin):
 
     @admin.display(description="monthly estimate")
     def estimate(self, obj: EligibilityResult) -> str:
+        """The amounts with the basis, the rate and the country whose rate it is."""
         if obj.estimate_min_minor is None:
             return "—"
-        low = format_money(obj.estimate_min_minor, obj.estimate_currency)
-        return f"{low} to {format_money(obj.estimate_max_minor, obj.estimate_currency)}"
+        return estimate_text(obj, country=obj.creator.country)
 
     @admin.display(description="failing rules")
     def failing_rules_table(self, obj: EligibilityResult):

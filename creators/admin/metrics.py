@@ -24,6 +24,7 @@ class ImportMetricsForm(forms.Form):
             ("daily", "Daily account metrics"),
             ("videos", "Videos"),
             ("video_daily", "Daily video metrics"),
+            ("video_hourly", "Hourly video metrics"),
         ]
     )
     dry_run = forms.BooleanField(

@@ -192,7 +192,7 @@ class CreatorAdmin(CreatorWavesMixin, ObjectActionsMixin, admin.ModelAdmin):
             if r.eligible:
                 status = "eligible"
                 if r.estimate_min_minor is not None:
-                    status += "; " + estimate_text(r)
+                    status += "; " + estimate_text(r, country=obj.country)
             else:
                 status = "not eligible: " + "; ".join(f["message"] for f in r.failures)
             rows.append((r.program.name, r.rule_set.version, status))

@@ -1,5 +1,7 @@
-"""Traffic pools in the admin: pool and scoring versions (data), daily video rows, video
-waves (the talent manager's coaching list) and the creator page's pool progression."""
+"""Traffic pools in the admin: pool and scoring versions (data), daily and hourly video
+rows, video waves (the talent manager's coaching list) and the creator page's pool progression."""
+
+import datetime as dt
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -15,6 +17,7 @@ from creators.models import (
     TrafficPool,
     TrafficPoolVersion,
     VideoDailyMetric,
+    VideoHourlyMetric,
     VideoWave,
 )
 from creators.models.waves import percent
@@ -58,6 +61,27 @@ class VideoDailyMetricAdmin(MetricsImportMixin, ScopedByCreatorAdmin):
     change_list_template = "admin/creators/metrics_change_list.html"
 
 
+@admin.register(VideoHourlyMetric)
+class VideoHourlyMetricAdmin(MetricsImportMixin, ScopedByCreatorAdmin):
+    """Intraday rows from data partners; each day's daily row is their sum."""
+
+    creator_path = "video__account__creator"
+    list_display = ["video", "hour", "views", "for_you_views", "follower_views", "saves"]
+    list_filter = ["video__account__platform"]
+    search_fields = ["video__platform_video_id", "video__account__handle"]
+    list_select_related = ["video"]
+    raw_id_fields = ["video"]
+    date_hierarchy = "hour"
+    change_list_template = "admin/creators/metrics_change_list.html"
+
+
+def reached(wave: VideoWave) -> str:
+    """When the video got to its pool: "2026-11-20 14:00 UTC" with hourly rows, else the day."""
+    if wave.reached_at is not None:
+        return f"{wave.reached_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    return str(wave.reached_on or "-")
+
+
 class OneStepShortFilter(admin.SimpleListFilter):
     title = "stalled one step short of the next pool"
     parameter_name = "one_step_short"
@@ -82,7 +106,7 @@ class VideoWaveAdmin(ScopedByCreatorAdmin):
         "posted_on",
         "views",
         "pool",
-        "reached_on",
+        "reached",
         "stalled",
         "stopping_signal",
         "explanation",
@@ -104,6 +128,10 @@ class VideoWaveAdmin(ScopedByCreatorAdmin):
     @admin.display(description="why")
     def explanation(self, obj: VideoWave) -> str:
         return obj.explanation()
+
+    @admin.display(description="reached", ordering="reached_on")
+    def reached(self, obj: VideoWave) -> str:
+        return reached(obj)
 
 
 class CreatorWavesMixin:
@@ -157,7 +185,7 @@ class CreatorWavesMixin:
                     w.posted_on,
                     f"{w.views:,}",
                     w.pool,
-                    w.reached_on or "-",
+                    reached(w),
                     w.explanation(),
                 )
                 for w in selectors.video_waves_of_creator(creator=obj)
@@ -167,7 +195,7 @@ class CreatorWavesMixin:
             "{}As of {}<table><tr><th>window</th><th>videos</th><th>share reaching</th>"
             "<th>stalled</th><th>weakest signal</th></tr>{}</table>"
             "Latest videos<table><tr><th>video</th><th>posted</th><th>views</th><th>pool</th>"
-            "<th>reached on</th><th>next pool</th></tr>{}</table>",
+            "<th>reached</th><th>next pool</th></tr>{}</table>",
             restrictions,
             summaries[0].as_of,
             windows,

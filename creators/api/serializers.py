@@ -265,6 +265,10 @@ class VideoDailyIngestInput(_IngestInput):
     pass
 
 
+class VideoHourlyIngestInput(_IngestInput):
+    pass
+
+
 def _row_serializer(name: str, kind: str, doc: str | None = None) -> type[serializers.Serializer]:
     """The documented shape of one row: the parser's own columns (their rules and help)."""
     fields = {column.name: column.make_field() for column in COLUMNS[kind]}
@@ -277,6 +281,11 @@ VideoDailyRowSerializer = _row_serializer(
     "VideoDailyRowSerializer",
     "video_daily",
     "One day of one video's life: that day's counts (not running totals).",
+)
+VideoHourlyRowSerializer = _row_serializer(
+    "VideoHourlyRowSerializer",
+    "video_hourly",
+    "One hour of one video's life (UTC): that hour's counts (not running totals).",
 )
 
 
@@ -292,4 +301,9 @@ class VideoIngestDoc(serializers.Serializer):
 
 class VideoDailyIngestDoc(serializers.Serializer):
     rows = VideoDailyRowSerializer(many=True, max_length=MAX_BATCH_ROWS)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class VideoHourlyIngestDoc(serializers.Serializer):
+    rows = VideoHourlyRowSerializer(many=True, max_length=MAX_BATCH_ROWS)
     dry_run = serializers.BooleanField(default=False)

@@ -24,4 +24,9 @@ urlpatterns = [
         views.VideoDailyMetricsIngestApi.as_view(),
         name="metrics-video-daily",
     ),
+    path(
+        "metrics/video-hourly/",
+        views.VideoHourlyMetricsIngestApi.as_view(),
+        name="metrics-video-hourly",
+    ),
 ]

@@ -187,8 +187,29 @@ class VideoDailyMetricsIngestApi(_IngestApi):
         summary="Upsert daily video metrics (one row per video and day of its life)",
         description=_INGEST_DESCRIPTION
         + " The video must be stored already (matched by account and platform_video_id);"
-        " a day before its posting date is refused. Counts are that day's, not running totals.",
+        " a day before its posting date is refused. Counts are that day's, not running totals."
+        " A day that has hourly rows is refused: its daily row is the sum of its hours.",
         request=s.VideoDailyIngestDoc,
+        responses=s.IngestionOutputSerializer,
+        parameters=[idempotency_key_parameter],
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class VideoHourlyMetricsIngestApi(_IngestApi):
+    kind = "video_hourly"
+    input_serializer = s.VideoHourlyIngestInput
+
+    @extend_schema(
+        summary="Upsert hourly video metrics (intraday rows, one per video and hour)",
+        description=_INGEST_DESCRIPTION
+        + " As the daily video rows, for one hour (UTC): `hour` is any time in it, stored as"
+        " the hour's start; an hour before the video's posting hour is refused. Counts are"
+        " that hour's, not running totals. Each day the rows touch gets its daily row"
+        " rewritten as the sum of its hours; waves use them for the hour a video reached its"
+        " pool.",
+        request=s.VideoHourlyIngestDoc,
         responses=s.IngestionOutputSerializer,
         parameters=[idempotency_key_parameter],
     )

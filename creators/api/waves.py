@@ -57,6 +57,7 @@ class VideoWaveSerializer(serializers.ModelSerializer):
         fields = [
             "pool",
             "reached_on",
+            "reached_at",
             "next_pool",
             "next_pool_views",
             "stalled",

@@ -12,6 +12,7 @@ from creators.models.waves import (
     TrafficPool,
     TrafficPoolVersion,
     VideoDailyMetric,
+    VideoHourlyMetric,
     VideoWave,
 )
 
@@ -37,5 +38,6 @@ __all__ = [
     "TrafficPoolVersion",
     "Video",
     "VideoDailyMetric",
+    "VideoHourlyMetric",
     "VideoWave",
 ]

@@ -4,6 +4,10 @@
   totals), pushed by data partners like the other metrics. Rows are kept for the first
   ``CREATORS_VIDEO_DAILY_RETENTION_DAYS`` days after posting (a periodic purge), so storage
   grows with the number of videos, not with their age.
+- ``VideoHourlyMetric``: the same counts for one hour (increments), when a data partner
+  sends intraday rows. A day with hourly rows has its daily row derived from them (their
+  sum, written by the ingestion), so every reader of daily rows sees them; waves read the
+  hours of the day a video reached its pool for the hour it got there. Same retention.
 - ``TrafficPoolVersion`` / ``TrafficPool``: versioned, effective-dated pool definitions
   (entry views per pool and the signal bars typical of videos promoted into it). Periods
   never overlap (exclusion constraint); a video is judged by the version in force on the
@@ -17,7 +21,7 @@
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q, Value
 
 from creators.models.metrics import Video, _non_negative
 from creators.models.periods import effective_period_constraints
@@ -49,13 +53,11 @@ VIDEO_DAILY_COUNT_FIELDS = [
 ]
 
 
-class VideoDailyMetric(models.Model):
-    # No index of its own: the unique (video, date) index starts with it (and gives a video's
-    # days in date order).
-    video = models.ForeignKey(
-        Video, on_delete=models.CASCADE, related_name="daily_metrics", db_index=False
-    )
-    date = models.DateField("date")
+class VideoCounts(models.Model):
+    """What a video did over one period of its life (a day, an hour): increments, not
+    running totals. Subsets never exceed views (PostgreSQL checks, ``_counts_constraints``)."""
+
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="+")
     views = models.BigIntegerField("views", default=0)
     for_you_views = models.BigIntegerField(
         "For You views", default=0, help_text="Views from the recommendation feed."
@@ -73,31 +75,80 @@ class VideoDailyMetric(models.Model):
     saves = models.BigIntegerField("saves", default=0)
     watch_time_seconds = models.BigIntegerField("watch time (seconds)", default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+def _counts_constraints(prefix: str, *, key: str, noun: str) -> list:
+    return [
+        models.UniqueConstraint(
+            fields=["video", key],
+            name=f"{prefix}_unique_video_{key}",
+            violation_error_message=f"This video has metrics for that {noun} already.",
+        ),
+        *_non_negative(prefix, VIDEO_DAILY_COUNT_FIELDS),
+        models.CheckConstraint(
+            name=f"{prefix}_completed_within_views",
+            condition=Q(completed_views__lte=F("views")),
+            violation_error_message="Completed views cannot exceed views.",
+        ),
+        models.CheckConstraint(
+            name=f"{prefix}_sources_within_views",
+            condition=Q(for_you_views__lte=F("views") - F("follower_views")),
+            violation_error_message="For You and follower views cannot exceed views.",
+        ),
+    ]
+
+
+class VideoDailyMetric(VideoCounts):
+    # No index of its own: the unique (video, date) index starts with it (and gives a video's
+    # days in date order).
+    video = models.ForeignKey(
+        Video, on_delete=models.CASCADE, related_name="daily_metrics", db_index=False
+    )
+    date = models.DateField("date")
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["video", "date"]
+        constraints = _counts_constraints("video_daily", key="date", noun="day")
+
+    def __str__(self) -> str:
+        return f"{self.video_id} {self.date}"
+
+
+class VideoHourlyMetric(VideoCounts):
+    """One hour of a video's life (UTC, the hour's start), under the daily rows' rules."""
+
+    # No index of its own either: the unique (video, hour) index starts with it.
+    video = models.ForeignKey(
+        Video, on_delete=models.CASCADE, related_name="hourly_metrics", db_index=False
+    )
+    hour = models.DateTimeField("hour", help_text="The hour's start (UTC).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["video", "hour"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["video", "date"],
-                name="video_daily_unique_video_date",
-                violation_error_message="This video has metrics for that day already.",
-            ),
-            *_non_negative("video_daily", VIDEO_DAILY_COUNT_FIELDS),
+            *_counts_constraints("video_hourly", key="hour", noun="hour"),
             models.CheckConstraint(
-                name="video_daily_completed_within_views",
-                condition=Q(completed_views__lte=F("views")),
-                violation_error_message="Completed views cannot exceed views.",
-            ),
-            models.CheckConstraint(
-                name="video_daily_sources_within_views",
-                condition=Q(for_you_views__lte=F("views") - F("follower_views")),
-                violation_error_message="For You and follower views cannot exceed views.",
+                name="video_hourly_on_the_hour",
+                condition=Q(
+                    hour=Func(
+                        Value("hour"),
+                        F("hour"),
+                        Value("UTC"),
+                        function="date_trunc",
+                        output_field=models.DateTimeField(),
+                    )
+                ),
+                violation_error_message="An hourly row starts on the hour.",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.video_id} {self.date}"
+        return f"{self.video_id} {self.hour:%Y-%m-%d %H:00}"
 
 
 def _rate(verbose: str, max_digits: int = 9, **kwargs) -> models.DecimalField:
@@ -206,6 +257,12 @@ class VideoWave(models.Model):
     pool = models.PositiveSmallIntegerField("highest pool")
     reached_on = models.DateField(
         "reached on", null=True, blank=True, help_text="Empty without daily rows that show it."
+    )
+    reached_at = models.DateTimeField(
+        "reached at",
+        null=True,
+        blank=True,
+        help_text="The hour it got there (UTC), when hourly rows show it.",
     )
     next_pool = models.PositiveSmallIntegerField("next pool", null=True, blank=True)
     next_pool_views = models.BigIntegerField("next pool's entry views", null=True, blank=True)

@@ -25,7 +25,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from creators.models import Creator, DailyAccountMetric, Video, VideoDailyMetric
+from agency.locks import advisory_locks
+from creators.models import (
+    Creator,
+    DailyAccountMetric,
+    Video,
+    VideoDailyMetric,
+    VideoHourlyMetric,
+)
 from creators.models.metrics import DAILY_COUNT_FIELDS, DAILY_FLAG_FIELDS, VIDEO_COUNT_FIELDS
 from creators.models.waves import VIDEO_DAILY_COUNT_FIELDS
 from creators.services.ingestion_rows import KINDS, RowParser
@@ -35,13 +42,17 @@ MAX_BATCH_ROWS = 1000
 STAGE_CHUNK_ROWS = 10_000
 # Rows that change listed on the result (the dry-run report shows the first of them).
 CHANGES_LISTED = 200
-Kind = Literal["daily", "videos", "video_daily"]
+Kind = Literal["daily", "videos", "video_daily", "video_hourly"]
 Progress = Callable[[int], None]
 
 NO_ACCOUNT = "No account on the roster matches this platform account id or handle on "
 OUT_OF_SCOPE = "This account belongs to a creator you do not manage."
 NO_VIDEO = "No stored video of this account has this platform_video_id; send the video first."
 BEFORE_POSTING = "This day is before the video was posted."
+HOUR_BEFORE_POSTING = "This hour is before the video was posted."
+DAY_FROM_HOURS = "This day has hourly rows; its daily row is their sum. Send the hours instead."
+
+HOURS_LOCK = "creators_video_hours"  # advisory lock per video of hourly uploads
 
 _STAGE = "creators_ingest_stage"
 _CHECKED = "creators_ingest_checked"
@@ -76,8 +87,10 @@ class _Spec:
 
     def __init__(self, kind: str):
         self.kind = kind
-        if kind == "video_daily":
+        if kind in ("video_daily", "video_hourly"):
             self.model, self.key_field = VideoDailyMetric, "date"
+            if kind == "video_hourly":
+                self.model, self.key_field = VideoHourlyMetric, "hour"
             self.fields = list(VIDEO_DAILY_COUNT_FIELDS)
             self.owner = "video"
         elif kind == "daily":
@@ -90,7 +103,7 @@ class _Spec:
         self.table = self.model._meta.db_table
         # The staging table: row index, account match, the natural key and the values.
         self.stage_columns = ["n", "platform", "pid", "handle", "day", self.key_field]
-        if kind == "video_daily":
+        if self.owner == "video":
             self.stage_columns.append("video")
         self.stage_columns += self.fields
 
@@ -104,10 +117,11 @@ class _Spec:
         )
 
     def stage_row(self, index: int, row: dict) -> tuple:
-        day = row["posted_at"].date() if self.kind == "videos" else row["date"]
+        day = {"videos": "posted_at", "video_hourly": "hour"}.get(self.kind)
+        day = row[day].date() if day else row["date"]  # hours are UTC
         head = (index, row["platform"], row.get("platform_account_id") or "", row["handle"], day)
         key = (row[self.key_field],)
-        if self.kind == "video_daily":
+        if self.owner == "video":
             key += (row["platform_video_id"],)
         return head + key + tuple(row[f] for f in self.fields)
 
@@ -212,7 +226,12 @@ def _ingest(
         if dry_run:
             created, updated, changes = _compare(cursor, spec=spec)
         else:
+            if kind == "video_hourly":  # one upload per video at a time: see _derive_daily
+                cursor.execute(f"SELECT DISTINCT owner_id FROM {_CHECKED}")
+                advisory_locks(HOURS_LOCK, [video for (video,) in cursor.fetchall()])
             created, updated, changes = _write(cursor, spec=spec)
+            if kind == "video_hourly":
+                _derive_daily(cursor)
         cursor.execute(f"DROP TABLE {_STAGE}, {_CHECKED}")
     result = IngestionResult(
         kind=kind,
@@ -280,7 +299,18 @@ def _check(cursor, *, spec: _Spec, creators: QuerySet[Creator] | None) -> None:
         )
         owner = "v.id"
         reasons.append(("v.id IS NULL", "platform_video_id", NO_VIDEO))
-        reasons.append(("s.date < (v.posted_at AT TIME ZONE 'UTC')::date", "date", BEFORE_POSTING))
+        if spec.kind == "video_hourly":
+            before = "s.hour < date_trunc('hour', v.posted_at, 'UTC')"
+            reasons.append((before, "hour", HOUR_BEFORE_POSTING))
+        else:
+            before = "s.date < (v.posted_at AT TIME ZONE 'UTC')::date"
+            reasons.append((before, "date", BEFORE_POSTING))
+            hours = (
+                "EXISTS (SELECT 1 FROM creators_videohourlymetric h WHERE h.video_id = v.id"
+                " AND h.hour >= s.date::timestamp AT TIME ZONE 'UTC'"
+                " AND h.hour < (s.date + 1)::timestamp AT TIME ZONE 'UTC')"
+            )
+            reasons.append((hours, "date", DAY_FROM_HOURS))
     reason = " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(reasons))
     efield = " ".join(f"WHEN {i} THEN '{name}'" for i, (_, name, _) in enumerate(reasons))
     # The first reason (no account) names the day the account was looked up on.
@@ -307,7 +337,7 @@ def _check(cursor, *, spec: _Spec, creators: QuerySet[Creator] | None) -> None:
             ) AS first_n
             FROM owned
         )
-        SELECT r.n, r.owner_id, r.{key}, {staged},
+        SELECT r.n, r.owner_id, r.{key}, r.day, {staged},
             CASE r.reason {efield} ELSE
                 CASE WHEN r.first_n <> r.n THEN '{key}' END
             END AS efield,
@@ -367,6 +397,34 @@ def _write(cursor, *, spec: _Spec) -> Changes:
     """
     cursor.execute(_changes_sql(changed, key), [*[timezone.now()] * 2, CHANGES_LISTED])
     return _changes(cursor.fetchone())
+
+
+def _derive_daily(cursor) -> None:
+    """The daily rows of the days an hourly upload touched: the sum of each day's hours
+    (UTC days), written only where it differs from the stored row.
+
+    Uploads touching the same video take its lock (``HOURS_LOCK``) before writing, so the
+    second one sums the first one's committed hours too: without it, each would sum only
+    its own and the later write would drop the other's hours from the day."""
+    fields = VIDEO_DAILY_COUNT_FIELDS
+    stored = ", ".join(f"t.{f}" for f in fields)
+    excluded = ", ".join(f"EXCLUDED.{f}" for f in fields)
+    cursor.execute(
+        f"""
+        INSERT INTO creators_videodailymetric AS t
+            (video_id, date, {", ".join(fields)}, created_at, updated_at)
+        SELECT d.owner_id, d.day, {", ".join(f"SUM(h.{f})" for f in fields)}, %s, %s
+        FROM (SELECT DISTINCT owner_id, day FROM {_CHECKED}) d
+        JOIN creators_videohourlymetric h ON h.video_id = d.owner_id
+            AND h.hour >= d.day::timestamp AT TIME ZONE 'UTC'
+            AND h.hour < (d.day + 1)::timestamp AT TIME ZONE 'UTC'
+        GROUP BY d.owner_id, d.day
+        ON CONFLICT (video_id, date) DO UPDATE
+        SET {", ".join(f"{f} = EXCLUDED.{f}" for f in fields)}, updated_at = EXCLUDED.updated_at
+        WHERE ({stored}) IS DISTINCT FROM ({excluded})
+        """,
+        [timezone.now()] * 2,
+    )
 
 
 def _changes_sql(ctes: str, key: str) -> str:

@@ -22,7 +22,7 @@ from rest_framework.fields import SkipField, empty
 from agency.validation import EARLIEST_DATE, validate_date_in_range
 from creators.models import Platform
 
-KINDS = ("daily", "videos", "video_daily")
+KINDS = ("daily", "videos", "video_daily", "video_hourly")
 FUTURE = "Dates in the future are refused."
 NO_ACCOUNT_KEY = "Give platform_account_id or handle."
 EXCEEDS_VIEWS = "Cannot exceed views."
@@ -123,6 +123,23 @@ def _not_after_now(value: dt.datetime) -> None:
         raise serializers.ValidationError(FUTURE)
 
 
+class HourField(serializers.DateTimeField):
+    """An ISO 8601 date and time (with an offset; naive means UTC), truncated to its hour's
+    start in UTC: "2026-11-20T14:37:00+00:00" is the row of the hour 14:00-15:00."""
+
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value).astimezone(dt.UTC)
+        return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def _hour_field() -> serializers.Field:
+    return HourField(
+        validators=[validate_date_in_range],
+        default_timezone=dt.UTC,
+        help_text="Any time in the hour; stored as the hour's start (UTC).",
+    )
+
+
 def _date_field() -> serializers.Field:
     return serializers.DateField(validators=[validate_date_in_range])
 
@@ -211,6 +228,13 @@ COLUMNS: dict[str, list[Column]] = {
         *ACCOUNT_COLUMNS,
         _VIDEO_ID,
         _DATE,
+        *_counts("views", "for_you_views", "follower_views", "completed_views", "replays"),
+        *_counts("likes", "comments", "shares", "saves", "watch_time_seconds"),
+    ],
+    "video_hourly": [
+        *ACCOUNT_COLUMNS,
+        _VIDEO_ID,
+        Column("hour", _hour_field, None, _not_after_now),
         *_counts("views", "for_you_views", "follower_views", "completed_views", "replays"),
         *_counts("likes", "comments", "shares", "saves", "watch_time_seconds"),
     ],

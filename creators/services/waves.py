@@ -11,6 +11,8 @@ in the last 90 days up to ``as_of`` it
    (saves exist only in daily rows);
 3. finds the highest pool whose entry views it reached, the day it reached it (the first
    day its running daily views got there; the posting day for a pool entered at 0 views),
+   the hour it got there when that day has hourly rows (the first hour whose running
+   views, on top of the days before, reach the pool: "pool 2 at 14:00 on day 1"),
    and the next pool;
 4. compares each signal with the next pool's bar. The stopping signal is the first one
    short of its bar in the platform's order (completion > replays > likes > comments >
@@ -22,7 +24,7 @@ in the last 90 days up to ``as_of`` it
    (the one that stopped most stalled videos, ties in the platform's order).
 
 Writes skip unchanged rows (``IS DISTINCT FROM``), so a re-run changes nothing.
-``video_daily_purge`` drops daily video rows past the retention of a video's life.
+``video_daily_purge`` drops daily and hourly video rows past the retention of a video's life.
 """
 
 import datetime as dt
@@ -75,6 +77,7 @@ _WAVE_COLUMNS = [
     "views",
     "pool",
     "reached_on",
+    "reached_at",
     "next_pool",
     "next_pool_views",
     *[f"{s}_rate" for s in SIGNALS],
@@ -165,8 +168,8 @@ rates AS MATERIALIZED (
 res AS (
     SELECT r.creator_id, r.video_id, r.posted_on, r.pool_version_id, r.views, p.number AS pool,
            -- the first day the running views got to the pool (width_bucket: the days before)
-           CASE WHEN p.min_views = 0 THEN r.posted_on
-                ELSE r.dates[width_bucket(p.min_views - 1, r.cum_views) + 1] END AS reached_on,
+           CASE WHEN p.min_views = 0 THEN r.posted_on ELSE r.dates[ri.i] END AS reached_on,
+           rh.hour AS reached_at,
            nx.number AS next_pool, nx.min_views AS next_pool_views,
            {", ".join(f"r.{s}_rate" for s in SIGNALS)},
            (nx.number IS NOT NULL AND r.posted_on <= %(as_of)s::date - r.settle_days)
@@ -179,6 +182,20 @@ res AS (
     -- the highest pool whose entry views the video reached, and the next one
     JOIN pool p ON p.version_id = r.pool_version_id AND p.k = r.k
     LEFT JOIN pool nx ON nx.version_id = r.pool_version_id AND nx.k = p.k + 1
+    -- the day the running views got to the pool (width_bucket: the days before it)
+    CROSS JOIN LATERAL (SELECT width_bucket(p.min_views - 1, r.cum_views) + 1 AS i) ri
+    LEFT JOIN LATERAL (  -- the hour it reached the pool, from the hourly rows of that day
+        SELECT h.hour FROM (
+            SELECT h.hour, SUM(h.views) OVER (ORDER BY h.hour) AS cum_views
+            FROM creators_videohourlymetric h
+            WHERE p.min_views > 0 AND r.dates[ri.i] IS NOT NULL
+              AND h.video_id = r.video_id
+              AND h.hour >= r.dates[ri.i]::timestamp AT TIME ZONE 'UTC'
+              AND h.hour < (r.dates[ri.i] + 1)::timestamp AT TIME ZONE 'UTC'
+        ) h
+        WHERE COALESCE(r.cum_views[ri.i - 1], 0) + h.cum_views >= p.min_views
+        ORDER BY h.hour LIMIT 1
+    ) rh ON true
 ),
 win AS (
     SELECT res.*, w.window_days
@@ -262,8 +279,9 @@ def video_daily_retention_days() -> int:
 
 @transaction.atomic
 def video_daily_purge(*, retention_days: int | None = None) -> int | None:
-    """Delete daily video rows from day ``retention_days`` of a video's life on (the posting
-    day is day 0). Returns rows deleted, or None when another purge holds the lock."""
+    """Delete daily and hourly video rows from day ``retention_days`` of a video's life on
+    (the posting day is day 0). Returns rows deleted, or None when another purge holds the
+    lock."""
     days = video_daily_retention_days() if retention_days is None else retention_days
     if not try_advisory_lock(*PURGE_LOCK):
         return None
@@ -274,4 +292,12 @@ def video_daily_purge(*, retention_days: int | None = None) -> int | None:
                  AND m.date >= (v.posted_at AT TIME ZONE 'UTC')::date + %s""",
             [days],
         )
-        return cursor.rowcount
+        deleted = cursor.rowcount
+        cursor.execute(  # hourly rows: the same days of the video's life (UTC)
+            """DELETE FROM creators_videohourlymetric m USING creators_video v
+               WHERE m.video_id = v.id
+                 AND m.hour >= ((v.posted_at AT TIME ZONE 'UTC')::date + %s)::timestamp
+                               AT TIME ZONE 'UTC'""",
+            [days],
+        )
+        return deleted + cursor.rowcount

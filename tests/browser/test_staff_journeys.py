@@ -19,13 +19,14 @@ from billing.services.payouts import payout_batch_prepare
 from billing.services.statements import statement_close
 from campaigns.models import BrandDeal, DealStatus, Invoice
 from campaigns.services.invoices import invoice_payment_record
-from creators.models import EligibilityResult, EligibilityRuleSet
+from creators.models import EligibilityResult, EligibilityRuleSet, VideoWave
+from creators.services.waves import waves_compute_chunk
 from tests.billing.helpers import creator_on_plan
 from tests.billing.test_payouts import _payable
 from tests.browser.conftest import log_in
 from tests.campaigns.helpers import TO_APPROVED, advance
 from tests.factories.campaigns import BrandDealFactory, DealCreatorFactory
-from tests.factories.creators import CreatorFactory
+from tests.factories.creators import CreatorFactory, PlatformAccountFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -161,3 +162,68 @@ def test_the_agency_admin_lands_on_the_admin(page, staff_user):
     log_in(page, staff_user("adm.ada", roles.AGENCY_ADMIN))
     page.screenshot("agency-admin-landing")
     assert "have permission to view or edit anything" not in page.page.inner_text("#content")
+
+
+def test_the_agency_admin_edits_the_rates_per_country(page, staff_user):
+    for seeding in ("0003_seed_eligibility_programs", "0010_estimate_basis",
+                    "0014_seed_country_rates"):  # fmt: skip
+        importlib.import_module(f"creators.migrations.{seeding}").seed(apps, None)
+    rule_set = EligibilityRuleSet.objects.get(program__code="tiktok_creator_rewards", version=3)
+
+    log_in(page, staff_user("adm.rae", roles.AGENCY_ADMIN))
+    tab = page.goto(f"/admin/creators/eligibilityruleset/{rule_set.pk}/change/")
+    shown = tab.input_value("#id_country_rates")
+    assert "US 0.70 - 1.00" in shown.splitlines() and "{" not in shown
+    tab.fill("#id_country_rates", shown.replace("US 0.70 - 1.00", "US 0.8 - 1.0"))
+    tab.click("input[name=_continue]")
+    page.check()
+    assert "was changed successfully" in tab.inner_text(".messagelist")
+    assert "US 0.80 - 1.00" in tab.input_value("#id_country_rates").splitlines()
+    page.screenshot("agency-admin-country-rates")
+    rule_set.refresh_from_db()
+    assert rule_set.country_rates["US"] == [80, 100]
+    tab.fill("#id_country_rates", "US 1.00 - 0.80")  # refused, by line
+    tab.click("input[name=_continue]")
+    page.check()
+    assert "Line 1: the low rate is above the high." in tab.inner_text("#content")
+
+
+def test_a_manager_imports_hourly_rows_and_sees_the_hour_a_video_reached_its_pool(
+    page, staff_user, tmp_path
+):
+    importlib.import_module("creators.migrations.0008_video_waves").seed(apps, None)
+    manager = staff_user("mgr.hal", roles.TALENT_MANAGER)
+    account = PlatformAccountFactory(
+        creator=CreatorFactory(stage_name="hourly.climber", talent_manager=manager)
+    )
+    video = VideoFactory(
+        account=account, posted_at=dt.datetime(2026, 1, 10, 12, tzinfo=dt.UTC), views=0
+    )
+    counts = "for_you_views,follower_views,completed_views,replays,likes,comments,shares,saves"
+    header = f"platform,platform_account_id,platform_video_id,hour,views,{counts}"
+    header += ",watch_time_seconds"
+    lines = [
+        f"tiktok,{account.platform_account_id},{video.platform_video_id},{hour},{views},"
+        f"0,0,{views // 2},0,{views // 10},0,0,0,{views * 5}"
+        for hour, views in [("2026-01-10T12:00:00Z", 700), ("2026-01-11T09:00:00Z", 299),
+                            ("2026-01-11T14:30:00Z", 1)]
+    ]  # fmt: skip
+    upload = tmp_path / "hours.csv"
+    upload.write_text("\n".join([header, *lines]) + "\n")
+
+    log_in(page, manager)
+    tab = page.goto("/admin/creators/videohourlymetric/import-csv/")
+    tab.set_input_files("#id_file", str(upload))
+    tab.select_option("#id_kind", "video_hourly")
+    tab.uncheck("#id_dry_run")
+    tab.click("input[value=Import]")
+    page.check()
+    assert "3 rows: 3 created" in tab.inner_text("#content")
+    waves_compute_chunk(as_of=dt.date(2026, 1, 31), creator_ids=[account.creator_id])
+    assert VideoWave.objects.get(video=video).pool == 2
+
+    tab = page.goto(f"/admin/creators/creator/{account.creator_id}/change/")
+    assert "2026-01-11 14:00 UTC" in tab.inner_text("#content")
+    tab = page.goto("/admin/creators/videowave/")
+    assert "2026-01-11 14:00 UTC" in tab.inner_text("#result_list")
+    page.screenshot("talent-manager-video-waves")

@@ -82,7 +82,9 @@ def test_creator_fund_pays_on_for_you_views_from_its_new_version_on():
     after = result(fund_ready(dt.date(2026, 12, 20)), FUND, dt.date(2026, 12, 20))
     assert after.rule_set.version == 3
     assert (after.estimate_basis, after.estimate_basis_views) == ("for_you_views", 2_000_000)
-    assert (after.estimate_min_minor, after.estimate_max_minor) == (2_000, 4_000)
+    # 2,000,000 For You views x the seeded Italian rate, USD 12-18 per 1M
+    assert (after.estimate_min_minor, after.estimate_max_minor) == (2_400, 3_600)
+    assert after.estimate_rate_country == "IT"
 
 
 def test_api_gives_major_units_the_basis_and_the_rate(sub_agency_client):

@@ -14,6 +14,7 @@ from creators.models import (
     TrafficPoolVersion,
     Video,
     VideoDailyMetric,
+    VideoHourlyMetric,
     VideoWave,
 )
 from creators.services.waves import waves_compute_chunk
@@ -100,6 +101,12 @@ def _creators(rng: random.Random) -> list[int]:
                         shares=_count(rng, share, 0.02),
                         saves=_count(rng, share, 0.03),
                     )
+                    if (video.pk + d) % 2:  # the day's views in two hours (intraday rows)
+                        start = dt.datetime.combine(day + dt.timedelta(days=d), dt.time(), dt.UTC)
+                        for hour, views in ((3, share // 3), (17, share - share // 3)):
+                            VideoHourlyMetric.objects.create(
+                                video=video, hour=start + dt.timedelta(hours=hour), views=views
+                            )
     return ids
 
 
@@ -124,5 +131,6 @@ def test_waves_statement_matches_the_reference(seed):
     assert changed == reference_changed
     assert len(expected[0]) > 20  # the data set reaches the statement's branches
     assert any(w[WAVE_FIELDS.index("reached_on")] is None for w in expected[0])
+    assert any(w[WAVE_FIELDS.index("reached_at")] is not None for w in expected[0])
     assert any(w[WAVE_FIELDS.index("stalled")] for w in expected[0])
     assert waves_compute_chunk(as_of=AS_OF, creator_ids=ids) == 0  # a re-run rewrites nothing

@@ -48,6 +48,7 @@ _WAVE_COLUMNS = [
     "views",
     "pool",
     "reached_on",
+    "reached_at",
     "next_pool",
     "next_pool_views",
     *[f"{s}_rate" for s in SIGNALS],
@@ -131,13 +132,17 @@ reached AS (
     SELECT r.video_id,
            CASE WHEN r.pool_views = 0 THEN r.posted_on
                 ELSE MIN(daily.date) FILTER (WHERE daily.cum_views >= r.pool_views) END
-               AS reached_on
+               AS reached_on,
+           -- views before that day (running views only grow, so the first day's is least)
+           MIN(daily.cum_views - daily.views) FILTER (WHERE daily.cum_views >= r.pool_views)
+               AS views_before
     FROM r LEFT JOIN daily ON daily.video_id = r.video_id
     GROUP BY r.video_id, r.pool_views, r.posted_on
 ),
 res AS (
     SELECT r.creator_id, r.video_id, r.posted_on, r.pool_version_id, r.views, r.pool,
-           reached.reached_on, nx.number AS next_pool, nx.min_views AS next_pool_views,
+           reached.reached_on, rh.hour AS reached_at,
+           nx.number AS next_pool, nx.min_views AS next_pool_views,
            {", ".join(f"r.{s}_rate" for s in SIGNALS)},
            (nx.number IS NOT NULL AND r.posted_on <= %(as_of)s::date - r.settle_days)
                AS stalled,
@@ -147,6 +152,18 @@ res AS (
            ({" + ".join(f"{_short(s)}::int" for s in SIGNALS)}) AS signals_short
     FROM r
     JOIN reached ON reached.video_id = r.video_id
+    LEFT JOIN LATERAL (  -- the hour it reached the pool, from the hourly rows of that day
+        SELECT h.hour FROM (
+            SELECT h.hour, SUM(h.views) OVER (ORDER BY h.hour) AS cum_views
+            FROM creators_videohourlymetric h
+            WHERE r.pool_views > 0 AND reached.views_before IS NOT NULL
+              AND h.video_id = r.video_id
+              AND h.hour >= reached.reached_on::timestamp AT TIME ZONE 'UTC'
+              AND h.hour < (reached.reached_on + 1)::timestamp AT TIME ZONE 'UTC'
+        ) h
+        WHERE reached.views_before + h.cum_views >= r.pool_views
+        ORDER BY h.hour LIMIT 1
+    ) rh ON true
     LEFT JOIN LATERAL (
         SELECT * FROM creators_trafficpool n
         WHERE n.version_id = r.pool_version_id AND n.min_views > r.views

@@ -14,6 +14,8 @@ from creators.services.ingestion_rows import KINDS
 def guess_kind(header: list[str]) -> str:
     if "platform_video_id" not in header:
         return "daily"
+    if "hour" in header:
+        return "video_hourly"
     return "video_daily" if "date" in header else "videos"
 
 
