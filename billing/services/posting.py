@@ -63,7 +63,7 @@ from billing.models import (
     Stream,
 )
 from billing.services.plans import PlanBook, plan_terms
-from billing.services.statements import creators_close_lock
+from billing.services.statements import creators_close_lock, statements_ensure
 from billing.splits import Legs, PlanTerms, split_event, split_refund
 
 RECEIVABLE_BY_STREAM = {
@@ -430,13 +430,7 @@ def _statements_lock(
             period = next_month(closed)
         p.statement_period = period
     wanted = {(p.event.creator_id, p.statement_period) for p in planned}
-    Statement.objects.bulk_create(
-        [
-            Statement(creator_id=c, period=period, currency=creators[c].payout_currency)
-            for c, period in sorted(wanted)
-        ],
-        ignore_conflicts=True,
-    )
+    statements_ensure((c, period, creators[c].payout_currency) for c, period in wanted)
     rows = (
         Statement.objects.select_for_update()
         .filter(creator_id__in={c for c, _ in wanted}, period__in={p for _, p in wanted})

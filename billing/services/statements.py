@@ -6,8 +6,10 @@ clawed back in the next open period and a closed statement never changes (DB tri
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import NamedTuple
 
 import structlog
 from django.db import connection, transaction
@@ -31,6 +33,24 @@ def creators_close_lock(creator_ids: set[int]) -> None:
     batches over overlapping creators queue instead of deadlocking and no month of these
     creators closes until the caller commits."""
     advisory_locks("statement_close", creator_ids)
+
+
+def statements_ensure(wanted: Iterable[tuple[int, dt.date, str]]) -> None:
+    """Create the statements ``(creator id, period, payout currency)`` that do not exist
+    yet: one ``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING``, no model
+    instances (months close and batches post for thousands of creators at a time)."""
+    rows = sorted(set(wanted))
+    if not rows:
+        return
+    creators, periods, currencies = zip(*rows, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO billing_statement (creator_id, period, currency, status, created_at)"
+            " SELECT c, p, ccy, %s, now()"
+            " FROM unnest(%s::bigint[], %s::date[], %s::text[]) AS v(c, p, ccy)"
+            " ORDER BY c, p ON CONFLICT (creator_id, period) DO NOTHING",
+            [Statement.Status.OPEN, list(creators), list(periods), list(currencies)],
+        )
 
 
 def statement_for_line(*, creator: Creator, on: dt.date) -> Statement:
@@ -174,11 +194,7 @@ def _closings_lock(
     missing); the creators with an earlier month still open are blocked; the open
     statements of the others are to close."""
     creators_close_lock(set(creators))
-    Statement.objects.bulk_create(
-        [Statement(creator_id=c.pk, period=period, currency=c.payout_currency)
-         for c in creators.values()],
-        ignore_conflicts=True,
-    )  # fmt: skip
+    statements_ensure((c.pk, period, c.payout_currency) for c in creators.values())
     statements = {
         s.creator_id: s
         for s in Statement.objects.select_for_update()
@@ -342,6 +358,13 @@ def statement_close(*, creator: Creator, period: dt.date) -> Statement:
 CLOSE_CHUNK = 1000
 
 
+class _Party(NamedTuple):
+    """What closing needs of a creator (no model instance per creator)."""
+
+    pk: int
+    payout_currency: str
+
+
 def statements_close_month(*, period: dt.date, chunk: int = CLOSE_CHUNK) -> int:
     """Close every open statement of month ``period``, ``chunk`` creators per database
     transaction (creators read page by page). Creators with an earlier month still open are
@@ -360,7 +383,12 @@ def statements_close_month(*, period: dt.date, chunk: int = CLOSE_CHUNK) -> int:
             return closed
         after = ids[-1]
         with transaction.atomic():
-            creators = Creator.objects.in_bulk(ids)
+            creators = {
+                pk: _Party(pk, currency)
+                for pk, currency in Creator.objects.filter(pk__in=ids).values_list(
+                    "pk", "payout_currency"
+                )
+            }
             _, blocked = _statements_close(creators=creators, period=period)
             closed += len(ids) - len(blocked & set(ids))
 
