@@ -243,7 +243,11 @@ class LedgerLeg(models.Model):
         LedgerTransaction, on_delete=models.PROTECT, related_name="legs", db_constraint=False
     )
     account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="legs", db_constraint=False
+        Account,
+        on_delete=models.PROTECT,
+        related_name="legs",
+        db_constraint=False,
+        db_index=False,  # leg_by_account starts with it
     )
     # Minor units of ``currency``; positive = credit, negative = debit.
     amount_minor = models.BigIntegerField("amount (minor units)")

@@ -336,3 +336,37 @@ def test_a_shared_balance_is_moved_while_another_batch_holds_its_key_share_lock(
         other.rollback()
     assert result.posted == ids
     assert Account.objects.get(pk=revenue.pk).balance_minor > 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "table",
+    [
+        "billing_revenuesplit",
+        "billing_ledgertransaction",
+        "billing_ledgerleg",
+        "billing_statementline",
+        "billing_monthtodate",
+    ],
+)
+def test_tables_a_batch_writes_have_no_index_another_index_already_covers(table):
+    """Every row a batch inserts updates every index of its table: no plain index may be a
+    leading part of another one (that one serves the same lookups). (The batch's UPDATE of
+    revenue events touches no index: see the fillfactor test above.)"""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, indkey::int2[], indisunique FROM pg_index"
+            " WHERE indrelid = %s::regclass AND indpred IS NULL AND indexprs IS NULL",
+            [table],
+        )
+        indexes = cursor.fetchall()
+    redundant = [
+        name
+        for name, keys, unique in indexes
+        if not unique
+        and any(
+            other != name and len(other_keys) > len(keys) and other_keys[: len(keys)] == keys
+            for other, other_keys, _ in indexes
+        )
+    ]
+    assert redundant == []
