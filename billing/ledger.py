@@ -151,13 +151,12 @@ def post(
 
 def _balances_move(deltas: dict[int, int]) -> None:
     """Move every touched balance in one statement (the rows are locked already)."""
-    values = ", ".join(["(%s::bigint, %s::bigint)"] * len(deltas))
-    params = [x for pk, delta in sorted(deltas.items()) for x in (pk, delta)]
+    ids = sorted(deltas)
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE billing_account AS a SET balance_minor = a.balance_minor + v.delta "
-            f"FROM (VALUES {values}) AS v(id, delta) WHERE a.id = v.id",
-            params,
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, delta) WHERE a.id = v.id",
+            [ids, [deltas[pk] for pk in ids]],
         )
 
 

@@ -499,12 +499,11 @@ def _write(planned: list[_Planned], creators: dict) -> None:
             for p, txn_id in zip(planned, txns, strict=True)
         ),
     )
-    values = ", ".join(["(%s::bigint, %s::bigint)"] * len(planned))
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor:  # arrays, not one placeholder per value
         cursor.execute(
             "UPDATE billing_revenueevent AS e SET posted_at = %s, platform_fee_minor = v.fee "
-            f"FROM (VALUES {values}) AS v(id, fee) WHERE e.id = v.id",
-            [now, *[x for p in planned for x in (p.event.pk, p.split.fee_minor)]],
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, fee) WHERE e.id = v.id",
+            [now, [p.event.pk for p in planned], [p.split.fee_minor for p in planned]],
         )
     _month_to_date_add(planned)
     ledger.balances_apply(deltas)
@@ -518,13 +517,14 @@ def _month_to_date_add(planned: list[_Planned]) -> None:
             totals[p.month_delta[0]] += p.month_delta[1]
     if not totals:
         return
-    values = ", ".join(["(%s::bigint, %s, %s::date, %s, %s::numeric)"] * len(totals))
+    rows = sorted(totals.items())
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO billing_monthtodate (creator_id, stream, month, currency, gross_scaled)"
-            f" VALUES {values} ON CONFLICT (creator_id, stream, month, currency) DO UPDATE"
+            " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::date[], %s::text[],"
+            " %s::numeric[]) ON CONFLICT (creator_id, stream, month, currency) DO UPDATE"
             " SET gross_scaled = billing_monthtodate.gross_scaled + EXCLUDED.gross_scaled",
-            [x for key, amount in sorted(totals.items()) for x in (*key, amount)],
+            [[key[i] for key, _ in rows] for i in range(4)] + [[a for _, a in rows]],
         )
 
 
