@@ -128,6 +128,13 @@ def tier_portions(
     return tuple(portions)
 
 
+def _amounts_check(gross_minor: int, fee_minor: int) -> None:
+    if gross_minor <= 0:
+        raise ValueError("split_event() splits positive events; refunds use split_refund().")
+    if not 0 <= fee_minor <= gross_minor:
+        raise ValueError("The platform fee must be between 0 and the gross.")
+
+
 def split_event(
     *,
     gross_minor: int,
@@ -144,10 +151,7 @@ def split_event(
     A flat-rate plan (no tiers) is split with integer arithmetic (``_split_flat``), which
     gives exactly what the general engine (``split_event_exact``) gives; a property test
     in tests/billing/test_splits.py compares the two."""
-    if gross_minor <= 0:
-        raise ValueError("split_event() splits positive events; refunds use split_refund().")
-    if not 0 <= fee_minor <= gross_minor:
-        raise ValueError("The platform fee must be between 0 and the gross.")
+    _amounts_check(gross_minor, fee_minor)
     if not terms.tiers and month_to_date >= 0 and to_plan_rate > 0:
         flat = _split_flat(gross_minor, fee_minor, currency, terms, to_plan_rate)
         if flat is not None:
@@ -172,10 +176,7 @@ def split_event_exact(
     to_plan_rate: Decimal = Decimal(1),
 ) -> SplitResult:
     """The general engine, in exact fractions: any plan, tiered or flat."""
-    if gross_minor <= 0:
-        raise ValueError("split_event() splits positive events; refunds use split_refund().")
-    if not 0 <= fee_minor <= gross_minor:
-        raise ValueError("The platform fee must be between 0 and the gross.")
+    _amounts_check(gross_minor, fee_minor)
     distributable = gross_minor - fee_minor
     gross_in_plan = Fraction(gross_minor, 10 ** exponent(currency)) * Fraction(to_plan_rate)
     portions = tier_portions(month_to_date=month_to_date, amount=gross_in_plan, terms=terms)
