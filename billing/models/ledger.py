@@ -155,6 +155,10 @@ BALANCE_CHECK_SQL = """
 # never deleted (``ACCOUNT_KEPT_SQL``, ``ledger_transaction_immutable``), so the reference
 # stays valid: this is what the legs' foreign keys checked, once per row, at COMMIT.
 LEG_CHECK_SQL = """
+    -- The accounts named are locked as a foreign key would lock them (FOR KEY SHARE), so an
+    -- account cannot be deleted while a transaction adding legs to it is still open.
+    PERFORM 1 FROM billing_account
+      WHERE id IN (SELECT DISTINCT account_id FROM new_legs) ORDER BY id FOR KEY SHARE;
     SELECT l.id, l.currency, l.account_id, a.id AS found INTO bad
       FROM new_legs l LEFT JOIN billing_account a ON a.id = l.account_id
      WHERE a.id IS NULL OR a.currency <> l.currency

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import psycopg
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
@@ -277,3 +278,20 @@ def test_an_account_with_legs_cannot_be_deleted_even_by_raw_sql():
         cur.execute("DELETE FROM billing_account WHERE id = %s", [unused.pk])
     assert Account.objects.filter(pk=cash.pk).exists()
     assert not Account.objects.filter(pk=unused.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_account_cannot_be_deleted_while_legs_naming_it_are_uncommitted():
+    """The legs' references are checked per statement, not by a foreign key, so the check
+    locks the accounts it names as a foreign key would: a delete from another connection
+    waits for the posting instead of leaving it a leg without its account."""
+    payable, cash = _accounts()
+    params = connection.get_connection_params()
+    with transaction.atomic():
+        _post(payable, cash)  # legs on both accounts, not yet committed
+        with psycopg.connect(**params) as other:
+            other.execute("SET lock_timeout = '300ms'")
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute("DELETE FROM billing_account WHERE id = %s", [payable.pk])
+            other.rollback()
+    assert LedgerLeg.objects.filter(account=payable).count() == 1
