@@ -16,17 +16,23 @@ from psycopg.types.json import Jsonb
 
 def rows_copy(model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple]) -> int:
     """COPY ``rows`` (tuples in the order of ``fields``, attribute names such as
-    ``event_id``) into ``model``'s table. ``dict`` values are written as JSON. Returns the
-    number of rows written."""
+    ``event_id``) into ``model``'s table. Values of JSON fields are written as JSON. Returns
+    the number of rows written."""
     opts = model._meta
-    columns = [opts.get_field(f).column for f in fields]  # a name or an attname (event_id)
+    model_fields = [opts.get_field(f) for f in fields]  # a name or an attname (event_id)
+    columns = [f.column for f in model_fields]
+    json_at = [i for i, f in enumerate(model_fields) if isinstance(f, models.JSONField)]
     sql = f"COPY {opts.db_table} ({', '.join(columns)}) FROM STDIN"
     count = 0
     started = time.monotonic()
     connection.ensure_connection()
     with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
         for row in rows:
-            copy.write_row([Jsonb(v) if isinstance(v, dict) else v for v in row])
+            if json_at:
+                row = list(row)
+                for i in json_at:
+                    row[i] = Jsonb(row[i]) if row[i] is not None else None
+            copy.write_row(row)
             count += 1
     if connection.queries_logged:
         connection.queries_log.append(

@@ -1,6 +1,6 @@
 """The only code that writes ledger rows: ``post`` and ``reverse``.
 
-Every posting locks the balance rows of the accounts it touches (``select_for_update``,
+Every posting locks the balance rows of the accounts it touches (``FOR NO KEY UPDATE``,
 ordered by primary key, so concurrent postings never deadlock), inserts the transaction and
 its legs and moves each balance by the sum of its legs, all in one database transaction.
 PostgreSQL checks at COMMIT that the legs balance per currency and rejects any later
@@ -67,9 +67,14 @@ def account_get(
 
 
 def accounts_lock(accounts: Iterable[Account]) -> dict[int, Account]:
-    """Lock balance rows in primary-key order (the one lock order) and return them fresh."""
+    """Lock balance rows in primary-key order (the one lock order) and return them fresh.
+
+    ``FOR NO KEY UPDATE``, the lock an UPDATE of the balance takes anyway: two balance
+    movers on one account queue, but the key-share locks that the foreign-key checks of
+    other transactions' new legs hold on the same account do not block it (``FOR UPDATE``
+    would wait for them, and two batches each holding one would deadlock)."""
     ids = sorted({a.pk for a in accounts})
-    locked = Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    locked = Account.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
     return {a.pk: a for a in locked}
 
 
@@ -146,13 +151,12 @@ def post(
 
 def _balances_move(deltas: dict[int, int]) -> None:
     """Move every touched balance in one statement (the rows are locked already)."""
-    values = ", ".join(["(%s::bigint, %s::bigint)"] * len(deltas))
-    params = [x for pk, delta in sorted(deltas.items()) for x in (pk, delta)]
+    ids = sorted(deltas)
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE billing_account AS a SET balance_minor = a.balance_minor + v.delta "
-            f"FROM (VALUES {values}) AS v(id, delta) WHERE a.id = v.id",
-            params,
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, delta) WHERE a.id = v.id",
+            [ids, [deltas[pk] for pk in ids]],
         )
 
 
@@ -219,9 +223,12 @@ def balances_apply(deltas: dict[int, int]) -> None:
         # Run the checks deferred so far (the balance of every transaction, the foreign keys
         # of every row written) now, before the balance rows are locked, and defer again
         # what comes later: the locks are then held for the UPDATE and COMMIT only.
+        # NO KEY UPDATE (see ``accounts_lock``): the foreign-key checks of another batch's
+        # legs hold key-share locks on these rows until it commits; they must not block us.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
         cursor.execute(
-            "SELECT id FROM billing_account WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
+            "SELECT id FROM billing_account WHERE id = ANY(%s::bigint[])"
+            " ORDER BY id FOR NO KEY UPDATE",
             [sorted(deltas)],
         )
     _balances_move(deltas)

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
+from math import lcm
 
 from agency.money import allocate, exponent
 
@@ -126,6 +128,13 @@ def tier_portions(
     return tuple(portions)
 
 
+def _amounts_check(gross_minor: int, fee_minor: int) -> None:
+    if gross_minor <= 0:
+        raise ValueError("split_event() splits positive events; refunds use split_refund().")
+    if not 0 <= fee_minor <= gross_minor:
+        raise ValueError("The platform fee must be between 0 and the gross.")
+
+
 def split_event(
     *,
     gross_minor: int,
@@ -137,11 +146,37 @@ def split_event(
 ) -> SplitResult:
     """Split a positive event. ``month_to_date`` is the stream's cumulative gross this month
     before this event, in major units of ``terms.currency``; ``to_plan_rate`` converts one
-    major unit of ``currency`` into the plan currency (1 when they are the same)."""
-    if gross_minor <= 0:
-        raise ValueError("split_event() splits positive events; refunds use split_refund().")
-    if not 0 <= fee_minor <= gross_minor:
-        raise ValueError("The platform fee must be between 0 and the gross.")
+    major unit of ``currency`` into the plan currency (1 when they are the same).
+
+    A flat-rate plan (no tiers) is split with integer arithmetic (``_split_flat``), which
+    gives exactly what the general engine (``split_event_exact``) gives; a property test
+    in tests/billing/test_splits.py compares the two."""
+    _amounts_check(gross_minor, fee_minor)
+    if not terms.tiers and month_to_date >= 0 and to_plan_rate > 0:
+        flat = _split_flat(gross_minor, fee_minor, currency, terms, to_plan_rate)
+        if flat is not None:
+            return flat
+    return split_event_exact(
+        gross_minor=gross_minor,
+        fee_minor=fee_minor,
+        currency=currency,
+        terms=terms,
+        month_to_date=month_to_date,
+        to_plan_rate=to_plan_rate,
+    )
+
+
+def split_event_exact(
+    *,
+    gross_minor: int,
+    fee_minor: int,
+    currency: str,
+    terms: PlanTerms,
+    month_to_date: Fraction = Fraction(0),
+    to_plan_rate: Decimal = Decimal(1),
+) -> SplitResult:
+    """The general engine, in exact fractions: any plan, tiered or flat."""
+    _amounts_check(gross_minor, fee_minor)
     distributable = gross_minor - fee_minor
     gross_in_plan = Fraction(gross_minor, 10 ** exponent(currency)) * Fraction(to_plan_rate)
     portions = tier_portions(month_to_date=month_to_date, amount=gross_in_plan, terms=terms)
@@ -161,6 +196,77 @@ def split_event(
         portions=portions,
         gross_in_plan_currency=gross_in_plan,
         commission_rate=rate,
+    )
+
+
+@dataclass(frozen=True)
+class _FlatRates:
+    """A flat plan's rates over one common denominator: agency rate ``agency / denominator``,
+    manager and sub-agency shares of the commission ``manager / denominator`` and
+    ``sub_agency / denominator``."""
+
+    agency: int
+    manager: int
+    sub_agency: int
+    denominator: int
+    rate: Fraction  # the agency rate, as the general engine reports it
+    portions: tuple[tuple[Decimal, Fraction], ...]  # one portion: the whole event
+
+
+@lru_cache(maxsize=1024)
+def _flat_rates(agency_rate: Decimal, manager_share: Decimal, sub_agency_share: Decimal):
+    """The integer form of a flat plan, or None where the integer path does not apply (a
+    rate outside 0..1, shares above the whole commission: the general engine decides)."""
+    ratios = [d.as_integer_ratio() for d in (agency_rate, manager_share, sub_agency_share)]
+    denominator = lcm(*(den for _, den in ratios))
+    agency, manager, sub_agency = (num * (denominator // den) for num, den in ratios)
+    if min(agency, manager, sub_agency) < 0 or manager + sub_agency > denominator:
+        return None
+    rate = Fraction(agency, denominator)
+    shown = Decimal(rate.numerator) / Decimal(rate.denominator)  # as ``tier_portions`` shows it
+    return _FlatRates(agency, manager, sub_agency, denominator, rate, ((shown, _ONE),))
+
+
+_ONE = Fraction(1)
+
+
+def _split_flat(
+    gross_minor: int, fee_minor: int, currency: str, terms: PlanTerms, to_plan_rate: Decimal
+) -> SplitResult | None:
+    """``split_event_exact`` for a plan with no tiers, in integers: every exact share is a
+    multiple of ``1 / denominator**2`` minor units, so the largest-remainder allocation
+    compares integer remainders over that one denominator (same parts, same tie order)."""
+    flat = _flat_rates(terms.agency_rate, terms.manager_share, terms.sub_agency_share)
+    if flat is None:
+        return None
+    d = flat.denominator
+    d2 = d * d
+    distributable = gross_minor - fee_minor
+    basis = gross_minor if terms.basis == "gross" else distributable
+    commission = min(basis * flat.agency, distributable * d)  # / d
+    manager = commission * flat.manager  # / d2
+    sub_agency = commission * flat.sub_agency  # / d2
+    agency = commission * d - manager - sub_agency  # / d2
+    creator = distributable * d2 - commission * d  # / d2
+    nums = (agency, manager, sub_agency, creator)
+    if distributable == 0:
+        parts = [0, 0, 0, 0]
+    else:
+        parts = [n // d2 for n in nums]
+        leftover = distributable - sum(parts)
+        if leftover:
+            by_remainder = sorted(range(4), key=lambda i: (-(nums[i] % d2), i))
+            for i in by_remainder[:leftover]:
+                parts[i] += 1
+    rate_num, rate_den = to_plan_rate.as_integer_ratio()
+    return SplitResult(
+        legs=Legs(fee_minor, *parts),
+        exact=tuple(Fraction(n, d2) for n in nums),
+        portions=flat.portions,
+        gross_in_plan_currency=Fraction(
+            gross_minor * rate_num, 10 ** exponent(currency) * rate_den
+        ),
+        commission_rate=flat.rate,
     )
 
 

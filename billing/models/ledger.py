@@ -16,6 +16,16 @@ from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
 from creators.models import Creator
 
+# An account that has legs is never deleted (the legs' references are checked when they are
+# inserted, by ``LEG_CHECK_SQL``, and must stay valid).
+ACCOUNT_KEPT_SQL = """
+    IF EXISTS (SELECT 1 FROM billing_ledgerleg WHERE account_id = OLD.id) THEN
+        RAISE EXCEPTION 'account % has ledger legs and cannot be deleted', OLD.id
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN OLD;
+"""
+
 
 class Account(models.Model):
     """One account per party, kind and currency. ``balance_minor`` = SUM(legs), kept by
@@ -102,6 +112,14 @@ class Account(models.Model):
                 violation_error_message="An account's party must match its kind.",
             ),
         ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="account_with_legs_kept",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Delete,
+                func=ACCOUNT_KEPT_SQL,
+            ),
+        ]
 
     def __str__(self) -> str:
         party = self.creator_id or self.manager_id or self.sub_agency_id or "agency"
@@ -131,21 +149,36 @@ BALANCE_CHECK_SQL = """
     RETURN NULL;
 """
 
-# Once per INSERT (or COPY) statement of legs, over the new rows as a set.
+# Once per INSERT (or COPY) statement of legs, over the new rows as a set (two joins, not a
+# foreign-key probe per leg): every leg names an existing account of its currency and a
+# transaction opened by this database transaction. Accounts with legs and transactions are
+# never deleted (``ACCOUNT_KEPT_SQL``, ``ledger_transaction_immutable``), so the reference
+# stays valid: this is what the legs' foreign keys checked, once per row, at COMMIT.
 LEG_CHECK_SQL = """
-    SELECT l.id, l.currency INTO bad
-      FROM new_legs l JOIN billing_account a ON a.id = l.account_id
-     WHERE a.currency <> l.currency
+    -- The accounts named are locked as a foreign key would lock them (FOR KEY SHARE), so an
+    -- account cannot be deleted while a transaction adding legs to it is still open.
+    PERFORM 1 FROM billing_account
+      WHERE id IN (SELECT DISTINCT account_id FROM new_legs) ORDER BY id FOR KEY SHARE;
+    SELECT l.id, l.currency, l.account_id, a.id AS found INTO bad
+      FROM new_legs l LEFT JOIN billing_account a ON a.id = l.account_id
+     WHERE a.id IS NULL OR a.currency <> l.currency
      LIMIT 1;
-    IF FOUND THEN
+    IF FOUND AND bad.found IS NULL THEN
+        RAISE EXCEPTION 'ledger leg names account %, which does not exist', bad.account_id
+            USING ERRCODE = 'foreign_key_violation';
+    ELSIF FOUND THEN
         RAISE EXCEPTION 'ledger leg % currency % does not match its account', bad.id, bad.currency
             USING ERRCODE = 'check_violation';
     END IF;
-    SELECT l.transaction_id INTO bad
-      FROM new_legs l JOIN billing_ledgertransaction t ON t.id = l.transaction_id
-     WHERE t.posted_xact <> txid_current()
+    SELECT l.transaction_id, t.id AS found INTO bad
+      FROM new_legs l LEFT JOIN billing_ledgertransaction t ON t.id = l.transaction_id
+     WHERE t.id IS NULL OR t.posted_xact <> txid_current()
      LIMIT 1;
-    IF FOUND THEN
+    IF FOUND AND bad.found IS NULL THEN
+        RAISE EXCEPTION 'ledger leg names transaction %, which does not exist',
+            bad.transaction_id
+            USING ERRCODE = 'foreign_key_violation';
+    ELSIF FOUND THEN
         RAISE EXCEPTION 'ledger transaction % is committed: legs cannot be added to it',
             bad.transaction_id
             USING ERRCODE = 'check_violation';
@@ -207,10 +240,19 @@ class LedgerTransaction(models.Model):
 class LedgerLeg(models.Model):
     """One side of a posting. Never zero, never edited, never deleted."""
 
+    # References checked once per INSERT statement by ``ledger_leg_checked`` (not by a
+    # foreign-key probe per row) and kept valid by the triggers that refuse deleting a
+    # transaction or an account with legs: billing/README.md, "Posting engine".
     transaction = models.ForeignKey(
-        LedgerTransaction, on_delete=models.PROTECT, related_name="legs"
+        LedgerTransaction, on_delete=models.PROTECT, related_name="legs", db_constraint=False
     )
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="legs")
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.PROTECT,
+        related_name="legs",
+        db_constraint=False,
+        db_index=False,  # leg_by_account starts with it
+    )
     # Minor units of ``currency``; positive = credit, negative = debit.
     amount_minor = models.BigIntegerField("amount (minor units)")
     currency = models.CharField("currency", max_length=3, choices=CURRENCY_CHOICES)

@@ -31,7 +31,12 @@ class RevenueSplit(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     sub_agency = models.ForeignKey(
-        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Partner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # split_by_sub_agency starts with it
     )
     rates = models.JSONField("rates used")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -71,7 +76,12 @@ class MonthToDate(models.Model):
 
     SCALE = 10**20  # a split's gross in plan currency has a denominator dividing 10**20
 
-    creator = models.ForeignKey("creators.Creator", on_delete=models.PROTECT, related_name="+")
+    creator = models.ForeignKey(
+        "creators.Creator",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # month_to_date_one_row starts with it
+    )
     stream = models.CharField("stream", max_length=20, choices=Stream.choices)
     month = models.DateField("month")
     currency = models.CharField("plan currency", max_length=3, choices=CURRENCY_CHOICES)

@@ -91,7 +91,12 @@ class StatementLine(models.Model):
         PAYOUT = "payout", "Payout"
         PAYOUT_REVERSAL = "payout_reversal", "Payout reversal"
 
-    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines")
+    statement = models.ForeignKey(
+        Statement,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        db_index=False,  # statement_line_by_kind starts with it
+    )
     kind = models.CharField("kind", max_length=20, choices=Kind.choices)
     event = models.ForeignKey(
         RevenueEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

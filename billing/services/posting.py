@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 import structlog
 from django.db import connection, transaction
@@ -62,8 +63,8 @@ from billing.models import (
     Stream,
 )
 from billing.services.plans import PlanBook, plan_terms
-from billing.services.statements import creators_close_lock
-from billing.splits import Legs, split_event, split_refund
+from billing.services.statements import creators_close_lock, statements_ensure
+from billing.splits import Legs, PlanTerms, split_event, split_refund
 
 RECEIVABLE_BY_STREAM = {
     Stream.BRAND_DEAL: Account.Kind.BRAND_RECEIVABLE,
@@ -112,11 +113,64 @@ class PostingFailed(ApplicationError):
     code = "posting_failed"
 
 
+class _Creator(NamedTuple):
+    """What posting needs of a creator (read with the events, no model instance)."""
+
+    pk: int
+    payout_currency: str
+    talent_manager_id: int | None
+    sub_agency_id: int | None
+
+
+class _Event(NamedTuple):
+    """What posting needs of a revenue event (a row, no model instance)."""
+
+    pk: int
+    creator_id: int
+    stream: str
+    kind: str
+    occurred_on: dt.date
+    gross_minor: int
+    platform_fee_minor: int
+    currency: str
+    refund_of_id: int | None
+    source_type: str
+    source_id: str
+    description: str
+    creator: _Creator
+
+
+EVENT_COLUMNS = [
+    "pk", "creator_id", "stream", "kind", "occurred_on", "gross_minor", "platform_fee_minor",
+    "currency", "refund_of_id", "source_type", "source_id", "description",
+    "creator__payout_currency", "creator__talent_manager_id", "creator__sub_agency_id",
+]  # fmt: skip
+
+
+def _events_lock(ids: list[int]) -> list[_Event]:
+    """Lock the unposted events among ``ids`` (primary-key order) and read them with their
+    creators as rows."""
+    rows = (
+        RevenueEvent.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids, posted_at__isnull=True)
+        .order_by("pk")
+        .values_list(*EVENT_COLUMNS)
+    )
+    creators: dict[int, _Creator] = {}
+    events = []
+    for row in rows:
+        creator = creators.get(row[1])
+        if creator is None:
+            creator = creators[row[1]] = _Creator(row[1], *row[12:])
+        events.append(_Event(*row[:12], creator))
+    return events
+
+
 @dataclass
 class _Planned:
     """One event's computed posting, before anything is written."""
 
-    event: RevenueEvent
+    event: _Event
     split: "_Split"
     legs: dict[ledger.AccountKey, int]  # merged, non-zero
     accounts: list[ledger.AccountKey]  # every account named, a zero leg's too (opened)
@@ -128,7 +182,7 @@ class _Planned:
 class _Batch:
     """What a batch reads once, and the running totals it carries from event to event."""
 
-    def __init__(self, events: list[RevenueEvent]):
+    def __init__(self, events: list[_Event]):
         self.creators = {e.creator_id: e.creator for e in events}
         days = [e.occurred_on for e in events]
         first, last = min(days), max(days)
@@ -142,7 +196,9 @@ class _Batch:
         self.rates = fx.RateBook(
             currencies=currencies | self.plans.currencies, first=first, last=last
         )
-        self.month_to_date: dict[tuple, Fraction] = defaultdict(Fraction)
+        # x MonthToDate.SCALE: exact integers (a delta that is not is refused below)
+        self.month_to_date: dict[tuple, int] = defaultdict(int)
+        self._terms: dict[tuple, PlanTerms] = {}
         if sales:
             self._month_to_date_read(
                 month_start(min(e.occurred_on for e in sales)),
@@ -166,11 +222,9 @@ class _Batch:
             creator_id__in=list(self.creators), month__gte=first, month__lt=last
         ).values_list("creator_id", "stream", "month", "currency", "gross_scaled")
         for creator_id, stream, month, currency, scaled in rows:
-            self.month_to_date[(creator_id, stream, month, currency)] = Fraction(
-                int(scaled), MonthToDate.SCALE
-            )
+            self.month_to_date[(creator_id, stream, month, currency)] = int(scaled)
 
-    def plan(self, event: RevenueEvent) -> _Planned:
+    def plan(self, event: _Event) -> _Planned:
         """Split one event and build its legs and statement line (nothing is written)."""
         # Long on purpose: the engine's per-event step in one pass (split, FX, legs, line),
         # in the same order as the one-at-a-time reference the property test compares it to.
@@ -225,7 +279,6 @@ class _Batch:
         is_sale = event.kind == RevenueEvent.Kind.SALE
         line = {
             "kind": StatementLine.Kind.EARNING if is_sale else StatementLine.Kind.CLAWBACK,
-            "event": event,
             "description": event_line_text(
                 description=event.description, stream=event.stream, occurred_on=event.occurred_on
             ),
@@ -249,12 +302,15 @@ class _Batch:
             month_delta=month_delta if is_sale else None,
         )
 
-    def _split_sale(self, event: RevenueEvent) -> tuple["_Split", tuple | None]:
+    def _split_sale(self, event: _Event) -> tuple["_Split", tuple | None]:
         """The split, and what it adds to the stored month-to-date total (key, amount x
         ``MonthToDate.SCALE``), if it is measured in the plan's currency."""
         creator = event.creator
         plan = self.plans.plan_for(creator_id=creator.pk, stream=event.stream, on=event.occurred_on)
-        terms = plan_terms(plan=plan, creator=creator)
+        terms_key = (plan.pk, creator.talent_manager_id is None, creator.sub_agency_id is None)
+        terms = self._terms.get(terms_key)
+        if terms is None:
+            terms = self._terms[terms_key] = plan_terms(plan=plan, creator=creator)
         try:
             to_plan = self.rates.rate_for(
                 base=event.currency, quote=terms.currency, on=event.occurred_on
@@ -264,12 +320,16 @@ class _Batch:
                 raise  # tiers need the event measured in the plan's currency
             to_plan = None  # a flat rate needs no conversion
         total_key = (creator.pk, event.stream, month_start(event.occurred_on), terms.currency)
+        scaled = self.month_to_date[total_key]
         result = split_event(
             gross_minor=event.gross_minor,
             fee_minor=event.platform_fee_minor,
             currency=event.currency,
             terms=terms,
-            month_to_date=self.month_to_date[total_key],
+            # a flat plan does not depend on the month so far (no tiers to cross)
+            month_to_date=Fraction(scaled, MonthToDate.SCALE)
+            if terms.tiers or scaled < 0
+            else _ZERO,
             to_plan_rate=to_plan or Decimal(1),
         )
         rates = result.snapshot(terms, to_plan_rate=to_plan or Decimal(1))
@@ -277,17 +337,18 @@ class _Batch:
         if to_plan is None:
             rates["gross_in_plan_currency"] = rates["to_plan_rate"] = None
         else:
-            self.month_to_date[total_key] += result.gross_in_plan_currency
-            scaled = result.gross_in_plan_currency * MonthToDate.SCALE
-            if scaled.denominator != 1:
+            in_plan = result.gross_in_plan_currency
+            added, rest = divmod(in_plan.numerator * MonthToDate.SCALE, in_plan.denominator)
+            if rest:
                 raise ValueError("A month-to-date amount is not a decimal fraction.")
-            delta = (total_key, int(scaled))
+            self.month_to_date[total_key] += added
+            delta = (total_key, added)
         split = self._split_row(
             event, plan, result.legs, rates, creator.talent_manager_id, creator.sub_agency_id
         )
         return split, delta
 
-    def _split_refund(self, event: RevenueEvent) -> "_Split":
+    def _split_refund(self, event: _Event) -> "_Split":
         original = self.originals.get(event.refund_of_id)
         if original is None:
             raise Conflict("The original event is not posted yet.")
@@ -346,6 +407,7 @@ class _Split:
 
 
 KIND_LABELS = dict(RevenueEvent.Kind.choices)
+_ZERO = Fraction(0)
 
 
 def _statements_lock(
@@ -368,13 +430,7 @@ def _statements_lock(
             period = next_month(closed)
         p.statement_period = period
     wanted = {(p.event.creator_id, p.statement_period) for p in planned}
-    Statement.objects.bulk_create(
-        [
-            Statement(creator_id=c, period=period, currency=creators[c].payout_currency)
-            for c, period in sorted(wanted)
-        ],
-        ignore_conflicts=True,
-    )
+    statements_ensure((c, period, creators[c].payout_currency) for c, period in wanted)
     rows = (
         Statement.objects.select_for_update()
         .filter(creator_id__in={c for c, _ in wanted}, period__in={p for _, p in wanted})
@@ -443,12 +499,11 @@ def _write(planned: list[_Planned], creators: dict) -> None:
             for p, txn_id in zip(planned, txns, strict=True)
         ),
     )
-    values = ", ".join(["(%s::bigint, %s::bigint)"] * len(planned))
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor:  # arrays, not one placeholder per value
         cursor.execute(
             "UPDATE billing_revenueevent AS e SET posted_at = %s, platform_fee_minor = v.fee "
-            f"FROM (VALUES {values}) AS v(id, fee) WHERE e.id = v.id",
-            [now, *[x for p in planned for x in (p.event.pk, p.split.fee_minor)]],
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, fee) WHERE e.id = v.id",
+            [now, [p.event.pk for p in planned], [p.split.fee_minor for p in planned]],
         )
     _month_to_date_add(planned)
     ledger.balances_apply(deltas)
@@ -462,13 +517,14 @@ def _month_to_date_add(planned: list[_Planned]) -> None:
             totals[p.month_delta[0]] += p.month_delta[1]
     if not totals:
         return
-    values = ", ".join(["(%s::bigint, %s, %s::date, %s, %s::numeric)"] * len(totals))
+    rows = sorted(totals.items())
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO billing_monthtodate (creator_id, stream, month, currency, gross_scaled)"
-            f" VALUES {values} ON CONFLICT (creator_id, stream, month, currency) DO UPDATE"
+            " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::date[], %s::text[],"
+            " %s::numeric[]) ON CONFLICT (creator_id, stream, month, currency) DO UPDATE"
             " SET gross_scaled = billing_monthtodate.gross_scaled + EXCLUDED.gross_scaled",
-            [x for key, amount in sorted(totals.items()) for x in (*key, amount)],
+            [[key[i] for key, _ in rows] for i in range(4)] + [[a for _, a in rows]],
         )
 
 
@@ -478,12 +534,7 @@ def revenue_events_post(*, event_ids: Sequence[int]) -> PostingResult:
     """Post a batch of events (ids, in posting order per creator). Events posted already are
     skipped, so posting twice changes nothing. Returns what was posted and what failed."""
     order = {pk: i for i, pk in enumerate(dict.fromkeys(event_ids))}
-    events = list(
-        RevenueEvent.objects.select_for_update(of=("self",))
-        .select_related("creator")
-        .filter(pk__in=list(order), posted_at__isnull=True)
-        .order_by("pk")
-    )
+    events = _events_lock(list(order))
     if not events:
         return PostingResult()
     events.sort(key=lambda e: order[e.pk])

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import psycopg
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
@@ -233,3 +234,64 @@ def test_one_posting_per_source_and_one_reversal_in_the_database():
         LedgerTransaction.objects.create(
             source_type="other", source_id="9", effective_on=DAY, reverses=txn
         )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("missing", ["account", "transaction"])
+def test_raw_sql_cannot_add_a_leg_naming_a_missing_account_or_transaction(missing):
+    """The legs' references are checked once per INSERT statement (not by a foreign-key
+    probe per row): a leg naming an account or a transaction that does not exist is refused."""
+    payable, cash = _accounts()
+    with (
+        pytest.raises(IntegrityError, match="does not exist"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute(
+            "INSERT INTO billing_ledgertransaction (source_type, source_id, memo,"
+            " effective_on, posted_at) VALUES ('raw', '4', '', %s, now()) RETURNING id",
+            [DAY],
+        )
+        txn_id = cur.fetchone()[0]
+        account_id = cash.pk + 10_000 if missing == "account" else cash.pk
+        txn_leg = txn_id + 10_000 if missing == "transaction" else txn_id
+        cur.execute(
+            "INSERT INTO billing_ledgerleg (transaction_id, account_id, amount_minor,"
+            " currency) VALUES (%s, %s, 100, 'USD'), (%s, %s, -100, 'USD')",
+            [txn_id, payable.pk, txn_leg, account_id],
+        )
+    assert not LedgerTransaction.objects.filter(source_type="raw").exists()
+
+
+@pytest.mark.django_db
+def test_an_account_with_legs_cannot_be_deleted_even_by_raw_sql():
+    payable, cash = _accounts()
+    _post(payable, cash)
+    unused = ledger.account_get(kind=Account.Kind.FX_CLEARING, currency="USD")
+    with (
+        pytest.raises(IntegrityError, match="cannot be deleted"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute("DELETE FROM billing_account WHERE id = %s", [cash.pk])
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM billing_account WHERE id = %s", [unused.pk])
+    assert Account.objects.filter(pk=cash.pk).exists()
+    assert not Account.objects.filter(pk=unused.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_account_cannot_be_deleted_while_legs_naming_it_are_uncommitted():
+    """The legs' references are checked per statement, not by a foreign key, so the check
+    locks the accounts it names as a foreign key would: a delete from another connection
+    waits for the posting instead of leaving it a leg without its account."""
+    payable, cash = _accounts()
+    params = connection.get_connection_params()
+    with transaction.atomic():
+        _post(payable, cash)  # legs on both accounts, not yet committed
+        with psycopg.connect(**params) as other:
+            other.execute("SET lock_timeout = '300ms'")
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute("DELETE FROM billing_account WHERE id = %s", [payable.pk])
+            other.rollback()
+    assert LedgerLeg.objects.filter(account=payable).count() == 1

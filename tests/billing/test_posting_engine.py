@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from agency.db import CONTENTION_ATTEMPTS, retry_on_contention
 from agency.errors import Conflict
 from billing.models import (
+    Account,
     ImportBatch,
     LedgerTransaction,
     MonthToDate,
@@ -296,3 +297,76 @@ def test_the_month_to_date_total_is_stored_and_read_not_rescanned(ingest):
     assert RevenueSplit.objects.get(event=first).agency_minor == 8000
     assert RevenueSplit.objects.get(event=third).agency_minor == 1000
     assert any("month-to-date total differs" in p for p in ledger_verify())
+
+
+@pytest.mark.django_db
+def test_revenue_event_pages_keep_room_for_the_posted_update():
+    """Marking events posted is a heap-only update only if their pages have room."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE oid = 'billing_revenueevent'::regclass"
+        )
+        (options,) = cursor.fetchone()
+    assert "fillfactor=85" in (options or [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_shared_balance_is_moved_while_another_batch_holds_its_key_share_lock():
+    """Another batch's new legs hold key-share locks on the agency-wide accounts (their
+    foreign-key checks) until it commits. Locking those balances to move them must not wait
+    for that (FOR UPDATE would, and two such batches deadlock each other)."""
+    _rates()
+    creators = [creator_on_plan(currency="USD") for _ in range(2)]
+    revenue_events_post(event_ids=_unposted(creators[:1], 1, prefix="first"))
+    revenue = Account.objects.get(
+        kind=Account.Kind.AGENCY_REVENUE, currency="USD", creator=None, manager=None,
+        sub_agency=None,
+    )  # fmt: skip
+    ids = _unposted(creators[1:], 1, prefix="second")
+    params = connection.get_connection_params()
+    with psycopg.connect(**params) as other:
+        other.execute("SELECT id FROM billing_account WHERE id = %s FOR KEY SHARE", [revenue.pk])
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+        try:
+            result = revenue_events_post(event_ids=ids)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+        other.rollback()
+    assert result.posted == ids
+    assert Account.objects.get(pk=revenue.pk).balance_minor > 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "table",
+    [
+        "billing_revenuesplit",
+        "billing_ledgertransaction",
+        "billing_ledgerleg",
+        "billing_statementline",
+        "billing_monthtodate",
+    ],
+)
+def test_tables_a_batch_writes_have_no_index_another_index_already_covers(table):
+    """Every row a batch inserts updates every index of its table: no plain index may be a
+    leading part of another one (that one serves the same lookups). (The batch's UPDATE of
+    revenue events touches no index: see the fillfactor test above.)"""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, indkey::int2[], indisunique FROM pg_index"
+            " WHERE indrelid = %s::regclass AND indpred IS NULL AND indexprs IS NULL",
+            [table],
+        )
+        indexes = cursor.fetchall()
+    redundant = [
+        name
+        for name, keys, unique in indexes
+        if not unique
+        and any(
+            other != name and len(other_keys) > len(keys) and other_keys[: len(keys)] == keys
+            for other, other_keys, _ in indexes
+        )
+    ]
+    assert redundant == []

@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.splits import Legs, PlanTerms, split_event, split_refund
+from billing.splits import (
+    Legs,
+    PlanTerms,
+    _split_flat,
+    split_event,
+    split_event_exact,
+    split_refund,
+)
 
 rates = st.decimals(min_value=0, max_value=1, places=6)
 
@@ -61,6 +68,69 @@ def test_legs_sum_exactly_and_each_is_within_one_unit(
     assert split_event(**kwargs) == result
     # the tier portions cover the whole event exactly once
     assert sum(f for _, f in result.portions) == 1
+
+
+@st.composite
+def flat_terms_strategy(draw):
+    """Flat plans (no tiers) with rates of any precision, shares that may tie or even add up
+    to more than the whole commission (the general engine decides those)."""
+    places = st.integers(0, 8)
+    rate = st.builds(lambda n, p: Decimal(n).scaleb(-p), st.integers(0, 10**8), places).filter(
+        lambda d: d <= 1
+    )
+    return PlanTerms(
+        agency_rate=draw(rate | st.sampled_from([Decimal("0.3"), Decimal("0.300000")])),
+        manager_share=draw(rate | st.sampled_from([Decimal(0), Decimal("0.5")])),
+        sub_agency_share=draw(rate | st.sampled_from([Decimal(0), Decimal("0.25")])),
+        basis=draw(st.sampled_from(["gross", "net"])),
+        currency="USD",
+    )
+
+
+@given(
+    gross=st.integers(1, 10**12) | st.integers(1, 100),
+    fee_share=st.fractions(0, 1),
+    terms=flat_terms_strategy(),
+    mtd=st.fractions(0, 10**7),
+    currency=st.sampled_from(["USD", "JPY", "KWD"]),
+    to_plan=st.decimals(min_value="0.000001", max_value="20000", places=6),
+)
+@settings(max_examples=500, deadline=None)
+def test_flat_plans_split_in_integers_exactly_as_the_general_engine(
+    gross, fee_share, terms, mtd, currency, to_plan
+):
+    """The integer path for flat plans gives the general engine's legs to the minor unit,
+    the same exact shares, tier portions, rate and month-to-date amount, and the same
+    snapshot text; where it does not apply (shares above the whole commission) the general
+    engine's answer (here: its refusal) is the answer."""
+    kwargs = {
+        "gross_minor": gross,
+        "fee_minor": int(gross * fee_share),
+        "currency": currency,
+        "terms": terms,
+        "month_to_date": mtd,
+        "to_plan_rate": to_plan,
+    }
+    try:
+        exact = split_event_exact(**kwargs)
+    except ValueError:
+        with pytest.raises(ValueError):
+            split_event(**kwargs)
+        return
+    fast = split_event(**kwargs)
+    assert fast == exact
+    assert fast.snapshot(terms, to_plan_rate=to_plan) == exact.snapshot(terms, to_plan_rate=to_plan)
+    if terms.manager_share + terms.sub_agency_share <= 1:
+        assert _split_flat(gross, kwargs["fee_minor"], currency, terms, to_plan) == exact
+
+
+def test_a_leftover_unit_tie_goes_to_the_earlier_leg_on_the_integer_path_too():
+    """Shares agency 1.5, manager 1.5, creator 7 (the tie example above), flat plan: the
+    integer path and the general engine both give the leftover unit to the agency."""
+    terms = PlanTerms(agency_rate=Decimal("0.3"), manager_share=Decimal("0.5"), currency="USD")
+    kwargs = {"gross_minor": 10, "fee_minor": 0, "currency": "USD", "terms": terms}
+    assert _split_flat(10, 0, "USD", terms, Decimal(1)).legs == Legs(0, 2, 1, 0, 7)
+    assert split_event_exact(**kwargs).legs == Legs(0, 2, 1, 0, 7)
 
 
 @given(
