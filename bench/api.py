@@ -14,6 +14,35 @@ from pathlib import Path
 from bench.procs import ROOT, free_port, stop
 
 MAX_REQUESTS = 200_000  # per endpoint, whatever the time budget
+STATEMENT_CREATORS = 50  # creators settled when the database has no statement yet
+
+
+def statements_ensure(*, sub_agency_id: int, period, creators: int = STATEMENT_CREATORS) -> dict:
+    """A database kept after ``generate`` alone has no statement (the settle phase makes
+    them): then post the revenue events of the sub-agency's first ``creators`` creators with
+    the product's batch engine (``revenue_events_post``) and close their first month
+    (``statements_close_month``), so the statement endpoint has real statements to serve."""
+    from billing.models import RevenueEvent, Statement
+    from billing.services.posting import revenue_events_post
+    from billing.services.statements import statements_close_month
+
+    mine = Statement.objects.filter(creator__sub_agency_id=sub_agency_id, lines__isnull=False)
+    if mine.exists():
+        return {"posted": 0, "closed": 0}
+    ids = list(
+        RevenueEvent.objects.filter(
+            creator__sub_agency_id=sub_agency_id,
+            creator_id__in=RevenueEvent.objects.filter(creator__sub_agency_id=sub_agency_id)
+            .order_by("creator_id")
+            .values("creator_id")
+            .distinct()[:creators],
+            posted_at__isnull=True,
+        )
+        .order_by("creator_id", "occurred_on", "pk")
+        .values_list("pk", flat=True)
+    )
+    posted = len(revenue_events_post(event_ids=ids).posted) if ids else 0
+    return {"posted": posted, "closed": statements_close_month(period=period)}
 
 
 def query_counts(*, key: str, sub_agency_id: int, statements: list[int]) -> dict:
