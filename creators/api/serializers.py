@@ -246,10 +246,28 @@ class _RowObject(serializers.DictField):
         return data
 
 
+class _Rows(serializers.ListField):
+    """The list of rows: each must be a JSON object. Objects pass as they are (one type
+    check each, no field call per row); anything else gets the row field's own error under
+    its index, as ``ListField`` reports it."""
+
+    def run_child_validation(self, data):
+        errors = {}
+        for index, item in enumerate(data):
+            if type(item) is not dict:
+                try:
+                    self.child.run_validation(item)
+                except serializers.ValidationError as exc:
+                    errors[index] = exc.detail
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data if type(data) is list else list(data)
+
+
 class _IngestInput(serializers.Serializer):
     """Rows are plain objects here; the service validates every row in one pass."""
 
-    rows = serializers.ListField(child=_RowObject(), allow_empty=False, max_length=MAX_BATCH_ROWS)
+    rows = _Rows(child=_RowObject(), allow_empty=False, max_length=MAX_BATCH_ROWS)
     dry_run = serializers.BooleanField(default=False)
 
 
