@@ -139,10 +139,19 @@ def throttle_state_reset() -> None:
         hook()
 
 
+def _client():
+    """A client of the Django Redis cache's connection pool (same server and options),
+    made once per pool: making one is not free, and the pool is what is shared."""
+    pool = cache._cache._get_connection_pool(True)
+    client = _state.get("client")
+    if client is None or client.connection_pool is not pool:
+        client = _state["client"] = cache._cache.get_client(write=True)
+    return client
+
+
 def _cache_window(key: str, *, now: float, window: float, limit: int, mode: str) -> Verdict:
     full_key = cache.make_key(key)
-    # Django's Redis cache hands out a client of its connection pool (same server, options).
-    client = cache._cache.get_client(full_key, write=True)
+    client = _client()
     if _state["script"] is None:
         _state["script"] = client.register_script(_WINDOW_SCRIPT)
     allowed, wait = _state["script"](
@@ -205,7 +214,7 @@ def key_request_check(
         "hit" if hit else "check",
     ]
     try:
-        client = cache._cache.get_client(keys[0], write=True)
+        client = _client()
         if _state["key_script"] is None:
             _state["key_script"] = client.register_script(_KEY_REQUEST_SCRIPT)
         code, wait, stamp = _state["key_script"](keys=keys, args=args, client=client)
