@@ -1,5 +1,7 @@
 """Output and input shapes of the creators API. No logic: services and selectors do that."""
 
+import functools
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -64,12 +66,18 @@ class CreatorSerializer(serializers.Serializer):
         return data
 
 
+@functools.cache
+def _creator_fields():
+    """``CreatorSerializer``'s fields, built once (they keep no state per value)."""
+    return CreatorSerializer().fields
+
+
 def creator_list_data(
     rows: list[dict], accounts: dict[int, list[dict]], *, private: bool
 ) -> list[dict]:
     """``CreatorSerializer``'s output for flat rows (``selectors.creator_rows``), without a
     serializer per creator: each value goes through the same field's representation."""
-    fields = CreatorSerializer().fields
+    fields = _creator_fields()
     score, as_of = fields["score"].to_representation, fields["performance_as_of"].to_representation
     born, created = (
         fields["date_of_birth"].to_representation,
