@@ -16,6 +16,7 @@ values are unchanged are left alone, so re-sending a file changes nothing.
 
 import csv
 import io
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -33,6 +34,8 @@ from creators.services.ingestion_rows import KINDS, RowParser
 MAX_BATCH_ROWS = 1000
 # Rows copied to the staging table at a time (the memory held while reading a file).
 STAGE_CHUNK_ROWS = 10_000
+# Uploads of at most this many rows travel inside the check statement (no staging table).
+INLINE_MAX_ROWS = MAX_BATCH_ROWS
 # Uploads up to this many rows find their accounts by index lookups; larger ones hash the
 # accounts and handles (a scan of the roster, cheaper than a lookup per row past this).
 LOOKUP_MAX_ROWS = STAGE_CHUNK_ROWS
@@ -95,13 +98,19 @@ class _Spec:
             self.stage_columns.append("video")
         self.stage_columns += self.fields
 
-    def stage_definition(self) -> str:
-        """The staging table's columns with their types (the model's for stored values)."""
+    def stage_types(self) -> list[str]:
+        """The staged columns' types (the model's for stored values)."""
         fixed = {"n": "integer", "platform": "text", "pid": "text", "handle": "text"}
         fixed |= {"day": "date", "video": "text"}
-        return ", ".join(
-            f"{c} {fixed.get(c) or self.model._meta.get_field(c).db_type(connection)}"
+        return [
+            fixed.get(c) or self.model._meta.get_field(c).db_type(connection)
             for c in self.stage_columns
+        ]
+
+    def stage_definition(self) -> str:
+        """The staging table's columns with their types."""
+        return ", ".join(
+            f"{c} {t}" for c, t in zip(self.stage_columns, self.stage_types(), strict=True)
         )
 
     def stage_row(self, index: int, row: dict) -> tuple:
@@ -193,21 +202,15 @@ def _ingest(
     spec = _Spec(kind)
     errors: dict[int, dict[str, list[str]]] = {}
     with connection.cursor() as cursor:
-        # One round trip: room to sort the whole upload in memory (duplicates are found
-        # across all of it), no JIT (large statements, run once: JIT costs more), and this
-        # connection's staging table: created once, emptied at every commit, and emptied
-        # here of what an earlier upload in the same transaction left.
-        cursor.execute(
-            "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; "
-            f"CREATE TEMP TABLE IF NOT EXISTS {spec.stage} ({spec.stage_definition()}) "
-            f"ON COMMIT DELETE ROWS; DELETE FROM {spec.stage}"
+        source, params, count = _staged(
+            cursor, spec=spec, cells=cells, errors=errors, progress=progress
         )
-        count = _stage(cursor, spec=spec, cells=cells, errors=errors, progress=progress)
         if not count:
             raise ValidationError({"rows": ["No rows."]})
-        checked, params = _checked_sql(
-            spec=spec, creators=creators, lookups=count <= LOOKUP_MAX_ROWS
+        checked, check_params = _checked_sql(
+            spec=spec, creators=creators, source=source, lookups=count <= LOOKUP_MAX_ROWS
         )
+        params += check_params
         if errors:  # some rows did not parse: list the others' errors too, write nothing
             cursor.execute(
                 f"WITH {checked} SELECT n, efield, error FROM checked"
@@ -247,10 +250,45 @@ def _ingest(
     return result
 
 
-def _stage(cursor, *, spec: _Spec, cells, errors: dict, progress: Progress | None) -> int:
-    """Parse every row; copy the good ones to the staging table. Returns the row count."""
-    parser = RowParser.of(spec.kind)
+def _staged(
+    cursor, *, spec: _Spec, cells, errors: dict, progress: Progress | None
+) -> tuple[str, list, int]:
+    """Parse every row (errors into ``errors``) and make the good ones readable by the check:
+    an upload of at most ``INLINE_MAX_ROWS`` good rows in one chunk travels inside the check
+    statement (one array per column, unnested: no staging round trips); a larger one is
+    copied into this connection's staging table, a chunk at a time. Returns the FROM item
+    the check reads (aliased ``st``), its parameters and the number of rows read."""
+    chunks = _parsed(spec=spec, cells=cells, errors=errors)
+    first, count = next(chunks)
+    following = next(chunks, None)
+    if following is None and len(first) <= INLINE_MAX_ROWS:
+        if progress is not None:
+            progress(count)
+        arrays = [list(c) for c in zip(*first, strict=True)] or [[] for _ in spec.stage_columns]
+        casts = ", ".join(f"%s::{t}[]" for t in spec.stage_types())
+        return f"unnest({casts}) AS st ({', '.join(spec.stage_columns)})", arrays, count
+    # One round trip: room to sort the whole upload in memory (duplicates are found across
+    # all of it), no JIT (large statements, run once: JIT costs more), and this connection's
+    # staging table: created once, emptied at every commit, and emptied here of what an
+    # earlier upload in the same transaction left.
+    cursor.execute(
+        "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; "
+        f"CREATE TEMP TABLE IF NOT EXISTS {spec.stage} ({spec.stage_definition()}) "
+        f"ON COMMIT DELETE ROWS; DELETE FROM {spec.stage}"
+    )
     copy_sql = f"COPY {spec.stage} ({', '.join(spec.stage_columns)}) FROM STDIN"
+    read = count
+    for chunk, read in itertools.chain([(first, count)], [following] if following else [], chunks):
+        _copy(cursor, copy_sql, chunk)
+        if progress is not None:
+            progress(read)
+    return f"{spec.stage} st", [], read
+
+
+def _parsed(*, spec: _Spec, cells, errors: dict) -> Iterator[tuple[list[tuple], int]]:
+    """(good rows as staging tuples, rows read so far), ``STAGE_CHUNK_ROWS`` good rows at a
+    time; the last chunk (maybe empty) when the input ends."""
+    parser = RowParser.of(spec.kind)
     chunk: list[tuple] = []
     count = 0
     for index, raw in enumerate(cells):
@@ -261,13 +299,9 @@ def _stage(cursor, *, spec: _Spec, cells, errors: dict, progress: Progress | Non
             continue
         chunk.append(spec.stage_row(index, row))
         if len(chunk) >= STAGE_CHUNK_ROWS:
-            _copy(cursor, copy_sql, chunk)
-            if progress is not None:
-                progress(count)
-    _copy(cursor, copy_sql, chunk)
-    if progress is not None:
-        progress(count)
-    return count
+            yield chunk, count
+            chunk = []
+    yield chunk, count
 
 
 def _copy(cursor, sql: str, chunk: list[tuple]) -> None:
@@ -275,11 +309,10 @@ def _copy(cursor, sql: str, chunk: list[tuple]) -> None:
         with cursor.cursor.copy(sql) as copy:
             for row in chunk:
                 copy.write_row(row)
-        chunk.clear()
 
 
 def _checked_sql(
-    *, spec: _Spec, creators: QuerySet[Creator] | None, lookups: bool
+    *, spec: _Spec, creators: QuerySet[Creator] | None, source: str, lookups: bool
 ) -> tuple[str, list]:
     """The ``checked`` CTE and its parameters: every staged row resolved (owner id, key,
     values) with the field and reason of what is wrong with it, if anything. ``lookups``:
@@ -337,7 +370,7 @@ def _checked_sql(
     sql = f"""
         matched AS (
             SELECT st.*, coalesce(pa.id, h.account_id) AS account_id
-            FROM {spec.stage} st {accounts}
+            FROM {source} {accounts}
         ), owned AS (
             SELECT s.*, {owner} AS owner_id, CASE {reason} END AS reason
             FROM matched s {video_join}
