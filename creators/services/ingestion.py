@@ -17,6 +17,7 @@ values are unchanged are left alone, so re-sending a file changes nothing.
 import csv
 import io
 import itertools
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -255,7 +256,8 @@ def _staged(
 ) -> tuple[str, list, int]:
     """Parse every row (errors into ``errors``) and make the good ones readable by the check:
     an upload of at most ``INLINE_MAX_ROWS`` good rows in one chunk travels inside the check
-    statement (one array per column, unnested: no staging round trips); a larger one is
+    statement (one JSON document, read as a record set: no staging round trips; dates and
+    times as ISO text); a larger one is
     copied into this connection's staging table, a chunk at a time. Returns the FROM item
     the check reads (aliased ``st``), its parameters and the number of rows read."""
     chunks = _parsed(spec=spec, cells=cells, errors=errors)
@@ -264,9 +266,9 @@ def _staged(
     if following is None and len(first) <= INLINE_MAX_ROWS:
         if progress is not None:
             progress(count)
-        arrays = [list(c) for c in zip(*first, strict=True)] or [[] for _ in spec.stage_columns]
-        casts = ", ".join(f"%s::{t}[]" for t in spec.stage_types())
-        return f"unnest({casts}) AS st ({', '.join(spec.stage_columns)})", arrays, count
+        names = spec.stage_columns
+        rows = json.dumps([dict(zip(names, row, strict=True)) for row in first], default=str)
+        return f"json_to_recordset(%s::json) AS st ({spec.stage_definition()})", [rows], count
     # One round trip: room to sort the whole upload in memory (duplicates are found across
     # all of it), no JIT (large statements, run once: JIT costs more), and this connection's
     # staging table: created once, emptied at every commit, and emptied here of what an
