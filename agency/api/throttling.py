@@ -149,14 +149,27 @@ def _client():
     return client
 
 
-def _cache_window(key: str, *, now: float, window: float, limit: int, mode: str) -> Verdict:
-    full_key = cache.make_key(key)
+def _script(name: str, source: str, *, keys: list, args: list):
+    """Run a Lua script (registered once per process under ``name``) in one round trip."""
     client = _client()
-    if _state["script"] is None:
-        _state["script"] = client.register_script(_WINDOW_SCRIPT)
-    allowed, wait = _state["script"](
-        keys=[full_key], args=[repr(now), window, limit, uuid.uuid4().hex, mode], client=client
+    if _state[name] is None:
+        _state[name] = client.register_script(source)
+    return _state[name](keys=keys, args=args, client=client)
+
+
+def _cache_failed(exc: Exception) -> None:
+    """Leave Redis alone for a while and say so; the caller falls back."""
+    _cache_breaker.trip()
+    log.warning(
+        "throttle_cache_unavailable_failing_open",
+        error=f"{type(exc).__name__}: {exc}"[:300],
+        retry_in_seconds=CACHE_RETRY_SECONDS,
     )
+
+
+def _cache_window(key: str, *, now: float, window: float, limit: int, mode: str) -> Verdict:
+    args = [repr(now), window, limit, uuid.uuid4().hex, mode]
+    allowed, wait = _script("script", _WINDOW_SCRIPT, keys=[cache.make_key(key)], args=args)
     return Verdict(True) if allowed else Verdict(False, max(float(wait), 0.0))
 
 
@@ -168,12 +181,7 @@ def sliding_window(key: str, *, limit: int, window: float, mode: str = "hit") ->
         try:
             return _cache_window(key, now=now, window=window, limit=limit, mode=mode)
         except (RedisError, OSError) as exc:
-            _cache_breaker.trip()
-            log.warning(
-                "throttle_cache_unavailable_failing_open",
-                error=f"{type(exc).__name__}: {exc}"[:300],
-                retry_in_seconds=CACHE_RETRY_SECONDS,
-            )
+            _cache_failed(exc)
     return _local.run(key, now=now, window=window, limit=limit, mode=mode)
 
 
@@ -214,17 +222,9 @@ def key_request_check(
         "hit" if hit else "check",
     ]
     try:
-        client = _client()
-        if _state["key_script"] is None:
-            _state["key_script"] = client.register_script(_KEY_REQUEST_SCRIPT)
-        code, wait, stamp = _state["key_script"](keys=keys, args=args, client=client)
+        code, wait, stamp = _script("key_script", _KEY_REQUEST_SCRIPT, keys=keys, args=args)
     except (RedisError, OSError) as exc:
-        _cache_breaker.trip()
-        log.warning(
-            "throttle_cache_unavailable_failing_open",
-            error=f"{type(exc).__name__}: {exc}"[:300],
-            retry_in_seconds=CACHE_RETRY_SECONDS,
-        )
+        _cache_failed(exc)
         return None
     wait = max(float(wait), 0.0)
     if code == 0:
