@@ -376,3 +376,22 @@ def test_list_pages_counted_in_the_page_query_read_as_the_usual_pagination(
     # No row at all: page 1 is an empty page counting 0.
     status, body = page(client=other_sub_agency_client)
     assert status == 200 and body == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_list_builds_the_filter_set_only_when_a_filter_is_asked_for(monkeypatch, sub_agency_client):
+    from creators.api.filters import CreatorFilter
+
+    CreatorFactory(sub_agency=sub_agency_client.partner, stage_name="a", country="IT")
+    CreatorFactory(sub_agency=sub_agency_client.partner, stage_name="b", country="FR")
+    built = []
+    init = CreatorFilter.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(CreatorFilter, "__init__", counting)
+    assert sub_agency_client.get(LIST, {"page_size": 10}).json()["count"] == 2
+    assert built == []
+    body = sub_agency_client.get(LIST, {"country": "IT"}).json()
+    assert [c["stage_name"] for c in body["results"]] == ["a"] and built == [1]
