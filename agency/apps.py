@@ -6,6 +6,11 @@ class AgencyConfig(AppConfig):
     name = "agency"
     verbose_name = "Agency platform"
 
+    def ready(self) -> None:
+        # API keys get a new stamp whenever they or their partner change, in every process
+        # (web, workers, commands), so API processes that know a key look it up again.
+        from agency.api import authentication  # noqa: F401
+
 
 class StaffAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin with the project's admin site (agency.admin_site) as

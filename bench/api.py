@@ -1,6 +1,7 @@
 """API under load on loopback: gunicorn (started here, free port, 2 sync workers) serving the
 partner creators list (page of 100) and a statement detail, and the bare views beside them;
-a bounded threaded client measures req/s, p50 and p99. Query counts are taken in-process
+a bounded threaded client measures req/s, p50 and p99, the product and its bare view in
+alternating slices so both meet the same machine load. Query counts are taken in-process
 with CaptureQueriesContext at two page sizes / two statement sizes: they must not differ."""
 
 import http.client
@@ -14,6 +15,35 @@ from pathlib import Path
 from bench.procs import ROOT, free_port, stop
 
 MAX_REQUESTS = 200_000  # per endpoint, whatever the time budget
+STATEMENT_CREATORS = 50  # creators settled when the database has no statement yet
+
+
+def statements_ensure(*, sub_agency_id: int, period, creators: int = STATEMENT_CREATORS) -> dict:
+    """A database kept after ``generate`` alone has no statement (the settle phase makes
+    them): then post the revenue events of the sub-agency's first ``creators`` creators with
+    the product's batch engine (``revenue_events_post``) and close their first month
+    (``statements_close_month``), so the statement endpoint has real statements to serve."""
+    from billing.models import RevenueEvent, Statement
+    from billing.services.posting import revenue_events_post
+    from billing.services.statements import statements_close_month
+
+    mine = Statement.objects.filter(creator__sub_agency_id=sub_agency_id, lines__isnull=False)
+    if mine.exists():
+        return {"posted": 0, "closed": 0}
+    ids = list(
+        RevenueEvent.objects.filter(
+            creator__sub_agency_id=sub_agency_id,
+            creator_id__in=RevenueEvent.objects.filter(creator__sub_agency_id=sub_agency_id)
+            .order_by("creator_id")
+            .values("creator_id")
+            .distinct()[:creators],
+            posted_at__isnull=True,
+        )
+        .order_by("creator_id", "occurred_on", "pk")
+        .values_list("pk", flat=True)
+    )
+    posted = len(revenue_events_post(event_ids=ids).posted) if ids else 0
+    return {"posted": posted, "closed": statements_close_month(period=period)}
 
 
 def query_counts(*, key: str, sub_agency_id: int, statements: list[int]) -> dict:
@@ -45,7 +75,35 @@ def query_counts(*, key: str, sub_agency_id: int, statements: list[int]) -> dict
     }
 
 
-def _load(port: int, path: str, headers: dict, seconds: float, threads: int = 4) -> dict:
+SLICES = 5  # product and bare alternate in this many slices each (same machine load)
+
+
+def _alternating(port: int, product: tuple, bare: tuple, seconds: float) -> tuple[dict, dict]:
+    """Load ``product`` and ``bare`` (path, headers) for ``seconds`` each, in alternating
+    slices, so a change in the shared machine's load falls on both alike."""
+    runs: dict[str, list[dict]] = {"product": [], "bare": []}
+    for _ in range(SLICES):
+        for name, (path, headers) in (("product", product), ("bare", bare)):
+            runs[name].append(_load(port, path, headers, seconds / SLICES, raw=True))
+    return _merged(runs["product"]), _merged(runs["bare"])
+
+
+def _merged(runs: list[dict]) -> dict:
+    latencies = sorted(x for r in runs for x in r["latencies"])
+    elapsed = sum(r["elapsed"] for r in runs)
+    n = len(latencies)
+    return {
+        "requests": n,
+        "errors": sum(r["errors"] for r in runs),
+        "req_per_s": round(n / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1) if n else None,
+        "p99_ms": round(latencies[min(n - 1, int(n * 0.99))] * 1000, 1) if n else None,
+    }
+
+
+def _load(
+    port: int, path: str, headers: dict, seconds: float, threads: int = 4, raw: bool = False
+) -> dict:
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -78,6 +136,8 @@ def _load(port: int, path: str, headers: dict, seconds: float, threads: int = 4)
     for t in pool:
         t.join()
     elapsed = time.monotonic() - started
+    if raw:
+        return {"latencies": latencies, "elapsed": elapsed, "errors": errors[0]}
     latencies.sort()
     n = len(latencies)
     return {
@@ -149,8 +209,7 @@ def load(
         for name, ((product_path, h1), (bare_path, h2)) in targets.items():
             _load(port, product_path, h1, min(1.0, seconds))  # warm up both workers
             _load(port, bare_path, h2, min(1.0, seconds))
-            product = _load(port, product_path, h1, seconds)
-            bare = _load(port, bare_path, h2, seconds)
+            product, bare = _alternating(port, (product_path, h1), (bare_path, h2), seconds)
             out[name] = {
                 "product": product,
                 "bare": bare,

@@ -89,6 +89,9 @@ def run(name: str, ctx: dict) -> dict:
 
         from billing.models import Statement
 
+        settled = api.statements_ensure(
+            sub_agency_id=ctx["sub_agency_id"], period=dt.date.fromisoformat(ctx["months"][0])
+        )
         statements = list(
             Statement.objects.filter(creator__sub_agency_id=ctx["sub_agency_id"])
             .annotate(n=Count("lines"))
@@ -106,6 +109,7 @@ def run(name: str, ctx: dict) -> dict:
                 key=ctx["sub_agency_key"], sub_agency_id=ctx["sub_agency_id"], statements=picked
             ),
             "statement": {"id": typical[0], "lines": typical[1]},
+            "statements_settled_here": settled,
         }
         if typical[0] is not None:
             out["load"] = api.load(

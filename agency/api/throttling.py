@@ -53,6 +53,46 @@ return {0, tostring(tonumber(oldest[2]) + window - now)}
 """
 
 
+# The partner-key path in one round trip (authentication of a key this process knows).
+# KEYS[1] the address's failure window, KEYS[2] the key's request window, KEYS[3] the key's
+# stamp (a token replaced whenever the key or its partner changes).
+# ARGV: now, failure window, failure limit (-1: none), request window, request limit (-1:
+# none), a unique member, the stamp expected, mode ("check": failures and stamp only;
+# "hit": then count the request in the key's window).
+# Returns {code, seconds to wait (string), the stamp ('' when unset)}: code 0 the address
+# used up its failures; 2 the stamp differs (nothing counted); 1 admitted (counted);
+# 3 over the key's limit.
+_KEY_REQUEST_SCRIPT = """
+local now = tonumber(ARGV[1])
+local fwindow, flimit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local rwindow, rlimit = tonumber(ARGV[4]), tonumber(ARGV[5])
+local member, expected, mode = ARGV[6], ARGV[7], ARGV[8]
+if flimit >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - fwindow)
+  if redis.call('ZCARD', KEYS[1]) >= flimit then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    return {0, tostring(tonumber(oldest[2]) + fwindow - now), ''}
+  end
+end
+local stamp = redis.call('GET', KEYS[3]) or ''
+if mode ~= 'hit' or stamp ~= expected then
+  return {2, '0', stamp}
+end
+if rlimit < 0 then
+  return {1, '0', stamp}
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - rwindow)
+if redis.call('ZCARD', KEYS[2]) < rlimit then
+  redis.call('ZADD', KEYS[2], now, member)
+  redis.call('PEXPIRE', KEYS[2], math.ceil(rwindow * 1000))
+  return {1, '0', stamp}
+end
+local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+return {3, tostring(tonumber(oldest[2]) + rwindow - now), stamp}
+"""
+STAMP_SECONDS = 3600  # a key's stamp outlives any process's memory of the key by far
+
+
 @dataclass(frozen=True)
 class Verdict:
     allowed: bool
@@ -87,24 +127,49 @@ class _LocalWindows:
 
 _local = _LocalWindows()
 _cache_breaker = Breaker(seconds=CACHE_RETRY_SECONDS)
-_state = {"script": None}
+_state: dict = {"script": None, "key_script": None}
+_reset_hooks: list = []  # also forgotten by throttle_state_reset (the known keys)
 
 
 def throttle_state_reset() -> None:
     """Forget the in-process windows and try the cache again at once."""
     _cache_breaker.reset()
     _local.clear()
+    for hook in _reset_hooks:
+        hook()
+
+
+def _client():
+    """A client of the Django Redis cache's connection pool (same server and options),
+    made once per pool: making one is not free, and the pool is what is shared."""
+    pool = cache._cache._get_connection_pool(True)
+    client = _state.get("client")
+    if client is None or client.connection_pool is not pool:
+        client = _state["client"] = cache._cache.get_client(write=True)
+    return client
+
+
+def _script(name: str, source: str, *, keys: list, args: list):
+    """Run a Lua script (registered once per process under ``name``) in one round trip."""
+    client = _client()
+    if _state[name] is None:
+        _state[name] = client.register_script(source)
+    return _state[name](keys=keys, args=args, client=client)
+
+
+def _cache_failed(exc: Exception) -> None:
+    """Leave Redis alone for a while and say so; the caller falls back."""
+    _cache_breaker.trip()
+    log.warning(
+        "throttle_cache_unavailable_failing_open",
+        error=f"{type(exc).__name__}: {exc}"[:300],
+        retry_in_seconds=CACHE_RETRY_SECONDS,
+    )
 
 
 def _cache_window(key: str, *, now: float, window: float, limit: int, mode: str) -> Verdict:
-    full_key = cache.make_key(key)
-    # Django's Redis cache hands out a client of its connection pool (same server, options).
-    client = cache._cache.get_client(full_key, write=True)
-    if _state["script"] is None:
-        _state["script"] = client.register_script(_WINDOW_SCRIPT)
-    allowed, wait = _state["script"](
-        keys=[full_key], args=[repr(now), window, limit, uuid.uuid4().hex, mode], client=client
-    )
+    args = [repr(now), window, limit, uuid.uuid4().hex, mode]
+    allowed, wait = _script("script", _WINDOW_SCRIPT, keys=[cache.make_key(key)], args=args)
     return Verdict(True) if allowed else Verdict(False, max(float(wait), 0.0))
 
 
@@ -116,17 +181,81 @@ def sliding_window(key: str, *, limit: int, window: float, mode: str = "hit") ->
         try:
             return _cache_window(key, now=now, window=window, limit=limit, mode=mode)
         except (RedisError, OSError) as exc:
-            _cache_breaker.trip()
-            log.warning(
-                "throttle_cache_unavailable_failing_open",
-                error=f"{type(exc).__name__}: {exc}"[:300],
-                retry_in_seconds=CACHE_RETRY_SECONDS,
-            )
+            _cache_failed(exc)
     return _local.run(key, now=now, window=window, limit=limit, mode=mode)
 
 
+@dataclass(frozen=True)
+class KeyCheck:
+    """What ``key_request_check`` found: the address's failures used up (``verdict`` says
+    how long to wait), or the key's stamp, and in "hit" mode the key's request verdict."""
+
+    failures_used_up: Verdict | None
+    stamp: bytes  # as stored (compared, never read)
+    request: Verdict | None  # None: not counted (stamp differs, or "check" mode)
+
+
+def key_request_check(
+    request, *, prefix: str, api_key_id: str | None, expected_stamp: bytes | None
+) -> KeyCheck | None:
+    """One round trip for an API-key request: the address's failure budget (as
+    ``AuthFailureThrottle.check``), the key's stamp, and, when ``expected_stamp`` matches
+    it, the request counted in the key's window (as ``PartnerKeyRateThrottle``). None when
+    the cache is unavailable: the caller then checks the usual way (which fails open)."""
+    if _cache_breaker.is_open:
+        return None
+    failures, rate = AuthFailureThrottle(), PartnerKeyRateThrottle()
+    hit = api_key_id is not None and expected_stamp is not None
+    keys = [
+        cache.make_key(failures.get_cache_key(request)),
+        cache.make_key(rate.key_for(api_key_id or "")),
+        cache.make_key(key_stamp_name(prefix)),
+    ]
+    args = [
+        repr(time.time()),
+        failures.duration if failures.rate else 0,
+        failures.num_requests if failures.rate else -1,
+        rate.duration if rate.rate else 0,
+        rate.num_requests if rate.rate else -1,
+        uuid.uuid4().hex,
+        expected_stamp or b"",
+        "hit" if hit else "check",
+    ]
+    try:
+        code, wait, stamp = _script("key_script", _KEY_REQUEST_SCRIPT, keys=keys, args=args)
+    except (RedisError, OSError) as exc:
+        _cache_failed(exc)
+        return None
+    wait = max(float(wait), 0.0)
+    if code == 0:
+        return KeyCheck(failures_used_up=Verdict(False, wait), stamp=b"", request=None)
+    counted = None
+    if code in (1, 3):
+        counted = Verdict(True) if code == 1 else Verdict(False, wait)
+        request._window_verdicts = {keys[1]: counted}  # PartnerKeyRateThrottle reads it
+    return KeyCheck(failures_used_up=None, stamp=stamp, request=counted)
+
+
+def key_stamp_name(prefix: str) -> str:
+    return f"api_key_stamp:{prefix}"
+
+
+def key_stamps_replace(prefixes: list[str]) -> None:
+    """Give these keys new stamps, so every process that knows them looks them up again on
+    its next request. Logged, not raised, when the cache is down."""
+    if not prefixes:
+        return
+    try:
+        cache.set_many(
+            {key_stamp_name(p): uuid.uuid4().hex for p in prefixes}, timeout=STAMP_SECONDS
+        )
+    except (RedisError, OSError) as exc:
+        log.warning("api_key_stamp_not_replaced", error=f"{type(exc).__name__}: {exc}"[:300])
+
+
 class WindowThrottle(SimpleRateThrottle):
-    """DRF's rate syntax and 429 with ``Retry-After``, counted by ``sliding_window``."""
+    """DRF's rate syntax and 429 with ``Retry-After``, counted by ``sliding_window`` (or
+    already, in the same round trip as the key's authentication: ``key_request_check``)."""
 
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
@@ -134,6 +263,11 @@ class WindowThrottle(SimpleRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
+        counted = getattr(request, "_window_verdicts", None) or {}
+        full_key = cache.make_key(self.key)
+        if full_key in counted:
+            self.verdict = counted.pop(full_key)
+            return self.verdict.allowed
         self.verdict = sliding_window(self.key, limit=self.num_requests, window=self.duration)
         return self.verdict.allowed
 
@@ -148,8 +282,12 @@ class PartnerKeyRateThrottle(WindowThrottle):
 
     def get_cache_key(self, request, view):
         key_id = getattr(request.user, "api_key_id", None)  # a partner principal's key
-        ident = f"key:{key_id}" if key_id is not None else f"ip:{self.get_ident(request)}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        if key_id is not None:
+            return self.key_for(key_id)
+        return self.cache_format % {"scope": self.scope, "ident": f"ip:{self.get_ident(request)}"}
+
+    def key_for(self, api_key_id: str) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": f"key:{api_key_id}"}
 
 
 class AuthFailureThrottle(WindowThrottle):

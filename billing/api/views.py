@@ -2,6 +2,7 @@
 creators' statements and their own commission lines. Scoping lives in get_queryset()."""
 
 import datetime as dt
+import functools
 
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -205,11 +206,17 @@ _LINE_MONEY = {
 }
 
 
+@functools.cache
+def _line_fields():
+    """``StatementLineSerializer``'s fields, built once (they keep no state per value)."""
+    return StatementLineSerializer().fields
+
+
 def statement_lines_data(rows, *, currency: str) -> list[dict]:
     """``StatementLineSerializer``'s output for flat rows (``selectors.statement_line_rows``)
     without a serializer per line: each value goes through the same field's representation,
     in the serializer's field order."""
-    fields = StatementLineSerializer().fields
+    fields = _line_fields()
     out = []
     for row in rows:
         currencies = {"original": row["original_currency"], "statement": currency}
@@ -288,6 +295,13 @@ class StatementListApi(PartnerListAPIView):
         return selectors.statement_list_for_partner(partner=partner)
 
 
+@functools.cache
+def _statement_serializer() -> StatementSerializer:
+    """One ``StatementSerializer`` for every statement: building it per request (its fields
+    copied) costs more than rendering the statement; nothing in it depends on the request."""
+    return StatementSerializer()
+
+
 @extend_schema_view(
     get=extend_schema(
         summary="One statement with its lines",
@@ -304,7 +318,7 @@ class StatementDetailApi(PartnerRetrieveAPIView):
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         """The statement, then its lines as flat rows (one query, no object per line)."""
         statement = self.get_object()
-        data = StatementSerializer(statement, context=self.get_serializer_context()).data
+        data = _statement_serializer().to_representation(statement)
         lines = selectors.statement_line_rows(statement=statement)
         data["lines"] = statement_lines_data(lines, currency=statement.currency)
         return Response(data)

@@ -1,5 +1,7 @@
 """Output and input shapes of the creators API. No logic: services and selectors do that."""
 
+import functools
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -64,12 +66,18 @@ class CreatorSerializer(serializers.Serializer):
         return data
 
 
+@functools.cache
+def _creator_fields():
+    """``CreatorSerializer``'s fields, built once (they keep no state per value)."""
+    return CreatorSerializer().fields
+
+
 def creator_list_data(
     rows: list[dict], accounts: dict[int, list[dict]], *, private: bool
 ) -> list[dict]:
     """``CreatorSerializer``'s output for flat rows (``selectors.creator_rows``), without a
     serializer per creator: each value goes through the same field's representation."""
-    fields = CreatorSerializer().fields
+    fields = _creator_fields()
     score, as_of = fields["score"].to_representation, fields["performance_as_of"].to_representation
     born, created = (
         fields["date_of_birth"].to_representation,
@@ -246,10 +254,28 @@ class _RowObject(serializers.DictField):
         return data
 
 
+class _Rows(serializers.ListField):
+    """The list of rows: each must be a JSON object. Objects pass as they are (one type
+    check each, no field call per row); anything else gets the row field's own error under
+    its index, as ``ListField`` reports it."""
+
+    def run_child_validation(self, data):
+        errors = {}
+        for index, item in enumerate(data):
+            if type(item) is not dict:
+                try:
+                    self.child.run_validation(item)
+                except serializers.ValidationError as exc:
+                    errors[index] = exc.detail
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data if type(data) is list else list(data)
+
+
 class _IngestInput(serializers.Serializer):
     """Rows are plain objects here; the service validates every row in one pass."""
 
-    rows = serializers.ListField(child=_RowObject(), allow_empty=False, max_length=MAX_BATCH_ROWS)
+    rows = _Rows(child=_RowObject(), allow_empty=False, max_length=MAX_BATCH_ROWS)
     dry_run = serializers.BooleanField(default=False)
 
 

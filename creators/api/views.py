@@ -49,10 +49,18 @@ class CreatorListApi(_CreatorScoped, PartnerListAPIView):
     def get_partner_queryset(self, partner: Partner):
         return selectors.creator_list_for_partner(partner=partner)
 
+    def filter_queryset(self, queryset):
+        """Without a filter parameter the queryset is the answer: building the filter set and
+        its form would cost more than rendering the page."""
+        if self.request.query_params.keys().isdisjoint(self.filterset_class.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
+
     def list(self, request: Request, *args, **kwargs) -> Response:
-        """Flat rows for the page and one query for their accounts (no object per row)."""
-        rows = self.paginate_queryset(
-            selectors.creator_rows(self.filter_queryset(self.get_queryset()))
+        """Flat rows for the page (counted in the same query) and one query for their
+        accounts (no object per row)."""
+        rows = self.paginator.paginate_rows(
+            selectors.creator_rows(self.filter_queryset(self.get_queryset())), request, self
         )
         accounts = selectors.accounts_by_creator(creator_ids=[row["id"] for row in rows])
         private = self.get_serializer_context()["private"]

@@ -16,6 +16,8 @@ values are unchanged are left alone, so re-sending a file changes nothing.
 
 import csv
 import io
+import itertools
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -40,6 +42,11 @@ from creators.services.ingestion_rows import KINDS, RowParser
 MAX_BATCH_ROWS = 1000
 # Rows copied to the staging table at a time (the memory held while reading a file).
 STAGE_CHUNK_ROWS = 10_000
+# Uploads of at most this many rows travel inside the check statement (no staging table).
+INLINE_MAX_ROWS = MAX_BATCH_ROWS
+# Uploads up to this many rows find their accounts by index lookups; larger ones hash the
+# accounts and handles (a scan of the roster, cheaper than a lookup per row past this).
+LOOKUP_MAX_ROWS = STAGE_CHUNK_ROWS
 # Rows that change listed on the result (the dry-run report shows the first of them).
 CHANGES_LISTED = 200
 Kind = Literal["daily", "videos", "video_daily", "video_hourly"]
@@ -53,9 +60,6 @@ HOUR_BEFORE_POSTING = "This hour is before the video was posted."
 DAY_FROM_HOURS = "This day has hourly rows; its daily row is their sum. Send the hours instead."
 
 HOURS_LOCK = "creators_video_hours"  # advisory lock per video of hourly uploads
-
-_STAGE = "creators_ingest_stage"
-_CHECKED = "creators_ingest_checked"
 
 
 @dataclass
@@ -101,19 +105,26 @@ class _Spec:
             self.fields = ["posted_at", "duration_seconds", *VIDEO_COUNT_FIELDS]
             self.fields += ["is_original", "niche"]
         self.table = self.model._meta.db_table
+        self.stage = f"creators_ingest_stage_{kind}"  # a temporary table, one per connection
         # The staging table: row index, account match, the natural key and the values.
         self.stage_columns = ["n", "platform", "pid", "handle", "day", self.key_field]
         if self.owner == "video":
             self.stage_columns.append("video")
         self.stage_columns += self.fields
 
-    def stage_definition(self) -> str:
-        """The staging table's columns with their types (the model's for stored values)."""
+    def stage_types(self) -> list[str]:
+        """The staged columns' types (the model's for stored values)."""
         fixed = {"n": "integer", "platform": "text", "pid": "text", "handle": "text"}
         fixed |= {"day": "date", "video": "text"}
-        return ", ".join(
-            f"{c} {fixed.get(c) or self.model._meta.get_field(c).db_type(connection)}"
+        return [
+            fixed.get(c) or self.model._meta.get_field(c).db_type(connection)
             for c in self.stage_columns
+        ]
+
+    def stage_definition(self) -> str:
+        """The staging table's columns with their types."""
+        return ", ".join(
+            f"{c} {t}" for c, t in zip(self.stage_columns, self.stage_types(), strict=True)
         )
 
     def stage_row(self, index: int, row: dict) -> tuple:
@@ -206,33 +217,41 @@ def _ingest(
     spec = _Spec(kind)
     errors: dict[int, dict[str, list[str]]] = {}
     with connection.cursor() as cursor:
-        # Room to sort the whole upload in memory (duplicates are found across all of it).
-        cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute("SET LOCAL jit = off")  # large statements, run once: JIT costs more
-        cursor.execute(f"CREATE TEMP TABLE {_STAGE} ({spec.stage_definition()}) ON COMMIT DROP")
-        count = _stage(cursor, spec=spec, cells=cells, errors=errors, progress=progress)
+        source, params, count = _staged(
+            cursor, spec=spec, cells=cells, errors=errors, progress=progress
+        )
         if not count:
             raise ValidationError({"rows": ["No rows."]})
-        _check(cursor, spec=spec, creators=creators)
-        cursor.execute(
-            f"SELECT n, efield, error FROM {_CHECKED} WHERE error IS NOT NULL ORDER BY n"
+        checked, check_params = _checked_sql(
+            spec=spec, creators=creators, source=source, lookups=count <= LOOKUP_MAX_ROWS
         )
-        for index, efield, message in cursor.fetchall():
+        params += check_params
+        if errors:  # some rows did not parse: list the others' errors too, write nothing
+            cursor.execute(
+                f"WITH {checked} SELECT n, efield, error FROM checked"
+                " WHERE error IS NOT NULL ORDER BY n",
+                params,
+            )
+            found = cursor.fetchall()
+            changes: Changes = (0, 0, [])
+        else:  # check and write (or compare) in one statement; bad rows stop the write
+            changed = _compare_sql(spec=spec) if dry_run else _write_sql(spec=spec)
+            cursor.execute(
+                _changes_sql(f"{checked}, {changed[0]}", spec.key_field),
+                [*params, *changed[1], CHANGES_LISTED],
+            )
+            bad, *counts = cursor.fetchone()
+            found = bad or []
+            changes = _changes(tuple(counts))
+        for index, efield, message in found:
             errors[index] = {efield: [message]}
         if errors:
             raise ValidationError(
                 {"rows": {str(i): errors[i] for i in sorted(errors)}},
             )
-        if dry_run:
-            created, updated, changes = _compare(cursor, spec=spec)
-        else:
-            if kind == "video_hourly":  # one upload per video at a time: see _derive_daily
-                cursor.execute(f"SELECT DISTINCT owner_id FROM {_CHECKED}")
-                advisory_locks(HOURS_LOCK, [video for (video,) in cursor.fetchall()])
-            created, updated, changes = _write(cursor, spec=spec)
-            if kind == "video_hourly":
-                _derive_daily(cursor)
-        cursor.execute(f"DROP TABLE {_STAGE}, {_CHECKED}")
+        if kind == "video_hourly" and not dry_run:
+            _derive_daily(cursor, checked=checked, params=params)
+    created, updated, listed = changes
     result = IngestionResult(
         kind=kind,
         dry_run=dry_run,
@@ -243,15 +262,51 @@ def _ingest(
     )
     result.changes = [
         (index, f"{spec.owner} {owner_id} / {key}", "created" if new else "updated")
-        for index, owner_id, key, new in changes
+        for index, owner_id, key, new in listed
     ]
     return result
 
 
-def _stage(cursor, *, spec: _Spec, cells, errors: dict, progress: Progress | None) -> int:
-    """Parse every row; copy the good ones to the staging table. Returns the row count."""
-    parser = RowParser(spec.kind)
-    copy_sql = f"COPY {_STAGE} ({', '.join(spec.stage_columns)}) FROM STDIN"
+def _staged(
+    cursor, *, spec: _Spec, cells, errors: dict, progress: Progress | None
+) -> tuple[str, list, int]:
+    """Parse every row (errors into ``errors``) and make the good ones readable by the check:
+    an upload of at most ``INLINE_MAX_ROWS`` good rows in one chunk travels inside the check
+    statement (one JSON document, read as a record set: no staging round trips; dates and
+    times as ISO text); a larger one is
+    copied into this connection's staging table, a chunk at a time. Returns the FROM item
+    the check reads (aliased ``st``), its parameters and the number of rows read."""
+    chunks = _parsed(spec=spec, cells=cells, errors=errors)
+    first, count = next(chunks)
+    following = next(chunks, None)
+    if following is None and len(first) <= INLINE_MAX_ROWS:
+        if progress is not None:
+            progress(count)
+        names = spec.stage_columns
+        rows = json.dumps([dict(zip(names, row, strict=True)) for row in first], default=str)
+        return f"json_to_recordset(%s::json) AS st ({spec.stage_definition()})", [rows], count
+    # One round trip: room to sort the whole upload in memory (duplicates are found across
+    # all of it), no JIT (large statements, run once: JIT costs more), and this connection's
+    # staging table: created once, emptied at every commit, and emptied here of what an
+    # earlier upload in the same transaction left.
+    cursor.execute(
+        "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; "
+        f"CREATE TEMP TABLE IF NOT EXISTS {spec.stage} ({spec.stage_definition()}) "
+        f"ON COMMIT DELETE ROWS; DELETE FROM {spec.stage}"
+    )
+    copy_sql = f"COPY {spec.stage} ({', '.join(spec.stage_columns)}) FROM STDIN"
+    read = count
+    for chunk, read in itertools.chain([(first, count)], [following] if following else [], chunks):
+        _copy(cursor, copy_sql, chunk)
+        if progress is not None:
+            progress(read)
+    return f"{spec.stage} st", [], read
+
+
+def _parsed(*, spec: _Spec, cells, errors: dict) -> Iterator[tuple[list[tuple], int]]:
+    """(good rows as staging tuples, rows read so far), ``STAGE_CHUNK_ROWS`` good rows at a
+    time; the last chunk (maybe empty) when the input ends."""
+    parser = RowParser.of(spec.kind)
     chunk: list[tuple] = []
     count = 0
     for index, raw in enumerate(cells):
@@ -262,13 +317,9 @@ def _stage(cursor, *, spec: _Spec, cells, errors: dict, progress: Progress | Non
             continue
         chunk.append(spec.stage_row(index, row))
         if len(chunk) >= STAGE_CHUNK_ROWS:
-            _copy(cursor, copy_sql, chunk)
-            if progress is not None:
-                progress(count)
-    _copy(cursor, copy_sql, chunk)
-    if progress is not None:
-        progress(count)
-    return count
+            yield chunk, count
+            chunk = []
+    yield chunk, count
 
 
 def _copy(cursor, sql: str, chunk: list[tuple]) -> None:
@@ -276,11 +327,15 @@ def _copy(cursor, sql: str, chunk: list[tuple]) -> None:
         with cursor.cursor.copy(sql) as copy:
             for row in chunk:
                 copy.write_row(row)
-        chunk.clear()
 
 
-def _check(cursor, *, spec: _Spec, creators: QuerySet[Creator] | None) -> None:
-    """Resolve every staged row and give the bad ones a field and reason (one statement)."""
+def _checked_sql(
+    *, spec: _Spec, creators: QuerySet[Creator] | None, source: str, lookups: bool
+) -> tuple[str, list]:
+    """The ``checked`` CTE and its parameters: every staged row resolved (owner id, key,
+    values) with the field and reason of what is wrong with it, if anything. ``lookups``:
+    find each row's account through the indexes (small uploads) rather than by hashing
+    every account and handle (large files)."""
     key, fields = spec.key_field, spec.fields
     # (condition, field, reason): the first that holds is the row's error.
     reasons = [("s.account_id IS NULL", "account", NO_ACCOUNT)]
@@ -317,17 +372,34 @@ def _check(cursor, *, spec: _Spec, creators: QuerySet[Creator] | None) -> None:
     error = "WHEN 0 THEN %s || to_char(r.day, 'YYYY-MM-DD') || '.' "
     error += " ".join(f"WHEN {i} THEN %s" for i in range(1, len(reasons)))
     staged = ", ".join(f"r.{f}" for f in fields)
-    sql = f"""
-        CREATE TEMP TABLE {_CHECKED} ON COMMIT DROP AS
-        WITH matched AS (
-            SELECT st.*, coalesce(pa.id, h.account_id) AS account_id
-            FROM {_STAGE} st
+    if lookups:  # each row's account by index: cost follows the upload, not the roster
+        accounts = """
+            LEFT JOIN LATERAL (
+                SELECT pa.id FROM creators_platformaccount pa
+                WHERE st.pid <> '' AND pa.platform = st.platform AND pa.platform_account_id = st.pid
+                OFFSET 0
+            ) pa ON true
+            LEFT JOIN LATERAL (
+                SELECT h.account_id FROM creators_accounthandle h
+                WHERE st.pid = '' AND h.platform = st.platform
+                AND lower(h.handle) = lower(st.handle)
+                AND daterange(h.valid_from, h.valid_to, '[)') @> st.day
+                OFFSET 0
+            ) h ON true
+        """
+    else:  # one pass over the roster's accounts and handles
+        accounts = """
             LEFT JOIN creators_platformaccount pa
                 ON st.pid <> '' AND pa.platform = st.platform AND pa.platform_account_id = st.pid
             LEFT JOIN creators_accounthandle h
                 ON st.pid = '' AND h.platform = st.platform
                 AND lower(h.handle) = lower(st.handle)
                 AND h.valid_from <= st.day AND (h.valid_to IS NULL OR st.day < h.valid_to)
+        """
+    sql = f"""
+        matched AS (
+            SELECT st.*, coalesce(pa.id, h.account_id) AS account_id
+            FROM {source} {accounts}
         ), owned AS (
             SELECT s.*, {owner} AS owner_id, CASE {reason} END AS reason
             FROM matched s {video_join}
@@ -336,7 +408,7 @@ def _check(cursor, *, spec: _Spec, creators: QuerySet[Creator] | None) -> None:
                 PARTITION BY reason IS NULL, owner_id, {key} ORDER BY n
             ) AS first_n
             FROM owned
-        )
+        ), checked AS MATERIALIZED (
         SELECT r.n, r.owner_id, r.{key}, r.day, {staged},
             CASE r.reason {efield} ELSE
                 CASE WHEN r.first_n <> r.n THEN '{key}' END
@@ -345,15 +417,16 @@ def _check(cursor, *, spec: _Spec, creators: QuerySet[Creator] | None) -> None:
                 CASE WHEN r.first_n <> r.n THEN 'Duplicate of row ' || r.first_n || '.' END
             END AS error
         FROM ranked r
+        )
     """
-    cursor.execute(sql, [*scope_params, *(message for _, _, message in reasons)])
+    return sql, [*scope_params, *(message for _, _, message in reasons)]
 
 
 Changes = tuple[int, int, list[tuple[int, int, Any, bool]]]
 
 
-def _compare(cursor, *, spec: _Spec) -> Changes:
-    """A dry run: created and updated counts and the first rows that would change (each row
+def _compare_sql(*, spec: _Spec) -> tuple[str, list]:
+    """A dry run's ``changed`` CTE: the rows that would be created or updated (each row
     looked up by its key, so the cost follows the upload, not the table)."""
     key, fields = spec.key_field, spec.fields
     stored = ", ".join(f"t.{f}" for f in fields)
@@ -361,7 +434,7 @@ def _compare(cursor, *, spec: _Spec) -> Changes:
     changed = f"""
         changed AS (
         SELECT c.n, c.owner_id, c.{key}, t.found IS NULL AS created
-        FROM {_CHECKED} c
+        FROM checked c
         LEFT JOIN LATERAL (
             SELECT true AS found, {stored} FROM {spec.table} t
             WHERE t.{spec.owner}_id = c.owner_id AND t.{key} = c.{key}
@@ -369,13 +442,13 @@ def _compare(cursor, *, spec: _Spec) -> Changes:
         WHERE t.found IS NULL OR ({stored}) IS DISTINCT FROM ({staged})
         )
     """
-    cursor.execute(_changes_sql(changed, key), [CHANGES_LISTED])
-    return _changes(cursor.fetchone())
+    return changed, []
 
 
-def _write(cursor, *, spec: _Spec) -> Changes:
-    """One upsert of every row; a stored row is updated only when its values differ.
-    Returns what changed, read back from the rows the upsert returned."""
+def _write_sql(*, spec: _Spec) -> tuple[str, list]:
+    """The upsert of every row as the ``written`` and ``changed`` CTEs: nothing is written
+    when any row is bad; a stored row is updated only when its values differ; what changed
+    is read back from the rows the upsert returned."""
     key, fields = spec.key_field, spec.fields
     owner_id = f"{spec.owner}_id"
     columns = ", ".join(fields)
@@ -385,27 +458,31 @@ def _write(cursor, *, spec: _Spec) -> Changes:
     changed = f"""
         written AS (
             INSERT INTO {spec.table} AS t ({owner_id}, {key}, {columns}, created_at, updated_at)
-            SELECT owner_id, {key}, {columns}, %s, %s FROM {_CHECKED} ORDER BY n
+            SELECT owner_id, {key}, {columns}, %s, %s FROM checked
+            WHERE NOT EXISTS (SELECT FROM checked WHERE error IS NOT NULL) ORDER BY n
             ON CONFLICT ({owner_id}, {key}) DO UPDATE
             SET {updates}, updated_at = EXCLUDED.updated_at
             WHERE ({stored}) IS DISTINCT FROM ({excluded})
             RETURNING t.{owner_id} AS owner_id, t.{key} AS {key}, t.xmax = 0 AS created
         ), changed AS (
             SELECT c.n, w.owner_id, w.{key}, w.created
-            FROM written w JOIN {_CHECKED} c ON c.owner_id = w.owner_id AND c.{key} = w.{key}
+            FROM written w JOIN checked c ON c.owner_id = w.owner_id AND c.{key} = w.{key}
         )
     """
-    cursor.execute(_changes_sql(changed, key), [*[timezone.now()] * 2, CHANGES_LISTED])
-    return _changes(cursor.fetchone())
+    return changed, [timezone.now()] * 2
 
 
-def _derive_daily(cursor) -> None:
+def _derive_daily(cursor, *, checked: str, params: list) -> None:
     """The daily rows of the days an hourly upload touched: the sum of each day's hours
     (UTC days), written only where it differs from the stored row.
 
-    Uploads touching the same video take its lock (``HOURS_LOCK``) before writing, so the
-    second one sums the first one's committed hours too: without it, each would sum only
-    its own and the later write would drop the other's hours from the day."""
+    Uploads touching the same video take its lock (``HOURS_LOCK``) after writing their
+    hours and before summing: the sum is a statement of its own, so the later of two
+    uploads sums the earlier one's committed hours too. Without the lock each would sum
+    only its own, and the later write would drop the other's hours from the day."""
+    cursor.execute(f"WITH {checked} SELECT DISTINCT owner_id, day FROM checked", params)
+    touched = cursor.fetchall()
+    advisory_locks(HOURS_LOCK, [video for video, _ in touched])
     fields = VIDEO_DAILY_COUNT_FIELDS
     stored = ", ".join(f"t.{f}" for f in fields)
     excluded = ", ".join(f"EXCLUDED.{f}" for f in fields)
@@ -414,7 +491,7 @@ def _derive_daily(cursor) -> None:
         INSERT INTO creators_videodailymetric AS t
             (video_id, date, {", ".join(fields)}, created_at, updated_at)
         SELECT d.owner_id, d.day, {", ".join(f"SUM(h.{f})" for f in fields)}, %s, %s
-        FROM (SELECT DISTINCT owner_id, day FROM {_CHECKED}) d
+        FROM unnest(%s::bigint[], %s::date[]) AS d (owner_id, day)
         JOIN creators_videohourlymetric h ON h.video_id = d.owner_id
             AND h.hour >= d.day::timestamp AT TIME ZONE 'UTC'
             AND h.hour < (d.day + 1)::timestamp AT TIME ZONE 'UTC'
@@ -423,16 +500,19 @@ def _derive_daily(cursor) -> None:
         SET {", ".join(f"{f} = EXCLUDED.{f}" for f in fields)}, updated_at = EXCLUDED.updated_at
         WHERE ({stored}) IS DISTINCT FROM ({excluded})
         """,
-        [timezone.now()] * 2,
+        [*[timezone.now()] * 2, [video for video, _ in touched], [day for _, day in touched]],
     )
 
 
 def _changes_sql(ctes: str, key: str) -> str:
-    """One statement over the changed rows (the ``changed`` CTE of ``ctes``): how many were
-    created and updated, and the first of them by row index (as JSON)."""
+    """One statement over the checked and changed rows (the ``checked`` and ``changed``
+    CTEs of ``ctes``): the bad rows (as JSON), how many were created and updated, and the
+    first of them by row index (as JSON)."""
     return f"""
         WITH {ctes}
-        SELECT (SELECT count(*) FILTER (WHERE created) FROM changed),
+        SELECT (SELECT json_agg(json_build_array(n, efield, error) ORDER BY n)
+                FROM checked WHERE error IS NOT NULL),
+               (SELECT count(*) FILTER (WHERE created) FROM changed),
                (SELECT count(*) FILTER (WHERE NOT created) FROM changed),
                (SELECT json_agg(json_build_array(n, owner_id, {key}, created) ORDER BY n)
                 FROM (SELECT * FROM changed ORDER BY n LIMIT %s) first)

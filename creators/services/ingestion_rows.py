@@ -330,6 +330,9 @@ def _when_absent(field: serializers.Field) -> Any:
         return _REQUIRED
 
 
+_parsers: dict[str, "RowParser"] = {}
+
+
 class RowParser:
     """``parse(cells)`` -> (values by column name, None) or (None, errors by column).
 
@@ -348,6 +351,16 @@ class RowParser:
                 fast = partial(_fast_date, today=today)
             self.columns.append((column.name, field, fast, column.after, _when_absent(field)))
         self._fast = _CompiledFast(self.columns).parse
+        self.today = today
+
+    @classmethod
+    def of(cls, kind: str) -> "RowParser":
+        """This process's parser of ``kind`` for today (building one generates and compiles
+        its fast path: not something to do per request)."""
+        parser = _parsers.get(kind)
+        if parser is None or parser.today != _today():
+            parser = _parsers[kind] = cls(kind)
+        return parser
 
     def parse(self, cells: Mapping[str, Any]) -> tuple[dict | None, dict | None]:
         try:

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from creators.models import Creator, Platform
 from creators.services import recalc
+from tests.conftest import key_known
 from tests.factories.creators import (
     CreatorFactory,
     DailyAccountMetricFactory,
@@ -148,10 +149,11 @@ def test_filters(brand_client):
     assert brand_client.get(LIST, {"tier": "L9"}).status_code == 400
 
 
-LIST_QUERIES = 4  # API key lookup, count, page (latest snapshot as subqueries), accounts
+LIST_QUERIES = 2  # page (counted, latest snapshot as subqueries), accounts; the key is known
 
 
 def test_list_query_count_is_constant(sub_agency_client, django_assert_num_queries):
+    key_known(sub_agency_client)
     for _ in range(5):
         creator_with_data(sub_agency=sub_agency_client.partner)
     recalc.recalc_run_inline(as_of=AS_OF)
@@ -346,3 +348,50 @@ def test_list_flat_rows_read_as_the_creator_serializer_writes_them(request, read
     ).data
     assert body == json.loads(JSONRenderer().render(expected))
     assert any(c["score"] is not None for c in body) and any(c["tier"] for c in body)
+
+
+def test_list_pages_counted_in_the_page_query_read_as_the_usual_pagination(
+    sub_agency_client, other_sub_agency_client
+):
+    """The page's own query counts the rows; links, count, the last page and the errors are
+    the usual pagination's."""
+    for i in range(5):
+        CreatorFactory(sub_agency=sub_agency_client.partner, stage_name=f"c{i}")
+    names = [f"c{i}" for i in range(5)]
+
+    def page(client=sub_agency_client, **params):
+        response = client.get(LIST, {"page_size": 2, **params})
+        return response.status_code, response.json()
+
+    status, body = page(page=2)
+    assert status == 200 and body["count"] == 5
+    assert [c["stage_name"] for c in body["results"]] == names[2:4]
+    assert "page=3" in body["next"] and "page=" not in body["previous"]
+    status, body = page(page="last")
+    assert status == 200 and [c["stage_name"] for c in body["results"]] == names[4:]
+    assert body["next"] is None and body["count"] == 5 and "page=2" in body["previous"]
+    for bad in ("4", "0", "x", "1.5"):
+        status, body = page(page=bad)
+        assert status == 404 and "Invalid page" in body["error"]["message"], bad
+    # No row at all: page 1 is an empty page counting 0.
+    status, body = page(client=other_sub_agency_client)
+    assert status == 200 and body == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_list_builds_the_filter_set_only_when_a_filter_is_asked_for(monkeypatch, sub_agency_client):
+    from creators.api.filters import CreatorFilter
+
+    CreatorFactory(sub_agency=sub_agency_client.partner, stage_name="a", country="IT")
+    CreatorFactory(sub_agency=sub_agency_client.partner, stage_name="b", country="FR")
+    built = []
+    init = CreatorFilter.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(CreatorFilter, "__init__", counting)
+    assert sub_agency_client.get(LIST, {"page_size": 10}).json()["count"] == 2
+    assert built == []
+    body = sub_agency_client.get(LIST, {"country": "IT"}).json()
+    assert [c["stage_name"] for c in body["results"]] == ["a"] and built == [1]

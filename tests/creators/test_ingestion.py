@@ -203,3 +203,48 @@ def test_handles_and_scope_are_resolved_in_the_batch():
     result = metrics_ingest_csv(kind="daily", file=io.StringIO(text), creators=scope)
     assert result.created == 2
     assert {m.account_id for m in DailyAccountMetric.objects.all()} == {account.pk, other.pk}
+
+
+@pytest.mark.parametrize("inline", [True, False], ids=["inline", "staged"])
+@pytest.mark.parametrize("lookups", [True, False], ids=["lookups", "hashed"])
+def test_every_path_reads_an_upload_alike(monkeypatch, inline, lookups):
+    """Small uploads travel inside the check statement and find accounts by index; large
+    ones are staged and hashed. Forced either way, the same upload gives the same errors,
+    then the same writes."""
+    from creators.models import Creator
+    from creators.services import ingestion
+
+    if not inline:
+        monkeypatch.setattr(ingestion, "INLINE_MAX_ROWS", 0)
+    if not lookups:
+        monkeypatch.setattr(ingestion, "LOOKUP_MAX_ROWS", 0)
+    mine = PlatformAccountFactory(handle="mine")
+    theirs = PlatformAccountFactory(handle="theirs")
+    text = HEADER + "".join(
+        [
+            f"tiktok,{mine.platform_account_id},,2026-01-01,1,1,1,1,0\n",  # 0: by id
+            "tiktok,,@Mine,2026-01-02,1,1,1,1,0\n",  # 1: by handle
+            "tiktok,nobody,,2026-01-01,1,1,1,1,0\n",  # 2: no such account
+            f"tiktok,{mine.platform_account_id},,2026-01-02,1,1,1,1,0\n",  # 3: same as 1
+            f"tiktok,{mine.platform_account_id},,2026-01-03,1,x,1,1,0\n",  # 4: bad cell
+            "tiktok,,theirs,2026-01-01,1,1,1,1,0\n",  # 5: out of scope
+        ]
+    )
+    scope = Creator.objects.filter(pk=mine.creator_id)
+    with pytest.raises(ValidationError) as exc:
+        metrics_ingest_csv(kind="daily", file=io.StringIO(text), creators=scope)
+    assert exc.value.detail["rows"] == {
+        "2": {"account": [ingestion.NO_ACCOUNT + "2026-01-01."]},
+        "3": {"date": ["Duplicate of row 1."]},
+        "4": {"views": ["A valid integer is required."]},
+        "5": {"account": [ingestion.OUT_OF_SCOPE]},
+    }
+    assert not DailyAccountMetric.objects.exists()
+    good = "".join(text.splitlines(keepends=True)[i] for i in (0, 1, 2))
+    result = metrics_ingest_csv(kind="daily", file=io.StringIO(good), creators=scope)
+    assert (result.created, result.updated, result.unchanged) == (2, 0, 0)
+    assert set(DailyAccountMetric.objects.values_list("account_id", "date")) == {
+        (mine.pk, dt.date(2026, 1, 1)),
+        (mine.pk, dt.date(2026, 1, 2)),
+    }
+    assert theirs.pk  # present, refused above by scope only
