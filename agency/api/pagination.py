@@ -4,6 +4,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 _TOTAL = "_page_total"
+_MAX_OFFSET = 2**62  # OFFSET is a bigint; a larger page number is past the end anyway
 
 
 class _CountOf(Subquery):
@@ -46,9 +47,9 @@ class PartnerPagination(PageNumberPagination):
             number = int(raw)
         except (TypeError, ValueError):
             number = 0
-        if number < 1:
-            return self.paginate_queryset(rows, request, view)
         offset = (number - 1) * page_size
+        if number < 1 or offset > _MAX_OFFSET:  # past any table: PostgreSQL's bigint ends
+            return self.paginate_queryset(rows, request, view)
         counted = rows.annotate(**{_TOTAL: _CountOf(rows.order_by().values("pk"))})
         page = list(counted[offset : offset + page_size])
         if not page:
