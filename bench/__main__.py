@@ -155,7 +155,7 @@ def _targets(results: dict, scale) -> list[dict]:
             add("api", f"{name}: req/s (p50 / p99 ms)",
                 f"{p['req_per_s']} ({p['p50_ms']} / {p['p99_ms']})",
                 f"bare {b['req_per_s']} ({b['p50_ms']} / {b['p99_ms']})", load["ratio"],
-                ">= 0.5x bare", (load["ratio"] or 0) >= 0.5 and p["errors"] == 0,
+                ">= 0.8x bare", (load["ratio"] or 0) >= 0.8 and p["errors"] == 0,
                 f"errors {p['errors']}")  # fmt: skip
     return rows
 
