@@ -475,7 +475,6 @@ def generate(*, scale: Scale, seed: int = 6, progress: Callable[[str], None] = p
                 "pending",
                 occurred + dt.timedelta(days=HOLD_DAYS[stream]),
                 now,
-                "",
             )
 
     timed(
@@ -495,7 +494,6 @@ def generate(*, scale: Scale, seed: int = 6, progress: Callable[[str], None] = p
             "status",
             "locks_on",
             "created_at",
-            "description",
         ],
         events(),
     )
