@@ -236,11 +236,12 @@ def _ingest(
             changes: Changes = (0, 0, [])
         else:  # check and write (or compare) in one statement; bad rows stop the write
             changed = _compare_sql(spec=spec) if dry_run else _write_sql(spec=spec)
+            days = kind == "video_hourly" and not dry_run  # the days to sum: _derive_daily
             cursor.execute(
-                _changes_sql(f"{checked}, {changed[0]}", spec.key_field),
+                _changes_sql(f"{checked}, {changed[0]}", spec.key_field, days=days),
                 [*params, *changed[1], CHANGES_LISTED],
             )
-            bad, *counts = cursor.fetchone()
+            bad, *counts, touched = cursor.fetchone()
             found = bad or []
             changes = _changes(tuple(counts))
         for index, efield, message in found:
@@ -249,8 +250,8 @@ def _ingest(
             raise ValidationError(
                 {"rows": {str(i): errors[i] for i in sorted(errors)}},
             )
-        if kind == "video_hourly" and not dry_run:
-            _derive_daily(cursor, checked=checked, params=params)
+        if days:
+            _derive_daily(cursor, touched=[(o, d) for o, d in touched or []])
     created, updated, listed = changes
     result = IngestionResult(
         kind=kind,
@@ -472,16 +473,15 @@ def _write_sql(*, spec: _Spec) -> tuple[str, list]:
     return changed, [timezone.now()] * 2
 
 
-def _derive_daily(cursor, *, checked: str, params: list) -> None:
+def _derive_daily(cursor, *, touched: list[tuple[int, str]]) -> None:
     """The daily rows of the days an hourly upload touched: the sum of each day's hours
     (UTC days), written only where it differs from the stored row.
 
     Uploads touching the same video take its lock (``HOURS_LOCK``) after writing their
     hours and before summing: the sum is a statement of its own, so the later of two
     uploads sums the earlier one's committed hours too. Without the lock each would sum
-    only its own, and the later write would drop the other's hours from the day."""
-    cursor.execute(f"WITH {checked} SELECT DISTINCT owner_id, day FROM checked", params)
-    touched = cursor.fetchall()
+    only its own, and the later write would drop the other's hours from the day.
+    ``touched``: the upload's (video, ISO day) pairs, from the check-and-write statement."""
     advisory_locks(HOURS_LOCK, [video for video, _ in touched])
     fields = VIDEO_DAILY_COUNT_FIELDS
     stored = ", ".join(f"t.{f}" for f in fields)
@@ -504,10 +504,13 @@ def _derive_daily(cursor, *, checked: str, params: list) -> None:
     )
 
 
-def _changes_sql(ctes: str, key: str) -> str:
+def _changes_sql(ctes: str, key: str, *, days: bool = False) -> str:
     """One statement over the checked and changed rows (the ``checked`` and ``changed``
-    CTEs of ``ctes``): the bad rows (as JSON), how many were created and updated, and the
-    first of them by row index (as JSON)."""
+    CTEs of ``ctes``): the bad rows (as JSON), how many were created and updated, the
+    first of them by row index (as JSON) and, with ``days``, every (owner, day) pair of
+    the upload (as JSON)."""
+    pairs = "SELECT DISTINCT owner_id, day FROM checked"
+    days_sql = f"(SELECT json_agg(json_build_array(owner_id, day)) FROM ({pairs}) d)"
     return f"""
         WITH {ctes}
         SELECT (SELECT json_agg(json_build_array(n, efield, error) ORDER BY n)
@@ -515,7 +518,8 @@ def _changes_sql(ctes: str, key: str) -> str:
                (SELECT count(*) FILTER (WHERE created) FROM changed),
                (SELECT count(*) FILTER (WHERE NOT created) FROM changed),
                (SELECT json_agg(json_build_array(n, owner_id, {key}, created) ORDER BY n)
-                FROM (SELECT * FROM changed ORDER BY n LIMIT %s) first)
+                FROM (SELECT * FROM changed ORDER BY n LIMIT %s) first),
+               {days_sql if days else "NULL"}
     """
 
 
