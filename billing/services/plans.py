@@ -2,6 +2,7 @@
 
 import datetime as dt
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,7 +12,7 @@ from billing.models import CommissionPlan
 from billing.selectors import commission_plan_in_force as commission_plan_in_force  # callers
 from billing.selectors import no_plan_error
 from billing.splits import PlanTerms
-from creators.models import Contract, Creator
+from creators.models import Contract
 
 
 def _rate(value, name: str) -> Decimal:
@@ -104,12 +105,36 @@ def commission_plan_reject(*, plan: CommissionPlan, rejected_by) -> CommissionPl
     return plan
 
 
+class PlanInForce(NamedTuple):
+    """What posting needs of an approved plan and its contract (a row, no model instance)."""
+
+    pk: int
+    creator_id: int
+    stream: str
+    effective_from: dt.date
+    starts_on: dt.date
+    ends_on: dt.date | None
+    agency_rate: Decimal
+    manager_share: Decimal
+    sub_agency_share: Decimal
+    basis: str
+    tiers: list
+    currency: str
+
+
+PLAN_COLUMNS = [
+    "pk", "contract__creator_id", "stream", "effective_from", "contract__starts_on",
+    "contract__ends_on", "agency_rate", "manager_share", "sub_agency_share", "basis", "tiers",
+    "currency",
+]  # fmt: skip
+
+
 class PlanBook:
-    """Every approved plan a batch may need, read with one query; ``plan_for`` picks exactly
-    the plan ``commission_plan_in_force`` would pick for any date up to ``last``."""
+    """Every approved plan a batch may need, read with one query as rows; ``plan_for`` picks
+    exactly the plan ``commission_plan_in_force`` would pick for any date up to ``last``."""
 
     def __init__(self, *, creator_ids: set[int], streams: set[str], last: dt.date):
-        plans = (
+        rows = (
             CommissionPlan.objects.filter(
                 contract__creator_id__in=creator_ids,
                 contract__starts_on__lte=last,
@@ -117,27 +142,27 @@ class PlanBook:
                 status=CommissionPlan.Status.APPROVED,
                 effective_from__lte=last,
             )
-            .select_related("contract")
             .order_by("-effective_from", "-pk")
+            .values_list(*PLAN_COLUMNS)
         )
-        self._plans: dict[tuple[int, str], list[CommissionPlan]] = {}
-        for plan in plans:
-            self._plans.setdefault((plan.contract.creator_id, plan.stream), []).append(plan)
+        self._plans: dict[tuple[int, str], list[PlanInForce]] = {}
+        for row in rows:
+            plan = PlanInForce(*row)
+            self._plans.setdefault((plan.creator_id, plan.stream), []).append(plan)
         self.currencies = {p.currency for ps in self._plans.values() for p in ps}
 
-    def plan_for(self, *, creator_id: int, stream: str, on: dt.date) -> CommissionPlan:
+    def plan_for(self, *, creator_id: int, stream: str, on: dt.date) -> PlanInForce:
         for plan in self._plans.get((creator_id, stream), ()):
-            contract = plan.contract
             if (
-                contract.starts_on <= on
+                plan.starts_on <= on
                 and plan.effective_from <= on
-                and (contract.ends_on is None or contract.ends_on > on)
+                and (plan.ends_on is None or plan.ends_on > on)
             ):
                 return plan
         raise no_plan_error(creator_id=creator_id, stream=stream, on=on)
 
 
-def plan_terms(*, plan: CommissionPlan, creator: Creator) -> PlanTerms:
+def plan_terms(*, plan: CommissionPlan | PlanInForce, creator) -> PlanTerms:
     """The plan as split terms. A cut with nobody to receive it (no talent manager, no
     sub-agency) stays with the agency; the snapshot shows that."""
     return PlanTerms(

@@ -34,8 +34,10 @@ Lock order, everywhere: event rows, creators' close locks, statement rows, balan
 """
 
 import datetime as dt
+import gc
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -528,6 +530,23 @@ def _month_to_date_add(planned: list[_Planned]) -> None:
         )
 
 
+@contextmanager
+def _gc_paused():
+    """Python's cyclic garbage collector off while a batch is posted. A batch allocates
+    hundreds of thousands of short-lived objects (rows, splits, legs), freed by reference
+    counting; the collections they trigger would scan every long-lived object of the process
+    again and again (measured: a quarter of a batch's Python time). Back on afterwards, so
+    any cycle a batch leaves is collected then."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_gc_paused()
 @retry_on_contention
 @transaction.atomic
 def revenue_events_post(*, event_ids: Sequence[int]) -> PostingResult:
