@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
+from math import lcm
 
 # ISO 4217 minor-unit exponents for the currencies the product accepts.
 CURRENCY_EXPONENTS: dict[str, int] = {
@@ -65,21 +66,29 @@ def allocate(total: int, weights: Sequence[int | Decimal | Fraction]) -> list[in
     """
     if not weights:
         raise ValueError("allocate() needs at least one weight.")
-    exact_weights = [Fraction(w) for w in weights]
-    if any(w < 0 for w in exact_weights):
-        raise ValueError("Weights must not be negative.")
-    weight_sum = sum(exact_weights)
-    if weight_sum == 0:
-        raise ValueError("Weights must not all be zero.")
     if total < 0:
         return [-part for part in allocate(-total, weights)]
-
-    shares = [total * w / weight_sum for w in exact_weights]
-    parts = [s.numerator // s.denominator for s in shares]
+    # Integers over one common denominator: weight i is scaled[i] / den, so its exact share
+    # total * scaled[i] / sum(scaled) has floor and remainder by integer division, and the
+    # remainders compare as integers over that one divisor (same order as the fractions).
+    ratios = [
+        (w, 1) if isinstance(w, int) else w.as_integer_ratio()  # Decimal, Fraction: exact
+        for w in weights
+    ]
+    den = lcm(*(d for _, d in ratios))
+    scaled = [n * (den // d) for n, d in ratios]
+    if any(w < 0 for w in scaled):
+        raise ValueError("Weights must not be negative.")
+    weight_sum = sum(scaled)
+    if weight_sum == 0:
+        raise ValueError("Weights must not all be zero.")
+    split = [divmod(total * w, weight_sum) for w in scaled]
+    parts = [q for q, _ in split]
     leftover = total - sum(parts)
-    by_remainder = sorted(range(len(shares)), key=lambda i: (-(shares[i] - parts[i]), i))
-    for i in by_remainder[:leftover]:
-        parts[i] += 1
+    if leftover:
+        by_remainder = sorted(range(len(split)), key=lambda i: (-split[i][1], i))
+        for i in by_remainder[:leftover]:
+            parts[i] += 1
     return parts
 
 

@@ -10,6 +10,7 @@ never a silent 1.0. When only the opposite pair is stored its inverse is used, r
 import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -94,8 +95,29 @@ class RateBook:
 
 
 def convert_minor(amount_minor: int, *, base: str, quote: str, rate: Decimal) -> int:
-    """Convert minor units of ``base`` to minor units of ``quote``; rounded once, half-even."""
+    """Convert minor units of ``base`` to minor units of ``quote``; rounded once, half-even.
+
+    The exact product is ``amount * num / den`` (``_scaled_rate``); when it has at most 28
+    significant digits, ``round_minor``'s decimal division is exact, so rounding the integer
+    quotient half-even gives the same unit; longer products go through ``round_minor``."""
     if base == quote:
         return amount_minor
-    scale = Fraction(10) ** (exponent(quote) - exponent(base))
-    return round_minor(Fraction(amount_minor) * Fraction(rate) * scale)
+    num, den, limit = _scaled_rate(rate, exponent(quote) - exponent(base))
+    quotient, rest = divmod(abs(amount_minor) * num, den)
+    if quotient >= limit:
+        return round_minor(Fraction(amount_minor * num, den))
+    if rest * 2 > den or (rest * 2 == den and quotient % 2):
+        quotient += 1
+    return quotient if amount_minor >= 0 else -quotient
+
+
+@lru_cache(maxsize=4096)
+def _scaled_rate(rate: Decimal, shift: int) -> tuple[int, int, int]:
+    """``rate * 10**shift`` as ``num / den`` in lowest terms, and the quotient below which a
+    product ``amount * num / den`` has at most 28 significant digits (``den`` divides a power
+    of ten with ``places`` digits, so the product has ``places`` decimals at most)."""
+    num, den = (Fraction(rate) * Fraction(10) ** shift).as_integer_ratio()
+    for places in range(29):
+        if 10**places % den == 0:
+            return num, den, 10 ** (28 - places)
+    return num, den, 0  # every product goes through ``round_minor``

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
-from math import lcm
+from functools import cached_property, lru_cache
+from math import gcd, lcm
 
 from agency.money import allocate, exponent
 
@@ -40,6 +40,12 @@ class PlanTerms:
     plan_id: int | None = None
 
     def snapshot(self) -> dict:
+        """The terms as recorded in a split's rates (built once per terms; not to be
+        changed by the caller, it is shared)."""
+        return self._snapshot
+
+    @cached_property
+    def _snapshot(self) -> dict:
         return {
             "plan_id": self.plan_id,
             "agency_rate": str(self.agency_rate),
@@ -79,24 +85,65 @@ class Legs:
         return (self.fee, self.agency, self.manager, self.sub_agency, self.creator)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SplitResult:
+    """Equal when the values are equal (legs, exact shares, portions, amount in the plan
+    currency, rate), however the fractions are written."""
+
     legs: Legs
-    # Exact (unrounded) shares of agency, manager, sub-agency, creator in minor units.
-    exact: tuple[Fraction, Fraction, Fraction, Fraction]
+    # Exact (unrounded) shares of agency, manager, sub-agency and creator in minor units:
+    # ``exact_numerators[i] / exact_denominator`` (integers: posting reads no fractions).
+    exact_numerators: tuple[int, int, int, int]
+    exact_denominator: int
     # (rate, fraction of the event charged at it) for each tier the event touches.
     portions: tuple[tuple[Decimal, Fraction], ...]
-    gross_in_plan_currency: Fraction  # major units, adds to the month-to-date total
+    # major units in the plan currency, ``numerator / denominator`` (not reduced); adds to
+    # the month-to-date total
+    gross_in_plan: tuple[int, int]
     commission_rate: Fraction  # effective agency rate on the basis
+    # the snapshot's "portions" and "effective_rate" when they depend on the plan only
+    shown: tuple[list, str] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SplitResult):
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _values(self) -> tuple:
+        return (
+            self.legs,
+            self.exact,
+            self.portions,
+            self.gross_in_plan_currency,
+            self.commission_rate,
+        )
+
+    @property
+    def exact(self) -> tuple[Fraction, Fraction, Fraction, Fraction]:
+        return tuple(Fraction(n, self.exact_denominator) for n in self.exact_numerators)
+
+    @property
+    def gross_in_plan_currency(self) -> Fraction:
+        return Fraction(*self.gross_in_plan)
 
     def snapshot(self, terms: PlanTerms, *, to_plan_rate: Decimal) -> dict:
+        portions, rate = self.shown or _shown(self.portions, self.commission_rate)
+        num, den = self.gross_in_plan
+        common = gcd(num, den)
+        num, den = num // common, den // common
         return {
             "terms": terms.snapshot(),
-            "portions": [{"rate": str(r), "fraction": str(f)} for r, f in self.portions],
-            "effective_rate": str(self.commission_rate),
-            "gross_in_plan_currency": str(self.gross_in_plan_currency),
+            "portions": portions,
+            "effective_rate": rate,
+            "gross_in_plan_currency": f"{num}/{den}" if den != 1 else str(num),
             "to_plan_rate": str(to_plan_rate),
         }
+
+
+def _shown(portions, rate: Fraction) -> tuple[list, str]:
+    return [{"rate": str(r), "fraction": str(f)} for r, f in portions], str(rate)
 
 
 def _brackets(terms: PlanTerms) -> list[tuple[Fraction, Fraction | None, Fraction]]:
@@ -190,11 +237,13 @@ def split_event_exact(
     exact = (agency, manager, sub_agency, creator)
     parts = [0, 0, 0, 0] if distributable == 0 else allocate(distributable, list(exact))
     legs = Legs(fee_minor, *parts)
+    denominator = lcm(*(x.denominator for x in exact))
     return SplitResult(
         legs=legs,
-        exact=exact,
+        exact_numerators=tuple(x.numerator * (denominator // x.denominator) for x in exact),
+        exact_denominator=denominator,
         portions=portions,
-        gross_in_plan_currency=gross_in_plan,
+        gross_in_plan=(gross_in_plan.numerator, gross_in_plan.denominator),
         commission_rate=rate,
     )
 
@@ -211,6 +260,7 @@ class _FlatRates:
     denominator: int
     rate: Fraction  # the agency rate, as the general engine reports it
     portions: tuple[tuple[Decimal, Fraction], ...]  # one portion: the whole event
+    shown: tuple[list, str]  # the portions and the rate as a snapshot records them
 
 
 @lru_cache(maxsize=1024)
@@ -224,7 +274,10 @@ def _flat_rates(agency_rate: Decimal, manager_share: Decimal, sub_agency_share: 
         return None
     rate = Fraction(agency, denominator)
     shown = Decimal(rate.numerator) / Decimal(rate.denominator)  # as ``tier_portions`` shows it
-    return _FlatRates(agency, manager, sub_agency, denominator, rate, ((shown, _ONE),))
+    portions = ((shown, _ONE),)
+    return _FlatRates(
+        agency, manager, sub_agency, denominator, rate, portions, _shown(portions, rate)
+    )
 
 
 _ONE = Fraction(1)
@@ -261,12 +314,12 @@ def _split_flat(
     rate_num, rate_den = to_plan_rate.as_integer_ratio()
     return SplitResult(
         legs=Legs(fee_minor, *parts),
-        exact=tuple(Fraction(n, d2) for n in nums),
+        exact_numerators=nums,
+        exact_denominator=d2,
         portions=flat.portions,
-        gross_in_plan_currency=Fraction(
-            gross_minor * rate_num, 10 ** exponent(currency) * rate_den
-        ),
+        gross_in_plan=(gross_minor * rate_num, 10 ** exponent(currency) * rate_den),
         commission_rate=flat.rate,
+        shown=flat.shown,
     )
 
 

@@ -339,8 +339,8 @@ class _Batch:
         if to_plan is None:
             rates["gross_in_plan_currency"] = rates["to_plan_rate"] = None
         else:
-            in_plan = result.gross_in_plan_currency
-            added, rest = divmod(in_plan.numerator * MonthToDate.SCALE, in_plan.denominator)
+            num, den = result.gross_in_plan
+            added, rest = divmod(num * MonthToDate.SCALE, den)
             if rest:
                 raise ValueError("A month-to-date amount is not a decimal fraction.")
             self.month_to_date[total_key] += added

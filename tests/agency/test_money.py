@@ -37,6 +37,37 @@ def test_allocate_accepts_decimal_rates(total, rates):
     assert sum(allocate(total, rates)) == total
 
 
+def _allocate_in_fractions(total, weights):
+    """The rule as first written, one Fraction per share: the reference for the integers."""
+    if total < 0:
+        return [-p for p in _allocate_in_fractions(-total, weights)]
+    exact = [Fraction(w) for w in weights]
+    shares = [total * w / sum(exact) for w in exact]
+    parts = [s.numerator // s.denominator for s in shares]
+    order = sorted(range(len(shares)), key=lambda i: (-(shares[i] - parts[i]), i))
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+weight_st = st.one_of(
+    st.integers(min_value=0, max_value=10**6),
+    st.decimals(min_value=0, max_value=10**3, places=6),
+    st.fractions(min_value=0, max_value=10**3, max_denominator=10**6),
+)
+
+
+@given(
+    total=st.integers(min_value=-(10**12), max_value=10**12),
+    weights=st.lists(weight_st, min_size=1, max_size=6).filter(
+        lambda ws: sum(Fraction(w) for w in ws) > 0
+    ),
+)
+def test_allocate_in_integers_equals_the_rule_in_fractions(total, weights):
+    """Same parts, same tie order, for integer, decimal and fraction weights alike."""
+    assert allocate(total, weights) == _allocate_in_fractions(total, weights)
+
+
 def test_tie_order_goes_to_the_first_part():
     assert allocate(100, [1, 1, 1]) == [34, 33, 33]
     assert allocate(2, [1, 1, 1]) == [1, 1, 0]
