@@ -1,4 +1,5 @@
-"""Bulk writes for the posting engine: one COPY per table per batch.
+"""Bulk statements for the posting engine: one COPY per table per batch, and statements
+whose parameters are a batch's arrays.
 
 ``rows_copy`` streams tuples into a model's table with PostgreSQL COPY (psycopg 3
 ``cursor.copy``): no model instances, one statement whatever the row count. Row triggers,
@@ -10,6 +11,7 @@ recorded in the connection's query log like any other statement, so query-count 
 import time
 from collections.abc import Iterable, Sequence
 
+import psycopg
 from django.db import connection, models
 from psycopg.types.json import Jsonb
 
@@ -26,7 +28,11 @@ def rows_copy(model: type[models.Model], fields: Sequence[str], rows: Iterable[t
     count = 0
     started = time.monotonic()
     connection.ensure_connection()
-    with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
+    with (
+        connection.wrap_database_errors,
+        connection.connection.cursor() as cursor,
+        cursor.copy(sql) as copy,
+    ):
         for row in rows:
             if json_at:
                 row = list(row)
@@ -34,8 +40,24 @@ def rows_copy(model: type[models.Model], fields: Sequence[str], rows: Iterable[t
                     row[i] = Jsonb(row[i]) if row[i] is not None else None
             copy.write_row(row)
             count += 1
-    if connection.queries_logged:
-        connection.queries_log.append(
-            {"sql": f"{sql} -- {count} rows", "time": f"{time.monotonic() - started:.3f}"}
-        )
+    _logged(f"{sql} -- {count} rows", started)
     return count
+
+
+def execute(sql: str, params: Sequence = ()) -> list[tuple]:
+    """Run one statement with its parameters bound by the server (a psycopg ``Cursor``, not
+    the connection's client-side binding cursor): arrays of a batch's ids and amounts travel
+    as typed values instead of being quoted into the SQL text in Python. Returns the rows,
+    if any. Errors are Django's, and the statement is logged like any other."""
+    started = time.monotonic()
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall() if cursor.description else []
+    _logged(sql, started)
+    return rows
+
+
+def _logged(sql: str, started: float) -> None:
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})

@@ -155,8 +155,9 @@ def _balances_move(deltas: dict[int, int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE billing_account AS a SET balance_minor = a.balance_minor + v.delta "
-            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, delta) WHERE a.id = v.id",
-            [ids, [deltas[pk] for pk in ids]],
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, delta)"
+            " WHERE a.id = v.id AND a.id = ANY(%s::bigint[])",  # by index, not a table scan
+            [ids, [deltas[pk] for pk in ids], ids],
         )
 
 

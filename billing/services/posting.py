@@ -44,7 +44,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 import structlog
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Max, Sum
 from django.db.models.functions import Mod
 from django.utils import timezone
@@ -52,7 +52,7 @@ from django.utils import timezone
 from agency.db import retry_on_contention
 from agency.errors import ApplicationError, Conflict
 from agency.months import month_start, next_month
-from billing import fx, ledger
+from billing import bulk, fx, ledger
 from billing.bulk import rows_copy
 from billing.display import event_line_text
 from billing.models import (
@@ -142,25 +142,23 @@ class _Event(NamedTuple):
     creator: _Creator
 
 
-EVENT_COLUMNS = [
-    "pk", "creator_id", "stream", "kind", "occurred_on", "gross_minor", "platform_fee_minor",
-    "currency", "refund_of_id", "source_type", "source_id", "description",
-    "creator__payout_currency", "creator__talent_manager_id", "creator__sub_agency_id",
-]  # fmt: skip
+EVENTS_LOCK_SQL = """
+SELECT e.id, e.creator_id, e.stream, e.kind, e.occurred_on, e.gross_minor,
+       e.platform_fee_minor, e.currency, e.refund_of_id, e.source_type, e.source_id,
+       e.description, c.payout_currency, c.talent_manager_id, c.sub_agency_id
+  FROM billing_revenueevent e JOIN creators_creator c ON c.id = e.creator_id
+ WHERE e.id = ANY(%s) AND e.posted_at IS NULL
+ ORDER BY e.id
+   FOR UPDATE OF e
+"""
 
 
 def _events_lock(ids: list[int]) -> list[_Event]:
     """Lock the unposted events among ``ids`` (primary-key order) and read them with their
     creators as rows."""
-    rows = (
-        RevenueEvent.objects.select_for_update(of=("self",))
-        .filter(pk__in=ids, posted_at__isnull=True)
-        .order_by("pk")
-        .values_list(*EVENT_COLUMNS)
-    )
     creators: dict[int, _Creator] = {}
     events = []
-    for row in rows:
+    for row in bulk.execute(EVENTS_LOCK_SQL, [ids]):
         creator = creators.get(row[1])
         if creator is None:
             creator = creators[row[1]] = _Creator(row[1], *row[12:])
@@ -501,12 +499,13 @@ def _write(planned: list[_Planned], creators: dict) -> None:
             for p, txn_id in zip(planned, txns, strict=True)
         ),
     )
-    with connection.cursor() as cursor:  # arrays, not one placeholder per value
-        cursor.execute(
-            "UPDATE billing_revenueevent AS e SET posted_at = %s, platform_fee_minor = v.fee "
-            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, fee) WHERE e.id = v.id",
-            [now, [p.event.pk for p in planned], [p.split.fee_minor for p in planned]],
-        )
+    ids = [p.event.pk for p in planned]
+    bulk.execute(  # "= ANY": the events are found by index, not by joining the whole table
+        "UPDATE billing_revenueevent AS e SET posted_at = %s, platform_fee_minor = v.fee "
+        "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, fee)"
+        " WHERE e.id = v.id AND e.id = ANY(%s::bigint[])",
+        [now, ids, [p.split.fee_minor for p in planned], ids],
+    )
     _month_to_date_add(planned)
     ledger.balances_apply(deltas)
 
@@ -520,14 +519,13 @@ def _month_to_date_add(planned: list[_Planned]) -> None:
     if not totals:
         return
     rows = sorted(totals.items())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO billing_monthtodate (creator_id, stream, month, currency, gross_scaled)"
-            " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::date[], %s::text[],"
-            " %s::numeric[]) ON CONFLICT (creator_id, stream, month, currency) DO UPDATE"
-            " SET gross_scaled = billing_monthtodate.gross_scaled + EXCLUDED.gross_scaled",
-            [[key[i] for key, _ in rows] for i in range(4)] + [[a for _, a in rows]],
-        )
+    bulk.execute(
+        "INSERT INTO billing_monthtodate (creator_id, stream, month, currency, gross_scaled)"
+        " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::date[], %s::text[],"
+        " %s::numeric[]) ON CONFLICT (creator_id, stream, month, currency) DO UPDATE"
+        " SET gross_scaled = billing_monthtodate.gross_scaled + EXCLUDED.gross_scaled",
+        [[key[i] for key, _ in rows] for i in range(4)] + [[a for _, a in rows]],
+    )
 
 
 @contextmanager
