@@ -19,6 +19,7 @@ from agency.money import exponent, round_minor
 from billing.models import ExchangeRate
 
 RATE_PLACES = Decimal("0.0000000001")
+_ONE = Decimal(1)
 
 
 class MissingExchangeRate(ApplicationError):
@@ -81,7 +82,7 @@ class RateBook:
 
     def rate_for(self, *, base: str, quote: str, on: dt.date) -> Decimal:
         if base == quote:
-            return Decimal(1)
+            return _ONE
         key = (base, quote, on)
         if key not in self._memo:
             oldest = on - dt.timedelta(days=max_age_days())

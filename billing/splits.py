@@ -21,6 +21,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property, lru_cache
 from math import gcd, lcm
+from typing import NamedTuple
 
 from agency.money import allocate, exponent
 
@@ -43,6 +44,21 @@ class PlanTerms:
         """The terms as recorded in a split's rates (built once per terms; not to be
         changed by the caller, it is shared)."""
         return self._snapshot
+
+    @cached_property
+    def tier_table(self) -> tuple[tuple[Fraction, Fraction | None, Decimal, Fraction], ...]:
+        """(lower, upper or None, rate as shown, that rate as a fraction) per tier,
+        ascending; built once per terms."""
+        return tuple(
+            (lower, upper, shown, Fraction(shown))
+            for lower, upper, rate in _brackets(self)
+            for shown in [Decimal(rate.numerator) / Decimal(rate.denominator)]
+        )
+
+    @cached_property
+    def shares(self) -> tuple[Fraction, Fraction]:
+        """The manager's and the sub-agency's share of the commission, as fractions."""
+        return Fraction(self.manager_share), Fraction(self.sub_agency_share)
 
     @cached_property
     def _snapshot(self) -> dict:
@@ -69,8 +85,7 @@ class PlanTerms:
         )
 
 
-@dataclass(frozen=True)
-class Legs:
+class Legs(NamedTuple):
     fee: int
     agency: int
     manager: int
@@ -82,10 +97,10 @@ class Legs:
         return self.fee + self.agency + self.manager + self.sub_agency + self.creator
 
     def as_tuple(self) -> tuple[int, int, int, int, int]:
-        return (self.fee, self.agency, self.manager, self.sub_agency, self.creator)
+        return tuple(self)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class SplitResult:
     """Equal when the values are equal (legs, exact shares, portions, amount in the plan
     currency, rate), however the fractions are written."""
@@ -161,18 +176,23 @@ def tier_portions(
     *, month_to_date: Fraction, amount: Fraction, terms: PlanTerms
 ) -> tuple[tuple[Decimal, Fraction], ...]:
     """Which share of ``amount`` falls in each tier, given the month's total before it."""
+    return tuple((shown, part) for shown, _, part in _portions(month_to_date, amount, terms))
+
+
+def _portions(
+    month_to_date: Fraction, amount: Fraction, terms: PlanTerms
+) -> list[tuple[Decimal, Fraction, Fraction]]:
+    """(rate as shown, that rate as a fraction, share of ``amount``) per tier touched."""
     if amount <= 0:
-        return ((terms.agency_rate, Fraction(1)),)
+        return [(terms.agency_rate, Fraction(terms.agency_rate), _ONE)]
     start, end = month_to_date, month_to_date + amount
     portions = []
-    for lower, upper, rate in _brackets(terms):
+    for lower, upper, shown, rate in terms.tier_table:
         lo = max(start, lower)
         hi = end if upper is None else min(end, upper)
         if hi > lo:
-            portions.append(
-                (Decimal(rate.numerator) / Decimal(rate.denominator), (hi - lo) / amount)
-            )
-    return tuple(portions)
+            portions.append((shown, rate, (hi - lo) / amount))
+    return portions
 
 
 def _amounts_check(gross_minor: int, fee_minor: int) -> None:
@@ -226,12 +246,14 @@ def split_event_exact(
     _amounts_check(gross_minor, fee_minor)
     distributable = gross_minor - fee_minor
     gross_in_plan = Fraction(gross_minor, 10 ** exponent(currency)) * Fraction(to_plan_rate)
-    portions = tier_portions(month_to_date=month_to_date, amount=gross_in_plan, terms=terms)
-    rate = sum((Fraction(r) * f for r, f in portions), Fraction(0))
+    touched = _portions(month_to_date, gross_in_plan, terms)
+    portions = tuple((shown, part) for shown, _, part in touched)
+    rate = sum((r * part for _, r, part in touched), Fraction(0))
     basis = gross_minor if terms.basis == "gross" else distributable
     commission = min(basis * rate, Fraction(distributable))
-    manager = commission * Fraction(terms.manager_share)
-    sub_agency = commission * Fraction(terms.sub_agency_share)
+    manager_share, sub_agency_share = terms.shares
+    manager = commission * manager_share
+    sub_agency = commission * sub_agency_share
     agency = commission - manager - sub_agency
     creator = distributable - commission
     exact = (agency, manager, sub_agency, creator)

@@ -41,6 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import NamedTuple
 
 import structlog
@@ -174,7 +175,7 @@ class _Planned:
     split: "_Split"
     legs: dict[ledger.AccountKey, int]  # merged, non-zero
     accounts: list[ledger.AccountKey]  # every account named, a zero leg's too (opened)
-    line: dict
+    line: tuple  # the statement line's values from ``event_id`` on (``LINE_FIELDS``)
     month_delta: tuple | None = None  # (creator, stream, month, plan currency), scaled amount
     statement_period: dt.date | None = None
 
@@ -236,63 +237,60 @@ class _Batch:
         else:
             split = self._split_refund(event)
         ccy, payout_ccy = event.currency, creator.payout_currency
-        rate = self.rates.rate_for(base=ccy, quote=payout_ccy, on=event.occurred_on)
-        creator_net = fx.convert_minor(split.creator_minor, base=ccy, quote=payout_ccy, rate=rate)
-
-        def key(kind, currency=ccy, creator_id=None, manager_id=None, sub_agency_id=None):
-            return (kind, currency, creator_id, manager_id, sub_agency_id)
-
+        if ccy == payout_ccy:
+            rate, creator_net = _ONE, split.creator_minor
+        else:
+            rate = self.rates.rate_for(base=ccy, quote=payout_ccy, on=event.occurred_on)
+            creator_net = fx.convert_minor(
+                split.creator_minor, base=ccy, quote=payout_ccy, rate=rate
+            )
+        # Legs as (account key, amount); the keys are distinct (one kind or currency each),
+        # so nothing merges. An account is opened even where its leg is zero.
         net = split.gross_minor - split.fee_minor
-        receivable = RECEIVABLE_BY_STREAM.get(event.stream, Account.Kind.PLATFORM_RECEIVABLE)
+        receivable = RECEIVABLE_BY_STREAM.get(event.stream, _PLATFORM_RECEIVABLE)
         legs = [
-            (key(receivable), -net),
-            (key(Account.Kind.AGENCY_REVENUE), split.agency_minor),
+            ((receivable, ccy, None, None, None), -net),
+            ((_AGENCY_REVENUE, ccy, None, None, None), split.agency_minor),
         ]
         if split.manager_minor:
             legs.append(
-                (
-                    key(Account.Kind.MANAGER_PAYABLE, manager_id=split.manager_id),
-                    split.manager_minor,
-                )
+                ((_MANAGER_PAYABLE, ccy, None, split.manager_id, None), split.manager_minor)
             )
         if split.sub_agency_minor:
             legs.append(
                 (
-                    key(Account.Kind.SUB_AGENCY_PAYABLE, sub_agency_id=split.sub_agency_id),
+                    (_SUB_AGENCY_PAYABLE, ccy, None, None, split.sub_agency_id),
                     split.sub_agency_minor,
                 )
             )
-        payable = key(Account.Kind.CREATOR_PAYABLE, payout_ccy, creator_id=creator.pk)
+        payable = (_CREATOR_PAYABLE, payout_ccy, creator.pk, None, None)
         if ccy == payout_ccy:
             legs.append((payable, split.creator_minor))
         else:
             legs += [
-                (key(Account.Kind.FX_CLEARING), split.creator_minor),
-                (key(Account.Kind.FX_CLEARING, payout_ccy), -creator_net),
+                ((_FX_CLEARING, ccy, None, None, None), split.creator_minor),
+                ((_FX_CLEARING, payout_ccy, None, None, None), -creator_net),
                 (payable, creator_net),
             ]
-        merged: dict[ledger.AccountKey, int] = defaultdict(int)
-        for account, amount in legs:
-            merged[account] += amount
-        merged = {k: v for k, v in merged.items() if v}
-        ledger.legs_check(merged, lambda k: k[1])
-        is_sale = event.kind == RevenueEvent.Kind.SALE
-        line = {
-            "kind": StatementLine.Kind.EARNING if is_sale else StatementLine.Kind.CLAWBACK,
-            "description": event_line_text(
-                description=event.description, stream=event.stream, occurred_on=event.occurred_on
-            ),
-            "occurred_on": event.occurred_on,
-            "original_currency": ccy,
-            "gross_minor": split.gross_minor,
-            "fee_minor": split.fee_minor,
-            "agency_minor": split.agency_minor,
-            "manager_minor": split.manager_minor,
-            "sub_agency_minor": split.sub_agency_minor,
-            "original_net_minor": split.creator_minor,
-            "fx_rate": rate,
-            "net_minor": creator_net,
-        }
+        # (were two keys the same, a leg would be lost and the check below would refuse)
+        merged = {account: amount for account, amount in legs if amount}
+        ledger.legs_check(merged, _currency_of)
+        is_sale = event.kind == _SALE
+        line = (
+            event.pk,
+            _EARNING if is_sale else _CLAWBACK,
+            event.description or _line_text(event.stream, event.occurred_on),
+            event.occurred_on,
+            ccy,
+            split.gross_minor,
+            split.fee_minor,
+            split.agency_minor,
+            split.manager_minor,
+            split.sub_agency_minor,
+            split.creator_minor,
+            rate,
+            creator_net,
+        )
         return _Planned(
             event=event,
             split=split,
@@ -330,9 +328,9 @@ class _Batch:
             month_to_date=Fraction(scaled, MonthToDate.SCALE)
             if terms.tiers or scaled < 0
             else _ZERO,
-            to_plan_rate=to_plan or Decimal(1),
+            to_plan_rate=to_plan or _ONE,
         )
-        rates = result.snapshot(terms, to_plan_rate=to_plan or Decimal(1))
+        rates = result.snapshot(terms, to_plan_rate=to_plan or _ONE)
         delta = None
         if to_plan is None:
             rates["gross_in_plan_currency"] = rates["to_plan_rate"] = None
@@ -388,9 +386,9 @@ class _Batch:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Split:
-    """A ``RevenueSplit`` row to write (plain values: no model instance per event)."""
+class _Split(NamedTuple):
+    """A ``RevenueSplit`` row to write, in ``SPLIT_FIELDS`` order (plain values: no model
+    instance per event)."""
 
     event_id: int
     plan_id: int | None
@@ -408,6 +406,26 @@ class _Split:
 
 KIND_LABELS = dict(RevenueEvent.Kind.choices)
 _ZERO = Fraction(0)
+_ONE = Decimal(1)
+_SALE = RevenueEvent.Kind.SALE.value
+_EARNING = StatementLine.Kind.EARNING.value
+_CLAWBACK = StatementLine.Kind.CLAWBACK.value
+_PLATFORM_RECEIVABLE = Account.Kind.PLATFORM_RECEIVABLE.value
+_AGENCY_REVENUE = Account.Kind.AGENCY_REVENUE.value
+_MANAGER_PAYABLE = Account.Kind.MANAGER_PAYABLE.value
+_SUB_AGENCY_PAYABLE = Account.Kind.SUB_AGENCY_PAYABLE.value
+_CREATOR_PAYABLE = Account.Kind.CREATOR_PAYABLE.value
+_FX_CLEARING = Account.Kind.FX_CLEARING.value
+
+
+def _currency_of(key: ledger.AccountKey) -> str:
+    return key[1]
+
+
+@lru_cache(maxsize=4096)
+def _line_text(stream: str, occurred_on: dt.date) -> str:
+    """A line's text when its event has no description (``event_line_text``)."""
+    return event_line_text(description="", stream=stream, occurred_on=occurred_on)
 
 
 def _statements_lock(
@@ -457,13 +475,16 @@ LINE_FIELDS = [
 ]  # fmt: skip
 
 
+assert list(_Split._fields) == SPLIT_FIELDS[:-1]
+
+
 def _write(planned: list[_Planned], creators: dict) -> None:
     statements = _statements_lock(planned, creators)
     now = timezone.now()
     rows_copy(
         RevenueSplit,
         SPLIT_FIELDS,
-        ((*(getattr(p.split, f) for f in SPLIT_FIELDS[:-1]), now) for p in planned),
+        ((*p.split, now) for p in planned),
     )
     accounts = ledger.accounts_resolve(k for p in planned for k in p.accounts)
     postings = [
@@ -485,17 +506,7 @@ def _write(planned: list[_Planned], creators: dict) -> None:
         StatementLine,
         LINE_FIELDS,
         (
-            (
-                statements[(p.event.creator_id, p.statement_period)].pk,
-                txn_id,
-                p.event.pk,
-                p.line["kind"],
-                p.line["description"],
-                p.line["occurred_on"],
-                p.line["original_currency"],
-                *(p.line[f] for f in LINE_AMOUNTS),
-                now,
-            )
+            (statements[(p.event.creator_id, p.statement_period)].pk, txn_id, *p.line, now)
             for p, txn_id in zip(planned, txns, strict=True)
         ),
     )
