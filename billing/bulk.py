@@ -16,6 +16,10 @@ from django.db import connection, models
 from psycopg.types.json import Jsonb
 
 
+class JsonText(str):
+    """A JSON field's value already serialized (written to the column as it is)."""
+
+
 def rows_copy(model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple]) -> int:
     """COPY ``rows`` (tuples in the order of ``fields``, attribute names such as
     ``event_id``) into ``model``'s table. Values of JSON fields are written as JSON. Returns
@@ -37,7 +41,9 @@ def rows_copy(model: type[models.Model], fields: Sequence[str], rows: Iterable[t
             if json_at:
                 row = list(row)
                 for i in json_at:
-                    row[i] = Jsonb(row[i]) if row[i] is not None else None
+                    value = row[i]
+                    if value is not None and not isinstance(value, JsonText):
+                        row[i] = Jsonb(value)
             copy.write_row(row)
             count += 1
     _logged(f"{sql} -- {count} rows", started)

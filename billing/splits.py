@@ -15,6 +15,7 @@ the lower tier's rate and the part above the next one. The commission never exce
 amount left after the platform fee (a gross-basis rate above 1 - fee share is capped).
 """
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -59,6 +60,17 @@ class PlanTerms:
     def shares(self) -> tuple[Fraction, Fraction]:
         """The manager's and the sub-agency's share of the commission, as fractions."""
         return Fraction(self.manager_share), Fraction(self.sub_agency_share)
+
+    @cached_property
+    def snapshot_json(self) -> str:
+        """``snapshot()`` as JSON text, serialized once per terms."""
+        return json.dumps(self._snapshot)
+
+    @cached_property
+    def json_heads(self) -> dict[str, str]:
+        """A split snapshot's JSON up to its per-event values, by effective rate, for
+        flat plans (whose portions follow from the rate): filled by ``snapshot_json``."""
+        return {}
 
     @cached_property
     def _snapshot(self) -> dict:
@@ -155,6 +167,30 @@ class SplitResult:
             "gross_in_plan_currency": f"{num}/{den}" if den != 1 else str(num),
             "to_plan_rate": str(to_plan_rate),
         }
+
+    def snapshot_json(self, terms: PlanTerms, *, to_plan_rate: Decimal | None) -> str:
+        """``snapshot`` as the JSON text a split stores, built without serializing the
+        plan's part again for every event. ``to_plan_rate`` None: the event was not measured
+        in the plan's currency, so its amount there and the rate are null."""
+        portions, rate = self.shown or _shown(self.portions, self.commission_rate)
+        head = terms.json_heads.get(rate) if self.shown else None
+        if head is None:
+            head = (
+                f'{{"terms": {terms.snapshot_json}, "portions": {json.dumps(portions)}, '
+                f'"effective_rate": {json.dumps(rate)}'
+            )
+            if self.shown:
+                terms.json_heads[rate] = head
+        if to_plan_rate is None:
+            return f'{head}, "gross_in_plan_currency": null, "to_plan_rate": null}}'
+        num, den = self.gross_in_plan
+        common = gcd(num, den)
+        num, den = num // common, den // common
+        amount = f"{num}/{den}" if den != 1 else str(num)
+        return (
+            f'{head}, "gross_in_plan_currency": "{amount}", '
+            f'"to_plan_rate": {json.dumps(str(to_plan_rate))}}}'
+        )
 
 
 def _shown(portions, rate: Fraction) -> tuple[list, str]:

@@ -330,11 +330,9 @@ class _Batch:
             else _ZERO,
             to_plan_rate=to_plan or _ONE,
         )
-        rates = result.snapshot(terms, to_plan_rate=to_plan or _ONE)
+        rates = bulk.JsonText(result.snapshot_json(terms, to_plan_rate=to_plan))
         delta = None
-        if to_plan is None:
-            rates["gross_in_plan_currency"] = rates["to_plan_rate"] = None
-        else:
+        if to_plan is not None:
             num, den = result.gross_in_plan
             added, rest = divmod(num * MonthToDate.SCALE, den)
             if rest:
@@ -401,7 +399,7 @@ class _Split(NamedTuple):
     creator_minor: int
     manager_id: int | None
     sub_agency_id: int | None
-    rates: dict
+    rates: dict | bulk.JsonText
 
 
 KIND_LABELS = dict(RevenueEvent.Kind.choices)

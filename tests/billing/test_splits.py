@@ -1,5 +1,6 @@
 """The split engine: exact, within one minor unit of each exact share, deterministic."""
 
+import json
 from decimal import Decimal
 from fractions import Fraction
 
@@ -122,6 +123,31 @@ def test_flat_plans_split_in_integers_exactly_as_the_general_engine(
     assert fast.snapshot(terms, to_plan_rate=to_plan) == exact.snapshot(terms, to_plan_rate=to_plan)
     if terms.manager_share + terms.sub_agency_share <= 1:
         assert _split_flat(gross, kwargs["fee_minor"], currency, terms, to_plan) == exact
+
+
+@given(
+    gross=st.integers(1, 10**12),
+    terms=flat_terms_strategy() | terms_strategy(),
+    mtd=st.fractions(0, 10**7),
+    to_plan=st.decimals(min_value="0.000001", max_value="20000", places=6) | st.none(),
+    repeat=st.booleans(),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_stored_snapshot_text_is_the_snapshot(gross, terms, mtd, to_plan, repeat):
+    """``snapshot_json`` (what posting stores, built from cached parts) reads back as
+    ``snapshot``, for flat and tiered plans, measured in the plan currency or not, the
+    first time and again for a second event on the same terms."""
+    kwargs = {"gross_minor": gross, "fee_minor": gross // 7, "currency": "USD", "terms": terms}
+    try:
+        result = split_event(**kwargs, month_to_date=mtd, to_plan_rate=to_plan or Decimal(1))
+    except ValueError:
+        return
+    if repeat:
+        split_event(**kwargs, to_plan_rate=Decimal(1)).snapshot_json(terms, to_plan_rate=None)
+    expected = result.snapshot(terms, to_plan_rate=to_plan or Decimal(1))
+    if to_plan is None:
+        expected["gross_in_plan_currency"] = expected["to_plan_rate"] = None
+    assert json.loads(result.snapshot_json(terms, to_plan_rate=to_plan)) == expected
 
 
 def test_a_leftover_unit_tie_goes_to_the_earlier_leg_on_the_integer_path_too():
