@@ -147,7 +147,11 @@ EVENTS_LOCK_SQL = """
 SELECT e.id, e.creator_id, e.stream, e.kind, e.occurred_on, e.gross_minor,
        e.platform_fee_minor, e.currency, e.refund_of_id, e.source_type, e.source_id,
        e.description, c.payout_currency, c.talent_manager_id, c.sub_agency_id
-  FROM billing_revenueevent e JOIN creators_creator c ON c.id = e.creator_id
+  FROM billing_revenueevent e
+ CROSS JOIN LATERAL (  -- one index probe per event: "OFFSET 0" keeps the planner from
+                       -- hashing every creator instead (a table scan per batch)
+       SELECT payout_currency, talent_manager_id, sub_agency_id
+         FROM creators_creator WHERE id = e.creator_id OFFSET 0) AS c
  WHERE e.id = ANY(%s) AND e.posted_at IS NULL
  ORDER BY e.id
    FOR UPDATE OF e
