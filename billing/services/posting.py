@@ -430,10 +430,9 @@ def _line_text(stream: str, occurred_on: dt.date) -> str:
     return event_line_text(description="", stream=stream, occurred_on=occurred_on)
 
 
-def _statements_lock(
-    planned: list[_Planned], creators: dict
-) -> dict[tuple[int, dt.date], Statement]:
-    """The open statement of every line, created when missing, locked in primary-key order.
+def _statements_lock(planned: list[_Planned], creators: dict) -> dict[tuple[int, dt.date], int]:
+    """The open statement (id) of every line, created when missing, locked in primary-key
+    order.
 
     A line lands in its month unless that month (or a later one) is closed for the creator;
     then in the month after the latest closed one (a late refund is clawed back there)."""
@@ -455,10 +454,14 @@ def _statements_lock(
         Statement.objects.select_for_update()
         .filter(creator_id__in={c for c, _ in wanted}, period__in={p for _, p in wanted})
         .order_by("pk")
+        .values_list("pk", "creator_id", "period", "status")
     )
-    statements = {(s.creator_id, s.period): s for s in rows if (s.creator_id, s.period) in wanted}
-    if any(s.status != Statement.Status.OPEN for s in statements.values()):
-        raise Conflict("The creator's statements are being closed; retry.")
+    statements = {}
+    for pk, creator_id, period, status in rows:
+        if (creator_id, period) in wanted:
+            if status != Statement.Status.OPEN:
+                raise Conflict("The creator's statements are being closed; retry.")
+            statements[(creator_id, period)] = pk
     return statements
 
 
@@ -508,7 +511,7 @@ def _write(planned: list[_Planned], creators: dict) -> None:
         StatementLine,
         LINE_FIELDS,
         (
-            (statements[(p.event.creator_id, p.statement_period)].pk, txn_id, *p.line, now)
+            (statements[(p.event.creator_id, p.statement_period)], txn_id, *p.line, now)
             for p, txn_id in zip(planned, txns, strict=True)
         ),
     )
