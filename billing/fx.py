@@ -8,6 +8,7 @@ never a silent 1.0. When only the opposite pair is stored its inverse is used, r
 """
 
 import datetime as dt
+from bisect import bisect_left
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
@@ -78,6 +79,8 @@ class RateBook:
         )
         for valid_on, base, quote, rate in rows:
             self._pairs.setdefault(frozenset((base, quote)), []).append((valid_on, base, rate))
+        # per pair, -date of each row (ascending, as the rows are newest first) to bisect
+        self._keys = {pair: [-r[0].toordinal() for r in rs] for pair, rs in self._pairs.items()}
         self._memo: dict[tuple[str, str, dt.date], Decimal] = {}
 
     def rate_for(self, *, base: str, quote: str, on: dt.date) -> Decimal:
@@ -86,11 +89,10 @@ class RateBook:
         key = (base, quote, on)
         if key not in self._memo:
             oldest = on - dt.timedelta(days=max_age_days())
-            window = [
-                row
-                for row in self._pairs.get(frozenset((base, quote)), ())
-                if oldest <= row[0] <= on
-            ][:2]
+            pair = frozenset((base, quote))
+            rows = self._pairs.get(pair, [])
+            first = bisect_left(self._keys.get(pair, []), -on.toordinal())  # newest <= on
+            window = [row for row in rows[first : first + 2] if row[0] >= oldest]
             self._memo[key] = _pick(window, base=base, quote=quote, on=on)
         return self._memo[key]
 
