@@ -14,6 +14,7 @@ from django.db.models import Func, Q
 
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
+from billing.models.references import DECLARE, parents_exist_sql
 from creators.models import Creator
 
 # An account that has legs is never deleted (the legs' references are checked when they are
@@ -129,8 +130,11 @@ class Account(models.Model):
 # Once per INSERT (or COPY) statement of ledger transactions, over the new rows as a set:
 # each row names the database transaction inserting it (``posted_xact``, which PostgreSQL
 # fills in), so ``LEG_CHECK_SQL`` can tell a transaction still being posted from a committed
-# one. Transactions are never updated, so the value stays what was checked here.
-TRANSACTION_CHECK_SQL = """
+# one. Transactions are never updated, so the value stays what was checked here. The
+# transaction a reversal names exists (instead of a foreign-key probe per row, mostly on a
+# NULL); transactions are never deleted, so it stays.
+TRANSACTION_CHECK_SQL = (
+    """
     SELECT t.id INTO bad
       FROM new_transactions t
      WHERE t.posted_xact IS DISTINCT FROM txid_current()
@@ -138,9 +142,17 @@ TRANSACTION_CHECK_SQL = """
     IF FOUND THEN
         RAISE EXCEPTION 'ledger transaction % names another database transaction', bad.id
             USING ERRCODE = 'check_violation';
-    END IF;
+    END IF;"""
+    + parents_exist_sql(
+        rows="new_transactions",
+        column="reverses_id",
+        parent="billing_ledgertransaction",
+        what="ledger transaction reverses transaction",
+    )
+    + """
     RETURN NULL;
 """
+)
 
 # Once per INSERT (or COPY) statement of legs, over the new rows as a set (two joins, not a
 # foreign-key probe per leg): every leg names an existing account of its currency and a
@@ -222,6 +234,7 @@ class LedgerTransaction(models.Model):
     source_id = models.CharField("source id", max_length=100)
     memo = models.CharField("memo", max_length=255, blank=True)
     effective_on = models.DateField("effective on")
+    # Checked once per statement by ``ledger_transaction_checked``, not by a foreign key.
     reverses = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
@@ -229,6 +242,7 @@ class LedgerTransaction(models.Model):
         blank=True,
         related_name="reversed_by",
         verbose_name="reverses",
+        db_constraint=False,
     )
     posted_at = models.DateTimeField("posted at", auto_now_add=True)
     # The database transaction that inserted the row (set by PostgreSQL, checked on insert):
@@ -257,7 +271,7 @@ class LedgerTransaction(models.Model):
                 when=pgtrigger.After,
                 operation=pgtrigger.Insert,
                 referencing=pgtrigger.Referencing(new="new_transactions"),
-                declare=[("bad", "record")],
+                declare=[("bad", "record"), *DECLARE],
                 func=TRANSACTION_CHECK_SQL,
             ),
         ]
