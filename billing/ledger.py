@@ -3,8 +3,9 @@
 Every posting locks the balance rows of the accounts it touches (``FOR NO KEY UPDATE``,
 ordered by primary key, so concurrent postings never deadlock), inserts the transaction and
 its legs and moves each balance by the sum of its legs, all in one database transaction.
-PostgreSQL checks at COMMIT that the legs balance per currency and rejects any later
-UPDATE or DELETE of a transaction or leg.
+PostgreSQL checks that the legs balance per currency (per statement of legs, and at COMMIT
+for a transaction that did not balance yet) and rejects any later UPDATE or DELETE of a
+transaction or leg.
 """
 
 import datetime as dt
@@ -179,7 +180,7 @@ def transactions_insert(postings: list[Posting]) -> tuple[list[int], dict[int, i
     then one COPY per table, whatever the batch size. Returns the transaction ids (in order)
     and the balance delta per account, which the caller applies with ``balances_apply`` as
     its last write, so the busiest balance rows are locked only for the end of its database
-    transaction. PostgreSQL checks every transaction's balance once, at COMMIT."""
+    transaction. PostgreSQL checks every transaction's balance as the legs are copied."""
     if not postings:
         return [], {}
     with connection.cursor() as cursor:
@@ -221,8 +222,8 @@ def balances_apply(deltas: dict[int, int]) -> None:
     if not deltas:
         return
     with connection.cursor() as cursor:
-        # Run the checks deferred so far (the balance of every transaction, the foreign keys
-        # of every row written) now, before the balance rows are locked, and defer again
+        # Run the checks deferred so far (the foreign keys of the rows written, any balance
+        # still pending) now, before the balance rows are locked, and defer again
         # what comes later: the locks are then held for the UPDATE and COMMIT only.
         # NO KEY UPDATE (see ``accounts_lock``): the foreign-key checks of another batch's
         # legs hold key-share locks on these rows until it commits; they must not block us.

@@ -7,7 +7,7 @@ ISO 4217 code on the same row; rates are ``DecimalField(9, 6)`` with a CHECK 0..
 from billing.models.checks import LedgerCheck
 from billing.models.events import HoldPolicy, ImportBatch, RevenueEvent, Stream
 from billing.models.fx import ExchangeRate
-from billing.models.ledger import Account, LedgerLeg, LedgerTransaction
+from billing.models.ledger import Account, BalanceRecheck, LedgerLeg, LedgerTransaction
 from billing.models.payouts import Payout, PayoutBatch
 from billing.models.plans import Advance, CommissionPlan, RecoupableExpense
 from billing.models.remittances import Remittance, RemittanceLine, RemittanceMatch
@@ -18,6 +18,7 @@ from billing.models.statements import Statement, StatementLine
 __all__ = [
     "Account",
     "Advance",
+    "BalanceRecheck",
     "CommissionPlan",
     "DataPartnerCreator",
     "ExchangeRate",

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
 from agency.states import States
+from billing.models.references import kept_while_referenced_sql
 from creators.models import Creator, PlatformAccount
 
 
@@ -221,6 +222,21 @@ class RevenueEvent(models.Model):
                 name="revenue_event_posted_kept",
                 operation=pgtrigger.Delete,
                 condition=pgtrigger.Q(old__posted_at__isnull=False),
+            ),
+            # Splits and statement lines name their event without a foreign key (checked per
+            # statement when they are inserted): an unposted event they name is kept too.
+            pgtrigger.Trigger(
+                name="revenue_event_referenced_kept",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Delete,
+                condition=pgtrigger.Q(old__posted_at__isnull=True),
+                func=kept_while_referenced_sql(
+                    what="revenue event",
+                    children=[
+                        ("billing_revenuesplit", "event_id"),
+                        ("billing_statementline", "event_id"),
+                    ],
+                ),
             ),
         ]
         indexes = [

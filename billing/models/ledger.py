@@ -3,8 +3,8 @@
 Sign convention: a leg's ``amount_minor`` is positive for a credit and negative for a debit,
 so liabilities and revenue (creator payable, agency revenue) have positive balances and
 assets (cash, receivables, advances) negative ones. Every transaction's legs sum to zero per
-currency; PostgreSQL checks it at COMMIT with a deferred constraint trigger, once per
-transaction.
+currency: PostgreSQL checks it once per statement of legs, set-based, and re-checks at
+COMMIT any transaction that did not balance yet (``BalanceRecheck``).
 """
 
 import pgtrigger
@@ -14,6 +14,7 @@ from django.db.models import Func, Q
 
 from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
+from billing.models.references import DECLARE, parents_exist_sql
 from creators.models import Creator
 
 # An account that has legs is never deleted (the legs' references are checked when they are
@@ -126,34 +127,40 @@ class Account(models.Model):
         return f"{self.get_kind_display()} {self.currency} ({party})"
 
 
-# Once per ledger transaction, at COMMIT (a deferred constraint trigger on the transaction
-# row): its legs sum to zero per currency. Legs may be inserted in any number of statements
-# until then; ``LEG_CHECK_SQL`` refuses legs for a transaction opened by an earlier database
-# transaction, so nothing can unbalance a committed one.
-BALANCE_CHECK_SQL = """
-    IF NEW.posted_xact IS DISTINCT FROM txid_current() THEN
-        RAISE EXCEPTION 'ledger transaction % names another database transaction', NEW.id
-            USING ERRCODE = 'check_violation';
-    END IF;
-    SELECT currency, SUM(amount_minor) AS total INTO bad
-      FROM billing_ledgerleg
-     WHERE transaction_id = NEW.id
-     GROUP BY currency
-    HAVING SUM(amount_minor) <> 0
+# Once per INSERT (or COPY) statement of ledger transactions, over the new rows as a set:
+# each row names the database transaction inserting it (``posted_xact``, which PostgreSQL
+# fills in), so ``LEG_CHECK_SQL`` can tell a transaction still being posted from a committed
+# one. Transactions are never updated, so the value stays what was checked here. The
+# transaction a reversal names exists (instead of a foreign-key probe per row, mostly on a
+# NULL); transactions are never deleted, so it stays.
+TRANSACTION_CHECK_SQL = (
+    """
+    SELECT t.id INTO bad
+      FROM new_transactions t
+     WHERE t.posted_xact IS DISTINCT FROM txid_current()
      LIMIT 1;
     IF FOUND THEN
-        RAISE EXCEPTION 'ledger transaction % does not balance in %: sum %',
-            NEW.id, bad.currency, bad.total
+        RAISE EXCEPTION 'ledger transaction % names another database transaction', bad.id
             USING ERRCODE = 'check_violation';
-    END IF;
+    END IF;"""
+    + parents_exist_sql(
+        rows="new_transactions",
+        column="reverses_id",
+        parent="billing_ledgertransaction",
+        what="ledger transaction reverses transaction",
+    )
+    + """
     RETURN NULL;
 """
+)
 
 # Once per INSERT (or COPY) statement of legs, over the new rows as a set (two joins, not a
 # foreign-key probe per leg): every leg names an existing account of its currency and a
 # transaction opened by this database transaction. Accounts with legs and transactions are
 # never deleted (``ACCOUNT_KEPT_SQL``, ``ledger_transaction_immutable``), so the reference
-# stays valid: this is what the legs' foreign keys checked, once per row, at COMMIT.
+# stays valid: this is what the legs' foreign keys checked, once per row, at COMMIT. Then
+# the balance of the transactions named, set-based (a third query), instead of a deferred
+# trigger call per transaction at COMMIT: only those that do not balance yet wait for COMMIT.
 LEG_CHECK_SQL = """
     -- The accounts named are locked as a foreign key would lock them (FOR KEY SHARE), so an
     -- account cannot be deleted while a transaction adding legs to it is still open.
@@ -183,6 +190,39 @@ LEG_CHECK_SQL = """
             bad.transaction_id
             USING ERRCODE = 'check_violation';
     END IF;
+    -- The balance, set-based: every transaction these legs belong to, summed over all its
+    -- legs so far (earlier statements included) per currency, in one grouped query. One
+    -- that does not balance yet (legs inserted one statement at a time) is queued for the
+    -- re-check at COMMIT (``BALANCE_RECHECK_SQL``); one queued already stays queued. The
+    -- ids as an array: an index scan per batch of legs, never a join with the whole table.
+    INSERT INTO billing_balancerecheck (transaction_id)
+    SELECT DISTINCT l.transaction_id
+      FROM billing_ledgerleg l
+     WHERE l.transaction_id = ANY(ARRAY(SELECT DISTINCT n.transaction_id FROM new_legs n))
+     GROUP BY l.transaction_id, l.currency
+    HAVING SUM(l.amount_minor) <> 0
+        ON CONFLICT (transaction_id) DO NOTHING;
+    RETURN NULL;
+"""
+
+# Once per queued transaction, at COMMIT (or at ``SET CONSTRAINTS ... IMMEDIATE``): a
+# deferred constraint trigger on the queue row. The transaction's legs must sum to zero per
+# currency by then; the row is then removed, so the queue is empty between transactions.
+# The trigger fires on the row as inserted even if it was deleted or updated meanwhile, so
+# tampering with the queue cannot skip the check.
+BALANCE_RECHECK_SQL = """
+    SELECT currency, SUM(amount_minor) AS total INTO bad
+      FROM billing_ledgerleg
+     WHERE transaction_id = NEW.transaction_id
+     GROUP BY currency
+    HAVING SUM(amount_minor) <> 0
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'ledger transaction % does not balance in %: sum %',
+            NEW.transaction_id, bad.currency, bad.total
+            USING ERRCODE = 'check_violation';
+    END IF;
+    DELETE FROM billing_balancerecheck WHERE transaction_id = NEW.transaction_id;
     RETURN NULL;
 """
 
@@ -194,6 +234,7 @@ class LedgerTransaction(models.Model):
     source_id = models.CharField("source id", max_length=100)
     memo = models.CharField("memo", max_length=255, blank=True)
     effective_on = models.DateField("effective on")
+    # Checked once per statement by ``ledger_transaction_checked``, not by a foreign key.
     reverses = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
@@ -201,9 +242,10 @@ class LedgerTransaction(models.Model):
         blank=True,
         related_name="reversed_by",
         verbose_name="reverses",
+        db_constraint=False,
     )
     posted_at = models.DateTimeField("posted at", auto_now_add=True)
-    # The database transaction that inserted the row (set by PostgreSQL, checked at COMMIT):
+    # The database transaction that inserted the row (set by PostgreSQL, checked on insert):
     # legs can be added to a transaction only in the database transaction that opened it.
     posted_xact = models.BigIntegerField(
         "database transaction", editable=False, db_default=Func(function="txid_current")
@@ -224,12 +266,13 @@ class LedgerTransaction(models.Model):
                 operation=pgtrigger.Update | pgtrigger.Delete,
             ),
             pgtrigger.Trigger(
-                name="ledger_transaction_balanced",
+                name="ledger_transaction_checked",
+                level=pgtrigger.Statement,
                 when=pgtrigger.After,
                 operation=pgtrigger.Insert,
-                timing=pgtrigger.Deferred,
-                declare=[("bad", "record")],
-                func=BALANCE_CHECK_SQL,
+                referencing=pgtrigger.Referencing(new="new_transactions"),
+                declare=[("bad", "record"), *DECLARE],
+                func=TRANSACTION_CHECK_SQL,
             ),
         ]
 
@@ -284,3 +327,30 @@ class LedgerLeg(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount_minor} {self.currency} on {self.account_id}"
+
+
+class BalanceRecheck(models.Model):
+    """A ledger transaction whose legs did not sum to zero per currency after a statement
+    that added legs to it (``ledger_leg_checked``), waiting for its re-check at COMMIT.
+
+    Empty outside a database transaction: the deferred trigger removes each row once its
+    transaction balances, and refuses the COMMIT otherwise. A posting that inserts all its
+    legs in one statement, as ``billing.ledger`` does, never queues a row."""
+
+    # A ledger transaction's id (checked by ``ledger_leg_checked`` before it is queued).
+    transaction_id = models.BigIntegerField("ledger transaction", primary_key=True)
+
+    class Meta:
+        triggers = [
+            pgtrigger.Trigger(
+                name="balance_rechecked_at_commit",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                timing=pgtrigger.Deferred,
+                declare=[("bad", "record")],
+                func=BALANCE_RECHECK_SQL,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Balance re-check of ledger transaction {self.transaction_id}"

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 
 from agency.money import CURRENCY_CHOICES, format_money
 from billing.models.events import Stream
+from billing.models.references import kept_while_referenced_sql
 from creators.models import Contract, Creator
 
 RATE_FIELD = {"max_digits": 9, "decimal_places": 6}
@@ -105,6 +106,16 @@ class CommissionPlan(models.Model):
                 name="plan_approved_terms_frozen",
                 operation=pgtrigger.Update | pgtrigger.Delete,
                 condition=pgtrigger.Q(old__status="approved"),
+            ),
+            # Splits name their plan without a foreign key (``revenue_split_checked``).
+            pgtrigger.Trigger(
+                name="plan_referenced_kept",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Delete,
+                condition=~pgtrigger.Q(old__status="approved"),
+                func=kept_while_referenced_sql(
+                    what="commission plan", children=[("billing_revenuesplit", "plan_id")]
+                ),
             ),
         ]
 

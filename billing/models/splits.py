@@ -9,6 +9,32 @@ from agency.models import Partner
 from agency.money import CURRENCY_CHOICES
 from billing.models.events import RevenueEvent, Stream
 from billing.models.plans import CommissionPlan
+from billing.models.references import DECLARE, parents_exist_sql
+
+# Once per INSERT (or COPY) statement of splits, over the new rows as a set, instead of a
+# foreign-key probe per split at COMMIT: the events and plans named exist. Events are locked
+# as a foreign key would lock them (the posting engine holds them FOR UPDATE already); of
+# the plans, only those not approved (approved ones are frozen and never deleted). Deletes
+# on the other side: ``revenue_event_referenced_kept``, ``plan_referenced_kept``.
+REVENUE_SPLIT_CHECK_SQL = (
+    parents_exist_sql(
+        rows="new_splits",
+        column="event_id",
+        parent="billing_revenueevent",
+        what="revenue split names event",
+        lock="all",
+    )
+    + parents_exist_sql(
+        rows="new_splits",
+        column="plan_id",
+        parent="billing_commissionplan",
+        what="revenue split names commission plan",
+        lock="p.status <> 'approved'",
+    )
+    + """
+    RETURN NULL;
+"""
+)
 
 
 class RevenueSplit(models.Model):
@@ -16,9 +42,18 @@ class RevenueSplit(models.Model):
     exactly (CHECK). ``rates`` is the snapshot of the plan terms and tier portions used, so
     a refund reverses at the rates actually charged. Immutable once written."""
 
-    event = models.OneToOneField(RevenueEvent, on_delete=models.PROTECT, related_name="split")
+    # References checked once per statement by ``revenue_split_checked``, not by a foreign
+    # key probe per row (billing/README.md, "Posting engine"); Django keeps PROTECT.
+    event = models.OneToOneField(
+        RevenueEvent, on_delete=models.PROTECT, related_name="split", db_constraint=False
+    )
     plan = models.ForeignKey(
-        CommissionPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        CommissionPlan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     currency = models.CharField("currency", max_length=3, choices=CURRENCY_CHOICES)
     gross_minor = models.BigIntegerField("gross")
@@ -60,6 +95,15 @@ class RevenueSplit(models.Model):
         triggers = [
             pgtrigger.Protect(
                 name="revenue_split_immutable", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+            pgtrigger.Trigger(
+                name="revenue_split_checked",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                referencing=pgtrigger.Referencing(new="new_splits"),
+                declare=DECLARE,
+                func=REVENUE_SPLIT_CHECK_SQL,
             ),
         ]
 

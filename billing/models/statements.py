@@ -7,6 +7,7 @@ from django.db.models import Q
 from agency.money import CURRENCY_CHOICES
 from billing.models.events import RevenueEvent
 from billing.models.ledger import LedgerTransaction
+from billing.models.references import DECLARE, kept_while_referenced_sql, parents_exist_sql
 from creators.models import Creator
 
 
@@ -57,14 +58,50 @@ class Statement(models.Model):
                 operation=pgtrigger.Update | pgtrigger.Delete,
                 condition=pgtrigger.Q(old__status="closed"),
             ),
+            # Lines name their statement without a foreign key (``statement_line_checked``).
+            pgtrigger.Trigger(
+                name="statement_referenced_kept",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Delete,
+                condition=pgtrigger.Q(old__status="open"),
+                func=kept_while_referenced_sql(
+                    what="statement", children=[("billing_statementline", "statement_id")]
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.creator} {self.period:%Y-%m}"
 
 
-# Once per INSERT (or COPY) statement of lines, over the new rows as a set.
-CLOSED_STATEMENT_GUARD_SQL = """
+# Once per INSERT (or COPY) statement of lines, over the new rows as a set, instead of a
+# foreign-key probe per line at COMMIT: the statements, ledger transactions and events named
+# exist, and no statement named is closed. Statements and events are locked as a foreign key
+# would lock them (the posting engine holds them FOR UPDATE already); ledger transactions
+# are never deleted. Deletes on the other side: ``statement_referenced_kept``,
+# ``revenue_event_referenced_kept``, ``ledger_transaction_immutable``.
+STATEMENT_LINE_CHECK_SQL = (
+    parents_exist_sql(
+        rows="new_lines",
+        column="statement_id",
+        parent="billing_statement",
+        what="statement line names statement",
+        lock="all",
+    )
+    + parents_exist_sql(
+        rows="new_lines",
+        column="transaction_id",
+        parent="billing_ledgertransaction",
+        what="statement line names ledger transaction",
+    )
+    + parents_exist_sql(
+        rows="new_lines",
+        column="event_id",
+        parent="billing_revenueevent",
+        what="statement line names event",
+        lock="all",
+    )
+    + """
     SELECT s.id INTO bad
       FROM new_lines l JOIN billing_statement s ON s.id = l.statement_id
      WHERE s.status = 'closed'
@@ -75,6 +112,7 @@ CLOSED_STATEMENT_GUARD_SQL = """
     END IF;
     RETURN NULL;
 """
+)
 
 
 class StatementLine(models.Model):
@@ -91,18 +129,31 @@ class StatementLine(models.Model):
         PAYOUT = "payout", "Payout"
         PAYOUT_REVERSAL = "payout_reversal", "Payout reversal"
 
+    # References checked once per statement by ``statement_line_checked``, not by a foreign
+    # key probe per row (billing/README.md, "Posting engine"); Django keeps PROTECT.
     statement = models.ForeignKey(
         Statement,
         on_delete=models.PROTECT,
         related_name="lines",
         db_index=False,  # statement_line_by_kind starts with it
+        db_constraint=False,
     )
     kind = models.CharField("kind", max_length=20, choices=Kind.choices)
     event = models.ForeignKey(
-        RevenueEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        RevenueEvent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     transaction = models.ForeignKey(
-        LedgerTransaction, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        LedgerTransaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     description = models.CharField("description", max_length=255)
     occurred_on = models.DateField("date")
@@ -125,13 +176,13 @@ class StatementLine(models.Model):
                 name="statement_line_immutable", operation=pgtrigger.Update | pgtrigger.Delete
             ),
             pgtrigger.Trigger(
-                name="statement_line_open_statement",
+                name="statement_line_checked",
                 level=pgtrigger.Statement,
                 when=pgtrigger.After,
                 operation=pgtrigger.Insert,
                 referencing=pgtrigger.Referencing(new="new_lines"),
-                declare=[("bad", "record")],
-                func=CLOSED_STATEMENT_GUARD_SQL,
+                declare=[("bad", "record"), *DECLARE],
+                func=STATEMENT_LINE_CHECK_SQL,
             ),
         ]
 

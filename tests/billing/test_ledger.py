@@ -295,3 +295,133 @@ def test_an_account_cannot_be_deleted_while_legs_naming_it_are_uncommitted():
                 other.execute("DELETE FROM billing_account WHERE id = %s", [payable.pk])
             other.rollback()
     assert LedgerLeg.objects.filter(account=payable).count() == 1
+
+
+def _raw_transaction(cur, source_id: str) -> int:
+    cur.execute(
+        "INSERT INTO billing_ledgertransaction (source_type, source_id, memo,"
+        " effective_on, posted_at) VALUES ('raw', %s, '', %s, now()) RETURNING id",
+        [source_id, DAY],
+    )
+    return cur.fetchone()[0]
+
+
+def _raw_legs(cur, txn_id: int, *legs) -> None:
+    """``legs``: (account, amount) pairs, inserted with one statement."""
+    cur.execute(
+        "INSERT INTO billing_ledgerleg (transaction_id, account_id, amount_minor, currency)"
+        " VALUES " + ", ".join(["(%s, %s, %s, 'USD')"] * len(legs)),
+        [x for account, amount in legs for x in (txn_id, account.pk, amount)],
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_unbalanced_by_a_later_statement_is_refused_at_commit():
+    """The balance is checked per statement of legs; a transaction that balanced after the
+    first statement and no longer does after the second is re-checked at COMMIT."""
+    payable, cash = _accounts()
+    with (
+        pytest.raises(IntegrityError, match="does not balance in USD: sum 7"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        txn_id = _raw_transaction(cur, "10")
+        _raw_legs(cur, txn_id, (payable, 100), (cash, -100))
+        _raw_legs(cur, txn_id, (payable, 7))
+    assert not LedgerTransaction.objects.filter(source_type="raw").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_set_constraints_immediate_runs_the_pending_balance_checks():
+    payable, cash = _accounts()
+    with (
+        pytest.raises(IntegrityError, match="does not balance"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        txn_id = _raw_transaction(cur, "11")
+        _raw_legs(cur, txn_id, (payable, 100))
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with transaction.atomic(), connection.cursor() as cur:
+        txn_id = _raw_transaction(cur, "12")
+        _raw_legs(cur, txn_id, (payable, 100))
+        _raw_legs(cur, txn_id, (cash, -100))
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
+        cur.execute("SELECT count(*) FROM billing_balancerecheck")
+        assert cur.fetchone()[0] == 0  # checked and dequeued
+    assert LedgerLeg.objects.filter(transaction_id=txn_id).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_legs_unbalancing_after_an_early_check_are_checked_again_at_commit():
+    """After ``SET CONSTRAINTS ALL IMMEDIATE`` (as a posting batch runs it), legs added to a
+    transaction are still held to its balance at COMMIT."""
+    payable, cash = _accounts()
+    with (
+        pytest.raises(IntegrityError, match="does not balance"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        txn_id = _raw_transaction(cur, "13")
+        _raw_legs(cur, txn_id, (payable, 100))
+        _raw_legs(cur, txn_id, (cash, -100))
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
+        _raw_legs(cur, txn_id, (payable, 5))
+    assert not LedgerTransaction.objects.filter(source_type="raw").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unbalanced_legs_rolled_back_with_their_savepoint_leave_a_balanced_commit():
+    payable, cash = _accounts()
+    with transaction.atomic(), connection.cursor() as cur:
+        txn_id = _raw_transaction(cur, "14")
+        _raw_legs(cur, txn_id, (payable, 100), (cash, -100))
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _raw_legs(cur, txn_id, (payable, 3))
+            raise RuntimeError("rolled back with the savepoint")
+    assert LedgerLeg.objects.filter(transaction_id=txn_id).count() == 2
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM billing_balancerecheck")
+        assert cur.fetchone()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_balancing_leg_rolled_back_with_its_savepoint_fails_the_commit():
+    payable, cash = _accounts()
+    with (
+        pytest.raises(IntegrityError, match="does not balance"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        txn_id = _raw_transaction(cur, "15")
+        _raw_legs(cur, txn_id, (payable, 100))
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _raw_legs(cur, txn_id, (cash, -100))
+            raise RuntimeError("rolled back with the savepoint")
+    assert not LedgerTransaction.objects.filter(source_type="raw").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emptying_the_recheck_queue_does_not_skip_the_balance_check():
+    payable, _cash = _accounts()
+    with (
+        pytest.raises(IntegrityError, match="does not balance"),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        txn_id = _raw_transaction(cur, "16")
+        _raw_legs(cur, txn_id, (payable, 100))
+        cur.execute("DELETE FROM billing_balancerecheck")
+    assert not LedgerTransaction.objects.filter(source_type="raw").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postings_leave_nothing_to_recheck():
+    """``billing.ledger`` inserts a transaction's legs in one statement: checked then, so
+    nothing waits for COMMIT."""
+    payable, cash = _accounts()
+    with transaction.atomic():
+        _post(payable, cash)
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM billing_balancerecheck")
+            assert cur.fetchone()[0] == 0
