@@ -9,7 +9,7 @@ recorded in the connection's query log like any other statement, so query-count 
 """
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import psycopg
 from django.db import connection, models
@@ -50,7 +50,7 @@ def rows_copy(model: type[models.Model], fields: Sequence[str], rows: Iterable[t
     return count
 
 
-def execute(sql: str, params: Sequence = ()) -> list[tuple]:
+def execute(sql: str, params: Sequence | Mapping = ()) -> list[tuple]:
     """Run one statement with its parameters bound by the server (a psycopg ``Cursor``, not
     the connection's client-side binding cursor): arrays of a batch's ids and amounts travel
     as typed values instead of being quoted into the SQL text in Python. Returns the rows,

@@ -46,8 +46,7 @@ from typing import NamedTuple
 
 import structlog
 from django.db import transaction
-from django.db.models import F, Max, Sum
-from django.db.models.functions import Mod
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from agency.db import retry_on_contention
@@ -605,22 +604,39 @@ def revenue_events_post_pending(
     creator's events in date order), one database transaction each, reading creators page
     by page so memory stays flat. Workers given different partitions never share a creator.
     """
-    pending = RevenueEvent.objects.filter(posted_at__isnull=True, import_batch__isnull=True)
-    if partitions > 1:
-        pending = pending.annotate(part=Mod(F("creator_id"), partitions)).filter(part=partition)
     total = PostingResult()
     after = 0
     while True:
-        creator_ids = list(
-            pending.filter(creator_id__gt=after)
-            .order_by("creator_id")
-            .values_list("creator_id", flat=True)
-            .distinct()[:creators_per_batch]
+        after, ids = _pending_page(
+            after=after, partition=partition, partitions=partitions, creators=creators_per_batch
         )
-        if not creator_ids:
+        if not ids:
             return total
-        after = creator_ids[-1]
-        ids = pending.filter(creator_id__in=creator_ids).order_by("creator_id", "occurred_on", "pk")
-        result = revenue_events_post(event_ids=list(ids.values_list("pk", flat=True)))
+        result = revenue_events_post(event_ids=ids)
         total.posted += result.posted
         total.failures += result.failures
+
+
+PENDING_PAGE_SQL = """
+SELECT creator_id, id FROM billing_revenueevent
+ WHERE creator_id = ANY(ARRAY(
+       SELECT DISTINCT creator_id FROM billing_revenueevent
+        WHERE creator_id > %(after)s AND creator_id %% %(partitions)s = %(partition)s
+          AND posted_at IS NULL AND import_batch_id IS NULL
+        ORDER BY creator_id LIMIT %(creators)s))
+   AND posted_at IS NULL AND import_batch_id IS NULL
+ ORDER BY creator_id, occurred_on, id
+"""
+
+
+def _pending_page(
+    *, after: int, partition: int, partitions: int, creators: int
+) -> tuple[int, list[int]]:
+    """The next ``creators`` creators after ``after`` in the partition that have events to
+    post, with those events (ids, each creator's in date order): one statement. Returns the
+    last creator id and the event ids (none: nothing left)."""
+    rows = bulk.execute(
+        PENDING_PAGE_SQL,
+        {"after": after, "partition": partition, "partitions": partitions, "creators": creators},
+    )
+    return (rows[-1][0] if rows else after), [event_id for _, event_id in rows]
