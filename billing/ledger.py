@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agency.errors import ApplicationError, Conflict
+from billing import bulk
 from billing.bulk import rows_copy
 from billing.models import Account, LedgerLeg, LedgerTransaction
 
@@ -153,13 +154,12 @@ def post(
 def _balances_move(deltas: dict[int, int]) -> None:
     """Move every touched balance in one statement (the rows are locked already)."""
     ids = sorted(deltas)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE billing_account AS a SET balance_minor = a.balance_minor + v.delta "
-            "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, delta)"
-            " WHERE a.id = v.id AND a.id = ANY(%s::bigint[])",  # by index, not a table scan
-            [ids, [deltas[pk] for pk in ids], ids],
-        )
+    bulk.execute(
+        "UPDATE billing_account AS a SET balance_minor = a.balance_minor + v.delta "
+        "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, delta)"
+        " WHERE a.id = v.id AND a.id = ANY(%s::bigint[])",  # by index, not a table scan
+        [ids, [deltas[pk] for pk in ids], ids],
+    )
 
 
 @dataclass(frozen=True)
@@ -228,11 +228,10 @@ def balances_apply(deltas: dict[int, int]) -> None:
         # NO KEY UPDATE (see ``accounts_lock``): the foreign-key checks of another batch's
         # legs hold key-share locks on these rows until it commits; they must not block us.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
-        cursor.execute(
-            "SELECT id FROM billing_account WHERE id = ANY(%s::bigint[])"
-            " ORDER BY id FOR NO KEY UPDATE",
-            [sorted(deltas)],
-        )
+    bulk.execute(
+        "SELECT id FROM billing_account WHERE id = ANY(%s::bigint[]) ORDER BY id FOR NO KEY UPDATE",
+        [sorted(deltas)],
+    )
     _balances_move(deltas)
 
 

@@ -151,7 +151,7 @@ SELECT e.id, e.creator_id, e.stream, e.kind, e.occurred_on, e.gross_minor,
                        -- hashing every creator instead (a table scan per batch)
        SELECT payout_currency, talent_manager_id, sub_agency_id
          FROM creators_creator WHERE id = e.creator_id OFFSET 0) AS c
- WHERE e.id = ANY(%s) AND e.posted_at IS NULL
+ WHERE e.id = ANY(%s::bigint[]) AND e.posted_at IS NULL
  ORDER BY e.id
    FOR UPDATE OF e
 """

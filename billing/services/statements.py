@@ -20,7 +20,7 @@ from agency.errors import ApplicationError, Conflict
 from agency.locks import advisory_locks
 from agency.money import round_minor
 from agency.months import month_start, next_month
-from billing import ledger
+from billing import bulk, ledger
 from billing.models import Account, Advance, RecoupableExpense, Statement, StatementLine
 from billing.selectors import is_finance
 from creators.models import Creator
@@ -43,14 +43,13 @@ def statements_ensure(wanted: Iterable[tuple[int, dt.date, str]]) -> None:
     if not rows:
         return
     creators, periods, currencies = zip(*rows, strict=True)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO billing_statement (creator_id, period, currency, status, created_at)"
-            " SELECT c, p, ccy, %s, now()"
-            " FROM unnest(%s::bigint[], %s::date[], %s::text[]) AS v(c, p, ccy)"
-            " ORDER BY c, p ON CONFLICT (creator_id, period) DO NOTHING",
-            [Statement.Status.OPEN, list(creators), list(periods), list(currencies)],
-        )
+    bulk.execute(
+        "INSERT INTO billing_statement (creator_id, period, currency, status, created_at)"
+        " SELECT c, p, ccy, %s, now()"
+        " FROM unnest(%s::bigint[], %s::date[], %s::text[]) AS v(c, p, ccy)"
+        " ORDER BY c, p ON CONFLICT (creator_id, period) DO NOTHING",
+        [Statement.Status.OPEN.value, list(creators), list(periods), list(currencies)],
+    )
 
 
 def statement_for_line(*, creator: Creator, on: dt.date) -> Statement:
