@@ -17,7 +17,7 @@ amount left after the platform fee (a gross-basis rate above 1 - fee share is ca
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property, lru_cache
@@ -41,9 +41,25 @@ class PlanTerms:
     currency: str = "USD"  # of the tier thresholds
     plan_id: int | None = None
 
+    # Built once, in ``__post_init__``: every split on these terms records them.
+    _snapshot: dict = field(init=False, repr=False, compare=False)
+    snapshot_json: str = field(init=False, repr=False, compare=False)  # ``snapshot()`` as JSON
+
+    def __post_init__(self) -> None:
+        snapshot = {
+            "plan_id": self.plan_id,
+            "agency_rate": str(self.agency_rate),
+            "manager_share": str(self.manager_share),
+            "sub_agency_share": str(self.sub_agency_share),
+            "basis": self.basis,
+            "tiers": [{"from": str(f), "rate": str(r)} for f, r in self.tiers],
+            "currency": self.currency,
+        }
+        object.__setattr__(self, "_snapshot", snapshot)
+        object.__setattr__(self, "snapshot_json", json.dumps(snapshot))
+
     def snapshot(self) -> dict:
-        """The terms as recorded in a split's rates (built once per terms; not to be
-        changed by the caller, it is shared)."""
+        """The terms as recorded in a split's rates (shared: not to be changed)."""
         return self._snapshot
 
     @cached_property
@@ -60,29 +76,6 @@ class PlanTerms:
     def shares(self) -> tuple[Fraction, Fraction]:
         """The manager's and the sub-agency's share of the commission, as fractions."""
         return Fraction(self.manager_share), Fraction(self.sub_agency_share)
-
-    @cached_property
-    def snapshot_json(self) -> str:
-        """``snapshot()`` as JSON text, serialized once per terms."""
-        return json.dumps(self._snapshot)
-
-    @cached_property
-    def json_heads(self) -> dict[str, str]:
-        """A split snapshot's JSON up to its per-event values, by effective rate, for
-        flat plans (whose portions follow from the rate): filled by ``snapshot_json``."""
-        return {}
-
-    @cached_property
-    def _snapshot(self) -> dict:
-        return {
-            "plan_id": self.plan_id,
-            "agency_rate": str(self.agency_rate),
-            "manager_share": str(self.manager_share),
-            "sub_agency_share": str(self.sub_agency_share),
-            "basis": self.basis,
-            "tiers": [{"from": str(f), "rate": str(r)} for f, r in self.tiers],
-            "currency": self.currency,
-        }
 
     @classmethod
     def from_snapshot(cls, data: dict) -> "PlanTerms":
@@ -129,7 +122,7 @@ class SplitResult:
     gross_in_plan: tuple[int, int]
     commission_rate: Fraction  # effective agency rate on the basis
     # the snapshot's "portions" and "effective_rate" when they depend on the plan only
-    shown: tuple[list, str] | None = None
+    shown: tuple[list, str, str] | None = None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SplitResult):
@@ -156,7 +149,7 @@ class SplitResult:
         return Fraction(*self.gross_in_plan)
 
     def snapshot(self, terms: PlanTerms, *, to_plan_rate: Decimal) -> dict:
-        portions, rate = self.shown or _shown(self.portions, self.commission_rate)
+        portions, rate = (self.shown or _shown(self.portions, self.commission_rate))[:2]
         num, den = self.gross_in_plan
         common = gcd(num, den)
         num, den = num // common, den // common
@@ -172,29 +165,29 @@ class SplitResult:
         """``snapshot`` as the JSON text a split stores, built without serializing the
         plan's part again for every event. ``to_plan_rate`` None: the event was not measured
         in the plan's currency, so its amount there and the rate are null."""
-        portions, rate = self.shown or _shown(self.portions, self.commission_rate)
-        head = terms.json_heads.get(rate) if self.shown else None
-        if head is None:
+        if self.shown is not None:  # a flat plan: its portions and rate in JSON already
+            head = f'{{"terms": {terms.snapshot_json}{self.shown[2]}'
+        else:
+            portions, rate = _shown(self.portions, self.commission_rate)[:2]
             head = (
                 f'{{"terms": {terms.snapshot_json}, "portions": {json.dumps(portions)}, '
                 f'"effective_rate": {json.dumps(rate)}'
             )
-            if self.shown:
-                terms.json_heads[rate] = head
         if to_plan_rate is None:
             return f'{head}, "gross_in_plan_currency": null, "to_plan_rate": null}}'
         num, den = self.gross_in_plan
         common = gcd(num, den)
         num, den = num // common, den // common
         amount = f"{num}/{den}" if den != 1 else str(num)
-        return (
-            f'{head}, "gross_in_plan_currency": "{amount}", '
-            f'"to_plan_rate": {json.dumps(str(to_plan_rate))}}}'
-        )
+        return f'{head}, "gross_in_plan_currency": "{amount}", "to_plan_rate": "{to_plan_rate}"}}'
 
 
-def _shown(portions, rate: Fraction) -> tuple[list, str]:
-    return [{"rate": str(r), "fraction": str(f)} for r, f in portions], str(rate)
+def _shown(portions, rate: Fraction) -> tuple[list, str, str]:
+    """The portions and the rate as a snapshot records them, and the same as the JSON text
+    that follows the terms in a stored snapshot."""
+    shown = [{"rate": str(r), "fraction": str(f)} for r, f in portions]
+    text = str(rate)
+    return shown, text, f', "portions": {json.dumps(shown)}, "effective_rate": {json.dumps(text)}'
 
 
 def _brackets(terms: PlanTerms) -> list[tuple[Fraction, Fraction | None, Fraction]]:
@@ -318,7 +311,7 @@ class _FlatRates:
     denominator: int
     rate: Fraction  # the agency rate, as the general engine reports it
     portions: tuple[tuple[Decimal, Fraction], ...]  # one portion: the whole event
-    shown: tuple[list, str]  # the portions and the rate as a snapshot records them
+    shown: tuple[list, str, str]  # the portions and the rate as a snapshot records them
 
 
 @lru_cache(maxsize=1024)
