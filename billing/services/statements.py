@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 import structlog
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from agency.locks import advisory_locks
 from agency.money import round_minor
 from agency.months import month_start, next_month
 from billing import bulk, ledger
-from billing.models import Account, Advance, RecoupableExpense, Statement, StatementLine
+from billing.models import Account, Advance, Statement, StatementLine
 from billing.selectors import is_finance
 from creators.models import Creator
 
@@ -88,9 +88,12 @@ def statement_line_add(
 
 @dataclass
 class _Closing:
-    """What closing one statement writes: postings with their lines."""
+    """What closing one statement writes: postings with their lines. The statement is
+    known by its id, currency and opening balance (no model instance per statement)."""
 
-    statement: Statement
+    statement_id: int
+    currency: str
+    opening: int
     postings: list[ledger.Posting] = field(default_factory=list)
     lines: list[StatementLine] = field(default_factory=list)
     expenses: list[int] = field(default_factory=list)
@@ -107,14 +110,14 @@ def _close_posting(
             source_id=str(source_id),
             effective_on=on,
             amounts={payable: -amount, advances: amount},
-            currencies={payable: closing.statement.currency, advances: closing.statement.currency},
+            currencies={payable: closing.currency, advances: closing.currency},
             memo=memo,
         )
     )
     closing.lines.append(
         StatementLine(
-            statement=closing.statement,
-            original_currency=closing.statement.currency,
+            statement_id=closing.statement_id,
+            original_currency=closing.currency,
             original_net_minor=-amount,
             net_minor=-amount,
             **line,
@@ -122,14 +125,16 @@ def _close_posting(
     )
 
 
-def _advances_due(creator_ids: set[int], statement_ids: list[int]) -> dict[int, tuple]:
+def _advances_due(todo: dict[int, "_Closing"]) -> dict[int, tuple]:
     """Per creator with an outstanding advance: (outstanding, latest cap rate, this period's
-    net earnings) from three grouped queries."""
+    net earnings). The first query (one array of creator ids) finds the few creators with
+    an approved advance; the other three are grouped queries over those creators only."""
     issued = dict(
-        Advance.objects.filter(creator_id__in=creator_ids, approved_at__isnull=False)
-        .values("creator_id")
-        .annotate(total=Sum("amount_minor"))
-        .values_list("creator_id", "total")
+        bulk.execute(
+            "SELECT creator_id, SUM(amount_minor)::bigint FROM billing_advance"
+            " WHERE creator_id = ANY(%s::bigint[]) AND approved_at IS NOT NULL GROUP BY creator_id",
+            [sorted(todo)],
+        )
     )
     if not issued:
         return {}
@@ -149,9 +154,8 @@ def _advances_due(creator_ids: set[int], statement_ids: list[int]) -> dict[int, 
     )
     earnings = dict(
         StatementLine.objects.filter(
-            statement_id__in=statement_ids,
+            statement_id__in=[todo[c].statement_id for c in issued],
             kind__in=[StatementLine.Kind.EARNING, StatementLine.Kind.CLAWBACK],
-            statement__creator_id__in=issued,
         )
         .values("statement__creator_id")
         .annotate(total=Sum("net_minor"))
@@ -165,12 +169,12 @@ def _advances_due(creator_ids: set[int], statement_ids: list[int]) -> dict[int, 
 
 def _statements_close(
     *, creators: dict[int, Creator], period: dt.date
-) -> tuple[dict[int, Statement], set[int]]:
+) -> tuple[dict[int, int], set[int]]:
     """Close month ``period`` of these creators with a fixed number of queries: deduct
     recoupable expenses, recoup advances (at most the cap share of the period's net
     earnings), fix opening and closing balances and make the statements immutable.
 
-    Returns every creator's statement (closed now or before) and the creators skipped
+    Returns every creator's statement id (closed now or before) and the creators skipped
     because an earlier month of theirs is still open. Lock order as posting: the creators'
     close locks, statement rows, balance rows (last)."""
     statements, blocked, todo = _closings_lock(creators=creators, period=period)
@@ -180,35 +184,52 @@ def _statements_close(
         _advances_recoup(todo, creators, period=period, on=on)
         closings = [c for _, c in sorted(todo.items())]
         deltas = _closings_write(closings)
-        _balances_fix(todo, closings, period=period)
+        _balances_fix(closings)
         ledger.balances_apply(deltas)
         log.info("statements_closed", period=period.isoformat(), closed=len(closings))
     return {c: s for c, s in statements.items() if c not in blocked}, blocked
 
 
+# The month's statement rows of a set of creators, locked in primary-key order, each with
+# whether an earlier month of its creator is still open and the closing balance of the
+# creator's latest earlier month (the opening balance). The two subqueries are index
+# lookups per statement on (creator, period); earlier months cannot change meanwhile, as
+# closing one takes the creator's close lock, which the caller holds.
+_LOCK_SQL = """
+    SELECT s.id, s.creator_id, s.status, s.currency,
+           EXISTS (SELECT 1 FROM billing_statement e
+                    WHERE e.creator_id = s.creator_id AND e.period < s.period
+                      AND e.status <> 'closed'),
+           (SELECT p.closing_minor FROM billing_statement p
+             WHERE p.creator_id = s.creator_id AND p.period < s.period
+             ORDER BY p.period DESC LIMIT 1)
+      FROM billing_statement s
+     WHERE s.creator_id = ANY(%s::bigint[]) AND s.period = %s
+     ORDER BY s.id
+       FOR UPDATE OF s"""
+
+
 def _closings_lock(
     *, creators: dict[int, Creator], period: dt.date
-) -> tuple[dict[int, Statement], set[int], dict[int, "_Closing"]]:
+) -> tuple[dict[int, int], set[int], dict[int, "_Closing"]]:
     """Take the creators' close locks and their month's statement rows (created when
-    missing); the creators with an earlier month still open are blocked; the open
-    statements of the others are to close."""
+    missing: a statement exists already for every creator of a month being closed, so the
+    INSERT runs only for the others); the creators with an earlier month still open are
+    blocked; the open statements of the others are to close. One query reads the rows,
+    the blocked creators and the openings."""
     creators_close_lock(set(creators))
-    statements_ensure((c.pk, period, c.payout_currency) for c in creators.values())
-    statements = {
-        s.creator_id: s
-        for s in Statement.objects.select_for_update()
-        .filter(creator_id__in=creators, period=period)
-        .order_by("pk")
-    }
-    blocked = set(
-        Statement.objects.filter(creator_id__in=creators, period__lt=period)
-        .exclude(status=Statement.Status.CLOSED)
-        .values_list("creator_id", flat=True)
-    )
+    ids = sorted(creators)
+    rows = bulk.execute(_LOCK_SQL, [ids, period])
+    missing = set(creators) - {row[1] for row in rows}
+    if missing:
+        statements_ensure((c, period, creators[c].payout_currency) for c in missing)
+        rows = bulk.execute(_LOCK_SQL, [ids, period])
+    statements = {creator: pk for pk, creator, *_ in rows}
+    blocked = {creator for _, creator, _, _, earlier_open, _ in rows if earlier_open}
     todo = {
-        c: _Closing(s)
-        for c, s in statements.items()
-        if s.status == Statement.Status.OPEN and c not in blocked
+        creator: _Closing(pk, currency, opening or 0)
+        for pk, creator, status, currency, earlier_open, opening in rows
+        if status == Statement.Status.OPEN and not earlier_open
     }
     return statements, blocked, todo
 
@@ -226,40 +247,42 @@ def _close_accounts(creator: Creator) -> tuple[tuple, tuple]:
 def _expenses_deduct(
     todo: dict[int, "_Closing"], creators: dict[int, Creator], *, period: dt.date, on: dt.date
 ) -> None:
-    expenses = RecoupableExpense.objects.select_for_update().filter(
-        creator_id__in=todo,
-        deducted_in__isnull=True,
-        incurred_on__lt=next_month(period),
-        approved_at__isnull=False,  # maker-checker: only approved expenses are deducted
+    expenses = bulk.execute(
+        "SELECT id, creator_id, amount_minor, description, incurred_on"
+        "  FROM billing_recoupableexpense"
+        " WHERE creator_id = ANY(%s::bigint[]) AND deducted_in_id IS NULL AND incurred_on < %s"
+        "   AND approved_at IS NOT NULL"  # maker-checker: only approved expenses are deducted
+        " ORDER BY id FOR UPDATE",
+        [sorted(todo), next_month(period)],
     )
-    for expense in expenses.order_by("pk"):
-        closing = todo[expense.creator_id]
+    for pk, creator_id, amount, description, incurred_on in expenses:
+        closing = todo[creator_id]
         _close_posting(
-            closing, _close_accounts(creators[expense.creator_id]), amount=expense.amount_minor,
-            source_type="expense_deduction", source_id=expense.pk, on=on,
-            memo=f"Recoupable expense: {expense.description}",
-            line={"kind": StatementLine.Kind.EXPENSE, "description": expense.description[:255],
-                  "occurred_on": expense.incurred_on},
+            closing, _close_accounts(creators[creator_id]), amount=amount,
+            source_type="expense_deduction", source_id=pk, on=on,
+            memo=f"Recoupable expense: {description}",
+            line={"kind": StatementLine.Kind.EXPENSE, "description": description[:255],
+                  "occurred_on": incurred_on},
         )  # fmt: skip
-        closing.expenses.append(expense.pk)
+        closing.expenses.append(pk)
 
 
 def _advances_recoup(
     todo: dict[int, "_Closing"], creators: dict[int, Creator], *, period: dt.date, on: dt.date
 ) -> None:
     """Recoup outstanding advances: at most the cap share of the period's net earnings."""
-    due = _advances_due(set(todo), [c.statement.pk for c in todo.values()])
+    due = _advances_due(todo)
     for c, (outstanding, cap, earnings) in sorted(due.items()):
         if c not in todo or outstanding <= 0 or earnings <= 0:
             continue
         amount = min(outstanding, round_minor(Decimal(earnings) * cap))
         if amount <= 0:
             continue
-        statement = todo[c].statement
+        closing = todo[c]
         _close_posting(
-            todo[c], _close_accounts(creators[c]), amount=amount,
+            closing, _close_accounts(creators[c]), amount=amount,
             source_type="advance_recoupment",
-            source_id=statement.pk, on=on, memo=f"Advance recoupment {period:%Y-%m}",
+            source_id=closing.statement_id, on=on, memo=f"Advance recoupment {period:%Y-%m}",
             line={"kind": StatementLine.Kind.RECOUPMENT, "occurred_on": on,
                   "description": f"Advance recoupment (cap {cap:%})"},
         )  # fmt: skip
@@ -283,60 +306,35 @@ def _closings_write(closings: list["_Closing"]) -> dict:
     for line, txn_id in zip(lines, txns, strict=True):
         line.transaction_id = txn_id
     StatementLine.objects.bulk_create(lines)
-    deducted = [(pk, c.statement.pk) for c in closings for pk in c.expenses]
+    deducted = [(pk, c.statement_id) for c in closings for pk in c.expenses]
     if deducted:
-        _values_update(
-            "UPDATE billing_recoupableexpense AS t SET deducted_in_id = v.a "
-            "FROM (VALUES {values}) AS v(id, a) WHERE t.id = v.id",
-            deducted,
+        expenses, statements = (list(x) for x in zip(*deducted, strict=True))
+        bulk.execute(
+            "UPDATE billing_recoupableexpense AS t SET deducted_in_id = v.s"
+            "  FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, s)"
+            " WHERE t.id = v.id AND t.id = ANY(%s::bigint[])",  # by index, not a hash join
+            [expenses, statements, expenses],
         )
     return deltas
 
 
-def _balances_fix(
-    todo: dict[int, "_Closing"], closings: list["_Closing"], *, period: dt.date
-) -> None:
-    """Opening = the previous month's closing; closing = opening + the month's lines; the
-    statements become closed (immutable). One UPDATE: each statement's lines are summed by
-    a subquery on its own id (an index lookup per statement, whatever the table's size or
-    the freshness of its statistics: a grouped query over an IN list of 1,000 ids was planned
-    as a scan of every statement line, once per chunk)."""
-    openings = dict(
-        Statement.objects.filter(creator_id__in=todo, period__lt=period)
-        .order_by("creator_id", "-period")
-        .distinct("creator_id")
-        .values_list("creator_id", "closing_minor")
-    )
-    now = timezone.now()
-    for c, closing in todo.items():
-        statement = closing.statement
-        statement.opening_minor = openings.get(c) or 0
-        statement.status = Statement.Status.CLOSED
-        statement.closed_at = now
-    closed = _values_update(
+def _balances_fix(closings: list["_Closing"]) -> None:
+    """Opening = the previous month's closing (read with the lock); closing = opening + the
+    month's lines; the statements become closed (immutable). One UPDATE: each statement's
+    lines are summed by a subquery on its own id (an index lookup per statement, whatever
+    the table's size or the freshness of its statistics: a grouped query over an IN list of
+    1,000 ids was planned as a scan of every statement line, once per chunk), and the rows
+    are found by primary key ('= ANY(ids)': joined to the arrays alone, the planner hashed
+    the whole statement table once per chunk)."""
+    ids = [c.statement_id for c in closings]
+    bulk.execute(
         "UPDATE billing_statement AS t SET opening_minor = v.a, closing_minor = v.a + COALESCE("
         "(SELECT SUM(l.net_minor) FROM billing_statementline AS l WHERE l.statement_id = t.id),"
-        " 0), status = 'closed', closed_at = %s FROM (VALUES {values}) AS v(id, a) "
-        "WHERE t.id = v.id RETURNING t.id, t.closing_minor",
-        [(c.statement.pk, c.statement.opening_minor) for c in closings],
-        now,
+        " 0), status = 'closed', closed_at = %s"
+        "  FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, a)"
+        " WHERE t.id = v.id AND t.id = ANY(%s::bigint[])",
+        [timezone.now(), ids, [c.opening for c in closings], ids],
     )
-    totals = dict(closed)
-    for closing in closings:
-        closing.statement.closing_minor = totals[closing.statement.pk]
-
-
-def _values_update(sql: str, rows: list[tuple[int, ...]], *leading) -> list[tuple]:
-    """One UPDATE ... FROM (VALUES ...) over integer tuples (``{values}`` in ``sql``);
-    ``leading`` are the parameters that come before the values. Returns what the statement
-    returns (``RETURNING``), else nothing."""
-    row = "(" + ", ".join(["%s::bigint"] * len(rows[0])) + ")"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql.format(values=", ".join([row] * len(rows))),
-            [*leading, *[x for r in rows for x in r]],
-        )
-        return cursor.fetchall() if cursor.description else []
 
 
 @transaction.atomic
@@ -353,7 +351,7 @@ def statement_close(*, creator: Creator, period: dt.date) -> Statement:
     statements, blocked = _statements_close(creators={creator.pk: creator}, period=period)
     if creator.pk in blocked:
         raise Conflict("Close the creator's earlier months first.")
-    return statements[creator.pk]
+    return Statement.objects.get(pk=statements[creator.pk])
 
 
 CLOSE_CHUNK = 1000
@@ -373,25 +371,20 @@ def statements_close_month(*, period: dt.date, chunk: int = CLOSE_CHUNK) -> int:
     period = month_start(period)
     closed, after = 0, 0
     while True:
-        ids = list(
-            Statement.objects.filter(
-                period=period, status=Statement.Status.OPEN, creator_id__gt=after
-            )
-            .order_by("creator_id")
-            .values_list("creator_id", flat=True)[:chunk]
+        page = bulk.execute(
+            "SELECT s.creator_id, c.payout_currency FROM billing_statement s"
+            "  JOIN creators_creator c ON c.id = s.creator_id"
+            " WHERE s.period = %s AND s.status = 'open' AND s.creator_id > %s"
+            " ORDER BY s.creator_id LIMIT %s",
+            [period, after, chunk],
         )
-        if not ids:
+        if not page:
             return closed
-        after = ids[-1]
+        after = page[-1][0]
+        creators = {pk: _Party(pk, currency) for pk, currency in page}
         with transaction.atomic():
-            creators = {
-                pk: _Party(pk, currency)
-                for pk, currency in Creator.objects.filter(pk__in=ids).values_list(
-                    "pk", "payout_currency"
-                )
-            }
             _, blocked = _statements_close(creators=creators, period=period)
-            closed += len(ids) - len(blocked & set(ids))
+        closed += len(creators) - len(blocked & creators.keys())
 
 
 def statements_close_due(*, today: dt.date) -> int:
