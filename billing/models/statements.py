@@ -16,7 +16,12 @@ class Statement(models.Model):
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
 
-    creator = models.ForeignKey(Creator, on_delete=models.PROTECT, related_name="statements")
+    creator = models.ForeignKey(
+        Creator,
+        on_delete=models.PROTECT,
+        related_name="statements",
+        db_index=False,  # statement_one_per_creator_month starts with it
+    )
     period = models.DateField("period", help_text="First day of the month.")
     currency = models.CharField("currency", max_length=3, choices=CURRENCY_CHOICES)
     status = models.CharField("status", max_length=10, choices=Status.choices, default="open")

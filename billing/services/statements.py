@@ -375,8 +375,9 @@ def statements_close_month(*, period: dt.date, chunk: int = CLOSE_CHUNK) -> int:
             "SELECT s.creator_id, c.payout_currency FROM billing_statement s"
             "  JOIN creators_creator c ON c.id = s.creator_id"
             " WHERE s.period = %s AND s.status = 'open' AND s.creator_id > %s"
+            "   AND c.id > %s"  # else a merge join reads the creators from the first one
             " ORDER BY s.creator_id LIMIT %s",
-            [period, after, chunk],
+            [period, after, after, chunk],
         )
         if not page:
             return closed
