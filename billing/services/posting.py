@@ -33,6 +33,7 @@ Other creators' events are posted.
 Lock order, everywhere: event rows, creators' close locks, statement rows, balance rows.
 """
 
+import contextvars
 import datetime as dt
 import gc
 import queue
@@ -703,7 +704,10 @@ def _batches_post_at_once(batches: Iterator[list[int]], connections: int) -> Pos
         finally:
             connection.close()  # this thread's own connection
 
-    threads = [threading.Thread(target=work, name=f"posting-{i}") for i in range(connections)]
+    threads = [  # each with a copy of the caller's context: its log fields (structlog)
+        threading.Thread(target=contextvars.copy_context().run, args=(work,), name=f"posting-{i}")
+        for i in range(connections)
+    ]
     for thread in threads:
         thread.start()
     total = PostingResult()

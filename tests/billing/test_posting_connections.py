@@ -9,6 +9,7 @@ import time
 from decimal import Decimal
 
 import pytest
+import structlog
 from django.db import connection, transaction
 
 from billing.models import (
@@ -287,6 +288,7 @@ def test_at_most_one_batch_per_connection_is_in_flight(monkeypatch):
             yield ids
 
     def slow_post(*, event_ids):
+        assert structlog.contextvars.get_contextvars() == {"run": "pending"}  # log fields
         with lock:
             now["posting"] += 1
             most["posting"] = max(most["posting"], now["posting"])
@@ -300,7 +302,8 @@ def test_at_most_one_batch_per_connection_is_in_flight(monkeypatch):
 
     monkeypatch.setattr(posting, "_pending_batches", counted_pages)
     monkeypatch.setattr(posting, "revenue_events_post", slow_post)
-    result = revenue_events_post_pending(creators_per_batch=1, connections=2)
+    with structlog.contextvars.bound_contextvars(run="pending"):
+        result = revenue_events_post_pending(creators_per_batch=1, connections=2)
     assert len(result.posted) == 90 + 7
     assert now["done"] == CREATORS
     assert most == {"posting": 2, "read ahead": 3}  # two posting, the next page read
