@@ -236,6 +236,11 @@ IDEMPOTENCY_LOCK_TIMEOUT = timedelta(
 BILLING_PAYOUT_MINIMUM = env.str("BILLING_PAYOUT_MINIMUM", default="50")  # major units
 BILLING_MAX_EVENT_BATCH = env.int("BILLING_MAX_EVENT_BATCH", default=500)  # events per API call
 BILLING_FX_MAX_AGE_DAYS = env.int("BILLING_FX_MAX_AGE_DAYS", default=7)  # stalest usable rate
+# Batches one posting run (revenue_events_post_pending: the Celery task, the bench) posts at
+# once, each on its own thread and database connection, so one batch's Python work overlaps
+# another's wait on PostgreSQL; 1 posts them one after the other. Each run holds this many
+# connections besides its own.
+BILLING_POSTING_CONNECTIONS = env.int("BILLING_POSTING_CONNECTIONS", default=2)
 # A remittance in another currency than its events may differ by this share (FX difference).
 BILLING_REMITTANCE_FX_TOLERANCE = env.str("BILLING_REMITTANCE_FX_TOLERANCE", default="0.02")
 # Which creators a data partner may post revenue and remittance lines for: "agency" (all:

@@ -33,10 +33,14 @@ Other creators' events are posted.
 Lock order, everywhere: event rows, creators' close locks, statement rows, balance rows.
 """
 
+import contextvars
 import datetime as dt
 import gc
+import queue
+import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -45,7 +49,8 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import structlog
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
@@ -543,20 +548,31 @@ def _month_to_date_add(planned: list[_Planned]) -> None:
     )
 
 
+_gc_pause_lock = threading.Lock()
+_gc_pause = {"batches": 0, "was_enabled": False}  # batches posting now, on any thread
+
+
 @contextmanager
 def _gc_paused():
     """Python's cyclic garbage collector off while a batch is posted. A batch allocates
     hundreds of thousands of short-lived objects (rows, splits, legs), freed by reference
     counting; the collections they trigger would scan every long-lived object of the process
     again and again (measured: a quarter of a batch's Python time). Back on afterwards, so
-    any cycle a batch leaves is collected then."""
-    enabled = gc.isenabled()
-    gc.disable()
+    any cycle a batch leaves is collected then. The collector is one per process: batches
+    posted at once on several threads share one pause (a count under a lock), from the first
+    one's start to the last one's end."""
+    with _gc_pause_lock:
+        if _gc_pause["batches"] == 0:
+            _gc_pause["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _gc_pause["batches"] += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _gc_pause_lock:
+            _gc_pause["batches"] -= 1
+            if _gc_pause["batches"] == 0 and _gc_pause["was_enabled"]:
+                gc.enable()
 
 
 @_gc_paused()
@@ -597,24 +613,32 @@ CREATORS_PER_BATCH = 100
 
 
 def revenue_events_post_pending(
-    *, partition: int = 0, partitions: int = 1, creators_per_batch: int = CREATORS_PER_BATCH
+    *,
+    partition: int = 0,
+    partitions: int = 1,
+    creators_per_batch: int = CREATORS_PER_BATCH,
+    connections: int | None = None,
 ) -> PostingResult:
     """Post every unposted event that is not waiting for an import's approval, for the
     creators with ``creator_id % partitions == partition``: batches of whole creators (each
     creator's events in date order), one database transaction each, reading creators page
     by page so memory stays flat. Workers given different partitions never share a creator.
+
+    ``connections`` (default ``BILLING_POSTING_CONNECTIONS``) batches are posted at once,
+    each on its own thread and database connection, so one batch's Python work overlaps
+    another's wait on PostgreSQL; batches never share a creator, so they do not conflict.
+    Called inside an open transaction, or with one connection, the batches are posted one
+    after the other on the caller's connection. Results are merged in batch order.
     """
+    if connections is None:
+        connections = settings.BILLING_POSTING_CONNECTIONS
+    batches = _pending_batches(partition, partitions, creators_per_batch)
+    if connections > 1 and not connection.in_atomic_block:
+        return _batches_post_at_once(batches, connections)
     total = PostingResult()
-    after = 0
-    while True:
-        after, ids = _pending_page(
-            after=after, partition=partition, partitions=partitions, creators=creators_per_batch
-        )
-        if not ids:
-            return total
-        result = revenue_events_post(event_ids=ids)
-        total.posted += result.posted
-        total.failures += result.failures
+    for ids in batches:
+        _result_add(total, revenue_events_post(event_ids=ids))
+    return total
 
 
 PENDING_PAGE_SQL = """
@@ -640,3 +664,70 @@ def _pending_page(
         {"after": after, "partition": partition, "partitions": partitions, "creators": creators},
     )
     return (rows[-1][0] if rows else after), [event_id for _, event_id in rows]
+
+
+def _pending_batches(partition: int, partitions: int, creators: int) -> Iterator[list[int]]:
+    """The event ids of each page of pending creators (``_pending_page``), read on the
+    caller's connection when the next page is wanted."""
+    after = 0
+    while True:
+        after, ids = _pending_page(
+            after=after, partition=partition, partitions=partitions, creators=creators
+        )
+        if not ids:
+            return
+        yield ids
+
+
+def _result_add(total: PostingResult, result: PostingResult) -> None:
+    total.posted += result.posted
+    total.failures += result.failures
+
+
+def _batches_post_at_once(batches: Iterator[list[int]], connections: int) -> PostingResult:
+    """Post ``batches`` on ``connections`` threads, each with its own database connection
+    (closed when the thread ends). The next page is read while the threads post, and a page
+    is handed over only when a thread is free: at most ``connections`` batches in flight.
+    A batch that raises stops the handing out; the batches in flight finish (each is its own
+    transaction), then the first error, in batch order, goes to the caller."""
+    jobs: queue.SimpleQueue[tuple[list[int], Future] | None] = queue.SimpleQueue()
+
+    def work() -> None:
+        try:
+            while (job := jobs.get()) is not None:
+                ids, future = job
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(revenue_events_post(event_ids=ids))
+                    except BaseException as exc:
+                        future.set_exception(exc)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [  # each with a copy of the caller's context: its log fields (structlog)
+        threading.Thread(target=contextvars.copy_context().run, args=(work,), name=f"posting-{i}")
+        for i in range(connections)
+    ]
+    for thread in threads:
+        thread.start()
+    total = PostingResult()
+    in_flight: list[Future] = []  # batch order, from the oldest not yet merged
+    try:
+        for ids in batches:
+            while len(running := [f for f in in_flight if not f.done()]) >= connections:
+                wait(running, return_when=FIRST_COMPLETED)
+            while in_flight and in_flight[0].done() and in_flight[0].exception() is None:
+                _result_add(total, in_flight.pop(0).result())
+            if any(f.done() and f.exception() is not None for f in in_flight):
+                break
+            future: Future = Future()
+            in_flight.append(future)
+            jobs.put((ids, future))
+    finally:
+        for _ in threads:
+            jobs.put(None)  # after every batch handed over: each one is posted
+        for thread in threads:
+            thread.join()
+    for future in in_flight:
+        _result_add(total, future.result())  # the first error, in batch order, is raised
+    return total
