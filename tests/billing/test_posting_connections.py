@@ -306,7 +306,8 @@ def test_at_most_one_batch_per_connection_is_in_flight(monkeypatch):
         result = revenue_events_post_pending(creators_per_batch=1, connections=2)
     assert len(result.posted) == 90 + 7
     assert now["done"] == CREATORS
-    assert most == {"posting": 2, "read ahead": 3}  # two posting, the next page read
+    assert most["posting"] == 2  # two batches posting at once, never more
+    assert most["read ahead"] <= 3  # and at most the next page read meanwhile
 
 
 @pytest.mark.django_db
