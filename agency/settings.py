@@ -239,7 +239,7 @@ BILLING_FX_MAX_AGE_DAYS = env.int("BILLING_FX_MAX_AGE_DAYS", default=7)  # stale
 # Batches one posting run (revenue_events_post_pending: the Celery task, the bench) posts at
 # once, each on its own thread and database connection, so one batch's Python work overlaps
 # another's wait on PostgreSQL; 1 posts them one after the other. Each run holds this many
-# connections besides its own.
+# connections besides its own. Size workers x connections to the cores (billing/README.md).
 BILLING_POSTING_CONNECTIONS = env.int("BILLING_POSTING_CONNECTIONS", default=2)
 # A remittance in another currency than its events may differ by this share (FX difference).
 BILLING_REMITTANCE_FX_TOLERANCE = env.str("BILLING_REMITTANCE_FX_TOLERANCE", default="0.02")
