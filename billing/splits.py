@@ -150,14 +150,11 @@ class SplitResult:
 
     def snapshot(self, terms: PlanTerms, *, to_plan_rate: Decimal) -> dict:
         portions, rate = (self.shown or _shown(self.portions, self.commission_rate))[:2]
-        num, den = self.gross_in_plan
-        common = gcd(num, den)
-        num, den = num // common, den // common
         return {
             "terms": terms.snapshot(),
             "portions": portions,
             "effective_rate": rate,
-            "gross_in_plan_currency": f"{num}/{den}" if den != 1 else str(num),
+            "gross_in_plan_currency": self._gross_in_plan_text(),
             "to_plan_rate": str(to_plan_rate),
         }
 
@@ -175,11 +172,15 @@ class SplitResult:
             )
         if to_plan_rate is None:
             return f'{head}, "gross_in_plan_currency": null, "to_plan_rate": null}}'
+        amount = self._gross_in_plan_text()
+        return f'{head}, "gross_in_plan_currency": "{amount}", "to_plan_rate": "{to_plan_rate}"}}'
+
+    def _gross_in_plan_text(self) -> str:
+        """The amount in the plan currency as ``str(Fraction)`` writes it, in lowest terms."""
         num, den = self.gross_in_plan
         common = gcd(num, den)
         num, den = num // common, den // common
-        amount = f"{num}/{den}" if den != 1 else str(num)
-        return f'{head}, "gross_in_plan_currency": "{amount}", "to_plan_rate": "{to_plan_rate}"}}'
+        return f"{num}/{den}" if den != 1 else str(num)
 
 
 def _shown(portions, rate: Fraction) -> tuple[list, str, str]:

@@ -245,13 +245,8 @@ class _Batch:
         else:
             split = self._split_refund(event)
         ccy, payout_ccy = event.currency, creator.payout_currency
-        if ccy == payout_ccy:
-            rate, creator_net = _ONE, split.creator_minor
-        else:
-            rate = self.rates.rate_for(base=ccy, quote=payout_ccy, on=event.occurred_on)
-            creator_net = fx.convert_minor(
-                split.creator_minor, base=ccy, quote=payout_ccy, rate=rate
-            )
+        rate = self.rates.rate_for(base=ccy, quote=payout_ccy, on=event.occurred_on)
+        creator_net = fx.convert_minor(split.creator_minor, base=ccy, quote=payout_ccy, rate=rate)
         # Legs as (account key, amount); the keys are distinct (one kind or currency each),
         # so nothing merges. An account is opened even where its leg is zero.
         net = split.gross_minor - split.fee_minor
@@ -393,7 +388,7 @@ class _Batch:
 
 
 class _Split(NamedTuple):
-    """A ``RevenueSplit`` row to write, in ``SPLIT_FIELDS`` order (plain values: no model
+    """A ``RevenueSplit`` row to write; its fields are the COPY columns (plain values: no model
     instance per event)."""
 
     event_id: int
@@ -469,11 +464,7 @@ def _statements_lock(planned: list[_Planned], creators: dict) -> dict[tuple[int,
     return statements
 
 
-SPLIT_FIELDS = [
-    "event_id", "plan_id", "currency", "gross_minor", "fee_minor", "agency_minor",
-    "manager_minor", "sub_agency_minor", "creator_minor", "manager_id", "sub_agency_id",
-    "rates", "created_at",
-]  # fmt: skip
+SPLIT_FIELDS = [*_Split._fields, "created_at"]
 LINE_AMOUNTS = [
     "gross_minor", "fee_minor", "agency_minor", "manager_minor", "sub_agency_minor",
     "original_net_minor", "fx_rate", "net_minor",
@@ -482,9 +473,6 @@ LINE_FIELDS = [
     "statement_id", "transaction_id", "event_id", "kind", "description", "occurred_on",
     "original_currency", *LINE_AMOUNTS, "created_at",
 ]  # fmt: skip
-
-
-assert list(_Split._fields) == SPLIT_FIELDS[:-1]
 
 
 def _write(planned: list[_Planned], creators: dict) -> None:
